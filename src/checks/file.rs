@@ -1,0 +1,130 @@
+//! Checks every upload gets, cheapest first: empty, too large, the type by
+//! content, the size window, the JPEG structure (truncation, trailing data),
+//! the dimensions from the header, and finally a bounded decode.
+
+use crate::codes::Code;
+use crate::input::decode::{decode_jpeg, Decoded};
+use crate::input::jpeg::{walk, JpegError};
+use crate::input::sniff::{sniff, Format};
+use crate::report::{FileReport, Reason};
+use crate::rules::{KindRules, Rules};
+use serde_json::json;
+
+/// Formats accepted when the slot is not known: what any slot accepts.
+const ANY_SLOT: &[Format] = &[Format::Jpeg, Format::Pdf];
+
+/// What the file checks leave for the kind checks.
+pub enum Prepared {
+    /// A decoded, upright JPEG.
+    Image(Decoded),
+    /// A PDF, for the document checks.
+    Pdf,
+    /// Nothing further can be checked.
+    Done,
+}
+
+/// Runs the file checks on `bytes` for a slot of `kind` (or no known slot).
+/// `size` is the file's full size; `bytes` may be only its first part when
+/// reading stopped at the limit (the file is then too large anyway).
+pub fn check_file_basics(
+    bytes: &[u8],
+    size: u64,
+    kind: Option<&KindRules>,
+    rules: &Rules,
+    report: &mut FileReport,
+) -> Prepared {
+    let limits = &rules.book.limits;
+    let n = size.max(bytes.len() as u64);
+    report.measure("bytes", n);
+    if n == 0 {
+        report.push(Reason::new(Code::FileEmpty, json!({ "bytes": 0 })));
+        return Prepared::Done;
+    }
+    let cap = kind
+        .and_then(|k| k.max_file_bytes.as_ref())
+        .map_or(limits.max_file_bytes, |c| *c.get_ref())
+        .min(limits.max_file_bytes);
+    if n > cap || n > bytes.len() as u64 {
+        report.push(Reason::new(Code::FileTooLarge, json!({ "bytes": n, "max": cap })));
+        return Prepared::Done;
+    }
+    let format = sniff(bytes);
+    report.measure("format", format.as_str());
+    let accepted = kind.map_or(ANY_SLOT, |k| k.formats.as_slice());
+    if !accepted.contains(&format) {
+        let names: Vec<&str> = accepted.iter().map(|f| f.as_str()).collect();
+        let code = if format.is_image() && accepted.contains(&Format::Jpeg) {
+            Code::FileNotJpeg
+        } else {
+            Code::FileUnsupportedType
+        };
+        report.push(Reason::new(code, json!({ "format": format.as_str(), "accepted": names })));
+        return Prepared::Done;
+    }
+    if let Some(k) = kind {
+        if let (Some(min), Some(max)) = (&k.min_bytes, k.max_bytes) {
+            let min = *min.get_ref();
+            if n < min || n > max {
+                report.push(Reason::new(Code::SizeOutOfRange, json!({ "bytes": n, "min": min, "max": max })));
+            }
+        }
+    }
+    match format {
+        Format::Jpeg => check_jpeg(bytes, rules, report),
+        Format::Pdf => Prepared::Pdf,
+        _ => Prepared::Done,
+    }
+}
+
+fn check_jpeg(bytes: &[u8], rules: &Rules, report: &mut FileReport) -> Prepared {
+    let info = match walk(bytes) {
+        Ok(info) => info,
+        Err(e) => {
+            let kind = match e {
+                JpegError::Truncated(_) => "truncated",
+                JpegError::Malformed(_) => "malformed",
+            };
+            report.push(Reason::new(
+                Code::FileCorrupt,
+                json!({ "problem": kind, "cause": e.describe() }),
+            ));
+            return Prepared::Done;
+        }
+    };
+    report.measure("width", info.width);
+    report.measure("height", info.height);
+    if info.trailing_bytes > 0 {
+        report.push(Reason::new(
+            Code::FileTrailingData,
+            json!({
+                "trailing_bytes": info.trailing_bytes,
+                "zero_padding": info.trailing_zeros,
+                "image_bytes": info.end,
+            }),
+        ));
+    }
+    let pixels = u64::from(info.width) * u64::from(info.height);
+    let max_pixels = rules.book.limits.max_pixels;
+    if pixels > max_pixels {
+        report.push(Reason::new(
+            Code::FileDimensionsTooLarge,
+            json!({ "width": info.width, "height": info.height, "pixels": pixels, "max_pixels": max_pixels }),
+        ));
+        return Prepared::Done;
+    }
+    match decode_jpeg(bytes, &info, max_pixels) {
+        Ok(d) => {
+            // Dimensions as the checks see them: after EXIF orientation.
+            report.measure("width", d.rgb.width());
+            report.measure("height", d.rgb.height());
+            if let Some(o) = d.exif.orientation.filter(|&o| o != 1) {
+                report.measure("exif_orientation", o);
+            }
+            Prepared::Image(d)
+        }
+        Err(cause) => {
+            report.push(Reason::new(Code::FileCorrupt, json!({ "problem": "undecodable", "cause": cause })));
+            Prepared::Done
+        }
+    }
+}

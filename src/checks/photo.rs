@@ -1,0 +1,142 @@
+//! The white-background 1-inch photo (白底个人一寸照片): proportions,
+//! resolution, background, colour, sharpness, exposure and editing apps.
+//! Every number comes from `[photo]` in the rulebook. Nothing is fixed up:
+//! the photo is only measured.
+
+use crate::codes::Code;
+use crate::input::decode::Decoded;
+use crate::measure::background::measure_background;
+use crate::measure::blur::measure_blur;
+use crate::measure::colour::{lab, ColourName};
+use crate::measure::exposure::measure_exposure;
+use crate::measure::{luma, region};
+use crate::report::{FileReport, Reason};
+use crate::rules::PhotoRules;
+use serde_json::json;
+
+/// Rounds a score for the report: three decimals are enough to compare.
+fn r3(v: f64) -> f64 {
+    (v * 1000.0).round() / 1000.0
+}
+
+/// Runs every photo check on an upright decoded image.
+pub fn check_photo(d: &Decoded, rules: &PhotoRules, report: &mut FileReport) {
+    let (w, h) = d.rgb.dimensions();
+
+    let ratio = f64::from(w) / f64::from(h);
+    report.measure("aspect_ratio", r3(ratio));
+    if (ratio / rules.aspect_ratio - 1.0).abs() > rules.aspect_tolerance {
+        report.push(Reason::new(
+            Code::PhotoAspectRatio,
+            json!({
+                "ratio": r3(ratio),
+                "expected": r3(rules.aspect_ratio),
+                "tolerance": rules.aspect_tolerance,
+                "width": w,
+                "height": h,
+            }),
+        ));
+    }
+
+    if w < rules.min_width || h < rules.min_height {
+        report.push(Reason::new(
+            Code::PhotoResolutionTooLow,
+            json!({ "width": w, "height": h, "min_width": rules.min_width, "min_height": rules.min_height }),
+        ));
+    }
+
+    let colour_fraction = colour_fraction(d, rules.grayscale.chroma);
+    report.measure("colour_fraction", r3(colour_fraction));
+    if d.components == 1 || colour_fraction < rules.grayscale.min_colour_fraction {
+        report.push(Reason::new(
+            Code::PhotoGrayscale,
+            json!({
+                "components": d.components,
+                "colour_fraction": r3(colour_fraction),
+                "min_colour_fraction": rules.grayscale.min_colour_fraction,
+            }),
+        ));
+    }
+
+    let bg = measure_background(&d.rgb, &rules.background);
+    report.measure("background_white_fraction", r3(bg.white_fraction));
+    report.measure("background_colour", bg.colour.as_str());
+    if bg.colour != ColourName::White {
+        report.push(Reason::new(
+            Code::PhotoBackgroundNotWhite,
+            json!({
+                "white_fraction": r3(bg.white_fraction),
+                "min_white_fraction": rules.background.min_white_fraction,
+                "colour": bg.colour.as_str(),
+                "median_lab": [r3(f64::from(bg.median.l)), r3(f64::from(bg.median.a)), r3(f64::from(bg.median.b))],
+            }),
+        ));
+    }
+
+    let y = luma(&d.rgb);
+    let blur = measure_blur(&y, rules.blur.analysis_height);
+    report.measure("blur", r3(blur));
+    if blur > rules.blur.max_blur {
+        report.push(Reason::new(
+            Code::PhotoBlurry,
+            json!({ "blur": r3(blur), "max_blur": rules.blur.max_blur, "analysis_height": rules.blur.analysis_height }),
+        ));
+    }
+
+    // The face region of a 1-inch photo: centred, upper middle.
+    let ex_rules = &rules.exposure;
+    let ex = measure_exposure(&y, region(w, h, 0.30, 0.25, 0.70, 0.65));
+    report.measure("exposure_median", ex.median);
+    let min_median = *ex_rules.min_median.get_ref();
+    let problem = if ex.median < min_median || ex.crushed_fraction > ex_rules.max_crushed_fraction {
+        Some("too_dark")
+    } else if ex.median > ex_rules.max_median || ex.clipped_fraction > ex_rules.max_clipped_fraction {
+        Some("too_bright")
+    } else {
+        None
+    };
+    if let Some(problem) = problem {
+        report.push(Reason::new(
+            Code::PhotoExposure,
+            json!({
+                "problem": problem,
+                "median": ex.median,
+                "min_median": min_median,
+                "max_median": ex_rules.max_median,
+                "clipped_fraction": r3(ex.clipped_fraction),
+                "max_clipped_fraction": ex_rules.max_clipped_fraction,
+                "crushed_fraction": r3(ex.crushed_fraction),
+                "max_crushed_fraction": ex_rules.max_crushed_fraction,
+            }),
+        ));
+    }
+
+    if let Some(software) = &d.exif.software {
+        report.measure("exif_software", software.as_str());
+        let lower = software.to_lowercase();
+        if let Some(app) = rules.editing_software.iter().find(|a| lower.contains(&a.pattern.to_lowercase())) {
+            report.push(
+                Reason::new(Code::PhotoEdited, json!({ "software": software, "app": app.name }))
+                    .with_severity(app.severity),
+            );
+        }
+    }
+}
+
+/// Fraction of pixels (sampled every third row and column) whose CIELAB
+/// chroma exceeds `chroma`.
+fn colour_fraction(d: &Decoded, chroma: f64) -> f64 {
+    let (w, h) = d.rgb.dimensions();
+    let (mut coloured, mut n) = (0u32, 0u32);
+    for y in (0..h).step_by(3) {
+        for x in (0..w).step_by(3) {
+            n += 1;
+            coloured += u32::from(f64::from(lab(d.rgb.get_pixel(x, y).0).chroma()) > chroma);
+        }
+    }
+    if n == 0 {
+        0.0
+    } else {
+        f64::from(coloured) / f64::from(n)
+    }
+}

@@ -1,0 +1,96 @@
+//! Sharpness as the Crété-Roffet blur index ("The Blur Effect: Perception
+//! and Estimation with a New No-Reference Perceptual Blur Metric", SPIE
+//! 2007): the image is blurred again with a 9-tap mean filter, and the index
+//! is the share of neighbour-to-neighbour variation that this re-blur does
+//! *not* remove. A sharp image loses much of its variation (index near 0);
+//! an already blurred one loses little (index near 1).
+//!
+//! The index is normalised by the image's own variation, so it does not
+//! depend on contrast. It does depend on scale (downscaling sharpens), so the
+//! checks measure at one analysis height, set in the rulebook.
+
+use image::imageops::{resize, FilterType};
+use image::GrayImage;
+
+const TAPS: i32 = 9;
+
+/// The blur index of `luma` after scaling it to `analysis_height` rows
+/// (images already smaller are measured as they are): 0 sharp … 1 blurred.
+pub fn measure_blur(luma: &GrayImage, analysis_height: u32) -> f64 {
+    let (w, h) = luma.dimensions();
+    if h > analysis_height {
+        let nw = ((u64::from(w) * u64::from(analysis_height)) / u64::from(h)).max(1) as u32;
+        let small = resize(luma, nw, analysis_height, FilterType::Triangle);
+        blur_index(&small)
+    } else {
+        blur_index(luma)
+    }
+}
+
+/// The Crété-Roffet index at the image's own scale.
+pub fn blur_index(img: &GrayImage) -> f64 {
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    if w < 2 || h < 2 {
+        return 1.0;
+    }
+    let px = img.as_raw();
+    let at = |x: usize, y: usize| i32::from(px[y * w + x]);
+    let half = TAPS / 2;
+    let clamp = |v: i32, n: usize| v.clamp(0, n as i32 - 1) as usize;
+
+    // Vertical: running 9-row sums, compared with 9 × the pixel differences.
+    let (mut d_ver, mut v_ver) = (0i64, 0i64);
+    let mut prev_sum: Vec<i32> = vec![0; w];
+    let mut sum: Vec<i32> = (0..w).map(|x| (-half..=half).map(|k| at(x, clamp(k, h))).sum()).collect();
+    for y in 1..h {
+        std::mem::swap(&mut prev_sum, &mut sum);
+        let add = clamp(y as i32 + half, h);
+        let sub = clamp(y as i32 - half - 1, h);
+        for x in 0..w {
+            sum[x] = prev_sum[x] + at(x, add) - at(x, sub);
+            let df = (at(x, y) - at(x, y - 1)).abs() * TAPS;
+            let db = (sum[x] - prev_sum[x]).abs();
+            d_ver += i64::from(df);
+            v_ver += i64::from((df - db).max(0));
+        }
+    }
+    // Horizontal: the same along each row.
+    let (mut d_hor, mut v_hor) = (0i64, 0i64);
+    for y in 0..h {
+        let mut s: i32 = (-half..=half).map(|k| at(clamp(k, w), y)).sum();
+        for x in 1..w {
+            let ps = s;
+            s += at(clamp(x as i32 + half, w), y) - at(clamp(x as i32 - half - 1, w), y);
+            let df = (at(x, y) - at(x - 1, y)).abs() * TAPS;
+            let db = (s - ps).abs();
+            d_hor += i64::from(df);
+            v_hor += i64::from((df - db).max(0));
+        }
+    }
+    let index = |d: i64, v: i64| if d == 0 { 1.0 } else { (d - v) as f64 / d as f64 };
+    index(d_ver, v_ver).max(index(d_hor, v_hor))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::Luma;
+
+    fn checker(size: u32, cell: u32) -> GrayImage {
+        GrayImage::from_fn(size, size, |x, y| Luma([if (x / cell + y / cell) % 2 == 0 { 30 } else { 220 }]))
+    }
+
+    #[test]
+    fn blurring_raises_the_index() {
+        let sharp = checker(128, 8);
+        let soft = image::imageops::blur(&sharp, 3.0);
+        let (a, b) = (blur_index(&sharp), blur_index(&soft));
+        assert!(a < 0.3, "sharp {a}");
+        assert!(b > a + 0.3, "sharp {a} blurred {b}");
+    }
+
+    #[test]
+    fn a_flat_image_counts_as_blurred() {
+        assert_eq!(blur_index(&GrayImage::from_pixel(20, 20, Luma([128]))), 1.0);
+    }
+}

@@ -1,0 +1,81 @@
+//! A clause's checklist: what an applicant must upload and what the seeds
+//! say beyond images (conditions, notes, applicant-data rules, related
+//! occupations). The CLI prints it; the server will serve it.
+
+use super::{Clause, Kind, Plan, Rules};
+use crate::input::sniff::Format;
+use serde::Serialize;
+
+/// One material to upload.
+#[derive(Debug, Clone, Serialize)]
+pub struct Material {
+    pub slot: String,
+    pub zh: String,
+    pub en: String,
+    pub kind: Kind,
+    pub formats: Vec<Format>,
+    /// The size window in bytes, when the kind has one.
+    pub size_bytes: Option<[u64; 2]>,
+    pub max_file_bytes: u64,
+    pub multiple_files: bool,
+}
+
+/// Everything a clause asks for.
+#[derive(Debug, Clone, Serialize)]
+pub struct Checklist {
+    pub plan: String,
+    pub plan_zh: String,
+    pub plan_en: String,
+    pub clause: u32,
+    pub condition_zh: String,
+    pub condition_en: String,
+    pub materials: Vec<Material>,
+    pub notes_zh: Vec<String>,
+    pub notes_en: Vec<String>,
+    pub applicant_data_rules_zh: Vec<String>,
+    pub applicant_data_rules_en: Vec<String>,
+    pub related_occupations: Vec<String>,
+    pub source: String,
+}
+
+impl Rules {
+    /// The checklist of a plan's clause.
+    pub fn checklist(&self, plan: &Plan, clause: &Clause) -> Checklist {
+        let materials = plan
+            .required_slots(clause)
+            .iter()
+            .filter_map(|id| self.slot(id))
+            .map(|s| {
+                let k = self.kind(s.kind);
+                Material {
+                    slot: s.id.get_ref().clone(),
+                    zh: plan.slot_names_zh.get(s.id.get_ref()).unwrap_or(&s.zh).clone(),
+                    en: s.en.clone(),
+                    kind: s.kind,
+                    formats: k.formats.clone(),
+                    size_bytes: k.min_bytes.as_ref().zip(k.max_bytes).map(|(min, max)| [*min.get_ref(), max]),
+                    max_file_bytes: k
+                        .max_file_bytes
+                        .as_ref()
+                        .map_or(self.book.limits.max_file_bytes, |c| *c.get_ref()),
+                    multiple_files: s.multiple,
+                }
+            })
+            .collect();
+        Checklist {
+            plan: plan.id().to_string(),
+            plan_zh: plan.zh.clone(),
+            plan_en: plan.en.clone(),
+            clause: *clause.n.get_ref(),
+            condition_zh: clause.condition_zh.clone(),
+            condition_en: clause.condition_en.clone(),
+            materials,
+            notes_zh: plan.notes_zh.clone(),
+            notes_en: plan.notes_en.clone(),
+            applicant_data_rules_zh: plan.applicant_data_rules_zh.clone(),
+            applicant_data_rules_en: plan.applicant_data_rules_en.clone(),
+            related_occupations: plan.related_occupations.clone(),
+            source: plan.source.clone(),
+        }
+    }
+}

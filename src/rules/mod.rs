@@ -1,0 +1,563 @@
+//! The rulebook as data: plans, clauses, material slots, file-name aliases
+//! and every threshold the checks use, loaded from TOML and validated once.
+//!
+//! The default rulebook (`rulebook.toml`) is compiled in; `--rules FILE`
+//! replaces it. A wrong rulebook is refused as a whole with the line of the
+//! first problem, so a centre never runs half a rulebook.
+
+mod checklist;
+mod messages;
+
+pub use checklist::{Checklist, Material};
+
+pub use messages::{Lang, Messages};
+
+use crate::codes::Severity;
+use crate::error::Error;
+use crate::input::sniff::Format;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+use toml::Spanned;
+
+/// The compiled-in default rulebook.
+pub const DEFAULT_RULEBOOK: &str = include_str!("rulebook.toml");
+
+/// A validated rulebook together with the message catalogue.
+#[derive(Debug, Clone)]
+pub struct Rules {
+    pub book: Rulebook,
+    pub messages: Messages,
+    slot_index: HashMap<String, usize>,
+}
+
+/// The rulebook file, as written.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rulebook {
+    pub version: u32,
+    pub limits: Limits,
+    pub kinds: Kinds,
+    pub photo: PhotoRules,
+    pub id_card: IdCardRules,
+    pub slots: Vec<SlotDef>,
+    pub plans: Vec<Plan>,
+}
+
+/// Hard limits on what any input may cost (SPEC §5).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    pub max_file_bytes: u64,
+    pub max_request_bytes: u64,
+    pub max_pixels: u64,
+    pub max_archive_entries: u32,
+    pub max_archive_uncompressed_bytes: u64,
+    pub max_archive_entry_ratio: u32,
+    pub max_pdf_pages: u32,
+    pub time_budget_ms: u64,
+}
+
+/// The kinds of material, each with its file rules.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Kinds {
+    pub portrait: KindRules,
+    pub id_card: KindRules,
+    pub handwritten_form: KindRules,
+    pub certificate: KindRules,
+}
+
+/// What a file of one kind must be.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct KindRules {
+    pub formats: Vec<Format>,
+    /// The size window (size.out_of_range), both ends inclusive.
+    #[serde(default)]
+    pub min_bytes: Option<Spanned<u64>>,
+    #[serde(default)]
+    pub max_bytes: Option<u64>,
+    /// A hard cap below `limits.max_file_bytes` (file.too_large).
+    #[serde(default)]
+    pub max_file_bytes: Option<Spanned<u64>>,
+    /// document.resolution_too_low: the long side in pixels.
+    #[serde(default)]
+    pub min_long_side: Option<u32>,
+}
+
+/// Thresholds of the 1-inch photo checks.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhotoRules {
+    pub aspect_ratio: f64,
+    pub aspect_tolerance: f64,
+    pub min_width: u32,
+    pub min_height: u32,
+    pub background: BackgroundRules,
+    pub grayscale: GrayscaleRules,
+    pub blur: BlurRules,
+    pub exposure: ExposureRules,
+    pub face: FaceRules,
+    #[serde(default)]
+    pub editing_software: Vec<SoftwareRule>,
+}
+
+/// Where the background is sampled and what counts as white (CIELAB).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackgroundRules {
+    pub top_band: f64,
+    pub side_band: f64,
+    pub side_band_bottom: f64,
+    pub min_lightness: f64,
+    pub max_abs_a: f64,
+    pub min_b: Spanned<f64>,
+    pub max_b: f64,
+    pub min_white_fraction: f64,
+}
+
+/// When a photo counts as black and white.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrayscaleRules {
+    pub chroma: f64,
+    pub min_colour_fraction: f64,
+}
+
+/// The blur limit and the size it is measured at.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BlurRules {
+    pub analysis_height: u32,
+    pub max_blur: f64,
+}
+
+/// Exposure limits on the central region's luma.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExposureRules {
+    pub min_median: Spanned<u8>,
+    pub max_median: u8,
+    pub max_clipped_fraction: f64,
+    pub max_crushed_fraction: f64,
+}
+
+/// Face geometry of a 1-inch photo, as fractions of the photo.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaceRules {
+    pub width_min: Spanned<f64>,
+    pub width_max: f64,
+    pub crown_min: Spanned<f64>,
+    pub crown_max: f64,
+    pub eye_line_min_from_bottom: f64,
+    pub max_centre_offset: f64,
+}
+
+/// An EXIF `Software` value that marks an editing or beauty app.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SoftwareRule {
+    /// Matched case-insensitively as a substring.
+    pub pattern: String,
+    pub name: String,
+    pub severity: Severity,
+}
+
+/// Thresholds of the ID-card checks.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdCardRules {
+    pub aspect_ratio: f64,
+    pub aspect_tolerance: f64,
+    pub min_area_fraction: f64,
+}
+
+/// The kind of a material, which decides the checks it gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Portrait,
+    IdCard,
+    HandwrittenForm,
+    Certificate,
+}
+
+/// One material slot (an upload field).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlotDef {
+    pub id: Spanned<String>,
+    pub zh: String,
+    pub en: String,
+    pub kind: Kind,
+    /// Several files may fill this slot (the pages of a form).
+    #[serde(default)]
+    pub multiple: bool,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+}
+
+/// A plan: one occupation and level with its clauses.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Plan {
+    pub id: Spanned<String>,
+    pub zh: String,
+    pub en: String,
+    pub source: String,
+    pub common_slots: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub aliases: Vec<PlanAlias>,
+    #[serde(default)]
+    pub slot_names_zh: BTreeMap<String, String>,
+    #[serde(default)]
+    pub notes_zh: Vec<String>,
+    #[serde(default)]
+    pub notes_en: Vec<String>,
+    #[serde(default)]
+    pub applicant_data_rules_zh: Vec<String>,
+    #[serde(default)]
+    pub applicant_data_rules_en: Vec<String>,
+    #[serde(default)]
+    pub related_occupations: Vec<String>,
+    pub clauses: Vec<Clause>,
+}
+
+/// File-name aliases that hold only within one plan.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanAlias {
+    pub slot: Spanned<String>,
+    pub names: Vec<String>,
+}
+
+/// One eligibility clause and the slots it needs beyond the plan's common ones.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Clause {
+    pub n: Spanned<u32>,
+    pub condition_zh: String,
+    pub condition_en: String,
+    pub slots: Vec<Spanned<String>>,
+}
+
+impl Plan {
+    /// The plan id as a plain string.
+    pub fn id(&self) -> &str {
+        self.id.get_ref()
+    }
+
+    /// The clause numbered `n`.
+    pub fn clause(&self, n: u32) -> Option<&Clause> {
+        self.clauses.iter().find(|c| *c.n.get_ref() == n)
+    }
+
+    /// Every slot the clause needs: the common ones, then the clause's own.
+    pub fn required_slots(&self, clause: &Clause) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for s in self.common_slots.iter().chain(clause.slots.iter()) {
+            if !out.iter().any(|o| o == s.get_ref()) {
+                out.push(s.get_ref().clone());
+            }
+        }
+        out
+    }
+}
+
+impl Rules {
+    /// The compiled-in rulebook. It is tested, so failing here is a build defect.
+    pub fn builtin() -> Result<Rules, Error> {
+        Rules::from_toml(DEFAULT_RULEBOOK)
+    }
+
+    /// Loads and validates a rulebook file.
+    pub fn from_path(path: &Path) -> Result<Rules, Error> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
+            path: path.display().to_string(),
+            source: e,
+        })?;
+        Rules::from_toml(&text)
+    }
+
+    /// Parses and validates a rulebook text.
+    pub fn from_toml(text: &str) -> Result<Rules, Error> {
+        let book: Rulebook = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| line_of(text, s.start));
+            Error::Rules {
+                line,
+                message: e.message().to_string(),
+            }
+        })?;
+        let slot_index = validate(&book, text)?;
+        let messages = Messages::builtin(&book)?;
+        Ok(Rules {
+            book,
+            messages,
+            slot_index,
+        })
+    }
+
+    /// The slot with this id.
+    pub fn slot(&self, id: &str) -> Option<&SlotDef> {
+        self.slot_index.get(id).map(|&i| &self.book.slots[i])
+    }
+
+    /// The plan with this id.
+    pub fn plan(&self, id: &str) -> Option<&Plan> {
+        self.book.plans.iter().find(|p| p.id() == id)
+    }
+
+    /// The file rules of a kind.
+    pub fn kind(&self, kind: Kind) -> &KindRules {
+        match kind {
+            Kind::Portrait => &self.book.kinds.portrait,
+            Kind::IdCard => &self.book.kinds.id_card,
+            Kind::HandwrittenForm => &self.book.kinds.handwritten_form,
+            Kind::Certificate => &self.book.kinds.certificate,
+        }
+    }
+
+    /// The slot a file name points at: every alias that the normalised name
+    /// contains is a candidate, plan aliases before global ones, longest
+    /// first. Two different slots tied at the longest length is no answer.
+    pub fn infer_slot(&self, file_name: &str, plan: Option<&Plan>) -> Option<&SlotDef> {
+        let name = normalise_name(file_name);
+        // (alias, slot) pairs: the plan's own first; a plan alias hides a
+        // global alias of the same text.
+        let mut candidates: Vec<(String, &str)> = Vec::new();
+        if let Some(p) = plan {
+            for a in &p.aliases {
+                for n in &a.names {
+                    candidates.push((normalise_name(n), a.slot.get_ref()));
+                }
+            }
+        }
+        let plan_count = candidates.len();
+        for s in &self.book.slots {
+            for a in &s.aliases {
+                let n = normalise_name(a);
+                if !candidates[..plan_count].iter().any(|(p, _)| *p == n) {
+                    candidates.push((n, s.id.get_ref()));
+                }
+            }
+        }
+        let matching = candidates.iter().filter(|(a, _)| !a.is_empty() && name.contains(a.as_str()));
+        let longest = matching.clone().map(|(a, _)| a.chars().count()).max()?;
+        let mut slots = matching.filter(|(a, _)| a.chars().count() == longest).map(|(_, s)| *s);
+        let first = slots.next()?;
+        if slots.any(|s| s != first) {
+            return None;
+        }
+        self.slot(first)
+    }
+
+    /// The name of a slot in a language, with the plan's own wording if any.
+    pub fn slot_name(&self, id: &str, lang: Lang, plan: Option<&Plan>) -> String {
+        if lang == Lang::Zh {
+            if let Some(n) = plan.and_then(|p| p.slot_names_zh.get(id)) {
+                return n.clone();
+            }
+        }
+        match self.slot(id) {
+            Some(s) => match lang {
+                Lang::Zh => s.zh.clone(),
+                Lang::En => s.en.clone(),
+            },
+            None => id.to_string(),
+        }
+    }
+}
+
+/// Lower-cases a file name, drops its extension and folds separators, so
+/// that `ID-Front.JPG` and `id_front.jpg` match the same alias.
+pub fn normalise_name(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let stem = match base.rfind('.') {
+        Some(i) if i > 0 => &base[..i],
+        _ => base,
+    };
+    stem.chars()
+        .map(|c| match c {
+            '-' | ' ' | '.' | '　' => '_',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect()
+}
+
+/// 1-based line number of a byte offset.
+fn line_of(text: &str, offset: usize) -> usize {
+    text.get(..offset.min(text.len()))
+        .map_or(1, |t| t.bytes().filter(|&b| b == b'\n').count() + 1)
+}
+
+/// Checks everything serde cannot: references between tables, duplicates and
+/// ranges. Returns the slot index.
+fn validate(book: &Rulebook, text: &str) -> Result<HashMap<String, usize>, Error> {
+    let err = |span: std::ops::Range<usize>, message: String| Error::Rules {
+        line: Some(line_of(text, span.start)),
+        message,
+    };
+    let mut slots = HashMap::new();
+    for (i, s) in book.slots.iter().enumerate() {
+        if slots.insert(s.id.get_ref().clone(), i).is_some() {
+            return Err(err(s.id.span(), format!("duplicate slot id {:?}", s.id.get_ref())));
+        }
+    }
+    let mut alias_owner: HashMap<String, &str> = HashMap::new();
+    for s in &book.slots {
+        for a in &s.aliases {
+            let n = normalise_name(a);
+            if let Some(other) = alias_owner.insert(n, s.id.get_ref()) {
+                if other != s.id.get_ref() {
+                    return Err(err(
+                        s.id.span(),
+                        format!("alias {a:?} of slot {:?} is also an alias of {other:?}", s.id.get_ref()),
+                    ));
+                }
+            }
+        }
+    }
+    let known = |s: &Spanned<String>| -> Result<(), Error> {
+        if slots.contains_key(s.get_ref()) {
+            Ok(())
+        } else {
+            Err(err(s.span(), format!("unknown slot {:?}", s.get_ref())))
+        }
+    };
+    let mut plan_ids = HashSet::new();
+    for p in &book.plans {
+        if !plan_ids.insert(p.id.get_ref().clone()) {
+            return Err(err(p.id.span(), format!("duplicate plan id {:?}", p.id.get_ref())));
+        }
+        p.common_slots.iter().try_for_each(known)?;
+        for a in &p.aliases {
+            known(&a.slot)?;
+        }
+        for id in p.slot_names_zh.keys() {
+            if !slots.contains_key(id) {
+                return Err(err(p.id.span(), format!("slot_names_zh names unknown slot {id:?}")));
+            }
+        }
+        if p.clauses.is_empty() {
+            return Err(err(p.id.span(), format!("plan {:?} has no clauses", p.id.get_ref())));
+        }
+        let mut numbers = HashSet::new();
+        for c in &p.clauses {
+            if !numbers.insert(*c.n.get_ref()) {
+                return Err(err(c.n.span(), format!("duplicate clause {} in plan {:?}", c.n.get_ref(), p.id.get_ref())));
+            }
+            c.slots.iter().try_for_each(known)?;
+        }
+    }
+    for (name, k) in [
+        ("portrait", &book.kinds.portrait),
+        ("id_card", &book.kinds.id_card),
+        ("handwritten_form", &book.kinds.handwritten_form),
+        ("certificate", &book.kinds.certificate),
+    ] {
+        let line = find_table_line(text, &format!("[kinds.{name}]"));
+        match (&k.min_bytes, k.max_bytes) {
+            (Some(min), Some(max)) if *min.get_ref() > max => {
+                return Err(err(min.span(), format!("kinds.{name}: min_bytes {} > max_bytes {max}", min.get_ref())));
+            }
+            (Some(_), None) | (None, Some(_)) => {
+                return Err(Error::Rules {
+                    line,
+                    message: format!("kinds.{name}: min_bytes and max_bytes go together"),
+                });
+            }
+            _ => {}
+        }
+        if let Some(cap) = &k.max_file_bytes {
+            if *cap.get_ref() > book.limits.max_file_bytes {
+                return Err(err(cap.span(), format!("kinds.{name}: max_file_bytes is above limits.max_file_bytes")));
+            }
+        }
+        if k.formats.is_empty() {
+            return Err(Error::Rules {
+                line,
+                message: format!("kinds.{name}: no formats"),
+            });
+        }
+    }
+    let ph = &book.photo;
+    let bg = &ph.background;
+    if bg.min_b.get_ref() > &bg.max_b {
+        return Err(err(bg.min_b.span(), format!("photo.background: min_b {} > max_b {}", bg.min_b.get_ref(), bg.max_b)));
+    }
+    let ex = &ph.exposure;
+    if ex.min_median.get_ref() > &ex.max_median {
+        return Err(err(ex.min_median.span(), format!("photo.exposure: min_median {} > max_median {}", ex.min_median.get_ref(), ex.max_median)));
+    }
+    let f = &ph.face;
+    if f.width_min.get_ref() > &f.width_max {
+        return Err(err(f.width_min.span(), "photo.face: width_min > width_max".into()));
+    }
+    if f.crown_min.get_ref() > &f.crown_max {
+        return Err(err(f.crown_min.span(), "photo.face: crown_min > crown_max".into()));
+    }
+    let fractions = [
+        ("photo.background.top_band", bg.top_band),
+        ("photo.background.side_band", bg.side_band),
+        ("photo.background.side_band_bottom", bg.side_band_bottom),
+        ("photo.background.min_white_fraction", bg.min_white_fraction),
+        ("photo.grayscale.min_colour_fraction", ph.grayscale.min_colour_fraction),
+        ("photo.exposure.max_clipped_fraction", ex.max_clipped_fraction),
+        ("photo.exposure.max_crushed_fraction", ex.max_crushed_fraction),
+        ("photo.aspect_tolerance", ph.aspect_tolerance),
+        ("id_card.aspect_tolerance", book.id_card.aspect_tolerance),
+        ("id_card.min_area_fraction", book.id_card.min_area_fraction),
+    ];
+    for (name, v) in fractions {
+        if !(0.0..=1.0).contains(&v) {
+            return Err(Error::Rules {
+                line: find_key_line(text, name),
+                message: format!("{name} = {v} is not a fraction between 0 and 1"),
+            });
+        }
+    }
+    if ph.aspect_ratio <= 0.0 || ph.blur.analysis_height < 32 {
+        return Err(Error::Rules {
+            line: find_key_line(text, "photo.aspect_ratio"),
+            message: "photo.aspect_ratio must be positive and photo.blur.analysis_height at least 32".into(),
+        });
+    }
+    Ok(slots)
+}
+
+/// The line of a table header such as `[kinds.portrait]`.
+fn find_table_line(text: &str, header: &str) -> Option<usize> {
+    text.lines().position(|l| l.trim() == header).map(|i| i + 1)
+}
+
+/// Best-effort line of `table.key` for values that carry no span: the first
+/// line that assigns the last path component.
+fn find_key_line(text: &str, dotted: &str) -> Option<usize> {
+    let key = dotted.rsplit('.').next()?;
+    text.lines()
+        .position(|l| {
+            let l = l.trim_start();
+            l.starts_with(key) && l[key.len()..].trim_start().starts_with('=')
+        })
+        .map(|i| i + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_rulebook_loads() {
+        let r = Rules::builtin().unwrap();
+        assert_eq!(r.book.plans.len(), 2);
+        assert_eq!(r.book.slots.len(), 13);
+    }
+
+    #[test]
+    fn names_are_normalised_before_matching() {
+        assert_eq!(normalise_name("dir/ID-Front.JPG"), "id_front");
+        assert_eq!(normalise_name("一寸照 (1).jpeg"), "一寸照__(1)");
+    }
+}
