@@ -1,1 +1,13 @@
-fn main(){}
+//! Integration tests: every reason code made to fire, the good cases that
+//! pass, byte boundaries, the rulebook against the seeds, the CLI and a
+//! golden JSON report. Test images come from `tests/support/synth.rs`.
+
+#[path = "../support/synth.rs"]
+mod synth;
+
+
+mod common;
+mod file_reasons;
+mod photo_reasons;
+mod rulebook;
+mod set_reasons;

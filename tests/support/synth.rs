@@ -1,0 +1,243 @@
+//! Deterministic synthetic test images: 1-inch portraits (a drawn head and
+//! shoulders with skin, hair and cloth texture), mock ID cards with no text
+//! and no number, and photographed-paper stand-ins, plus JPEG helpers that
+//! hit an exact byte size and write EXIF. Shared by tests, benches and
+//! `examples/make_fixtures.rs` through `#[path]`; every image is a function
+//! of its parameters and seed.
+
+#![allow(dead_code)]
+
+use image::codecs::jpeg::JpegEncoder;
+use image::{Rgb, RgbImage};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+pub const WHITE: [u8; 3] = [255, 255, 255];
+pub const ID_BLUE: [u8; 3] = [67, 142, 219];
+pub const ID_RED: [u8; 3] = [219, 2, 2];
+pub const LIGHT_GREY: [u8; 3] = [205, 205, 205];
+pub const PALE_BLUE: [u8; 3] = [215, 232, 250];
+pub const WARM_WHITE: [u8; 3] = [250, 242, 228];
+pub const SHADED_WHITE: [u8; 3] = [232, 232, 232];
+
+/// What a generated portrait looks like.
+#[derive(Debug, Clone)]
+pub struct Portrait {
+    pub width: u32,
+    pub height: u32,
+    pub background: [u8; 3],
+    /// Gaussian blur sigma applied to the whole photo, in pixels at this size.
+    pub blur: f32,
+    /// Multiplies every channel (0.3 is badly under-exposed).
+    pub gain: f32,
+    pub grayscale: bool,
+    pub seed: u64,
+}
+
+impl Default for Portrait {
+    fn default() -> Self {
+        Portrait {
+            width: 295,
+            height: 413,
+            background: WHITE,
+            blur: 0.0,
+            gain: 1.0,
+            grayscale: false,
+            seed: 1,
+        }
+    }
+}
+
+fn noise(rng: &mut ChaCha8Rng, sigma: f32) -> f32 {
+    // Irwin-Hall: the sum of four uniforms is close enough to a normal.
+    let s: f32 = (0..4).map(|_| rng.random::<f32>()).sum::<f32>() - 2.0;
+    s * sigma * 1.732
+}
+
+fn inside(x: f32, y: f32, cx: f32, cy: f32, rx: f32, ry: f32) -> bool {
+    let dx = (x - cx) / rx;
+    let dy = (y - cy) / ry;
+    dx * dx + dy * dy <= 1.0
+}
+
+/// Draws a portrait: background, shoulders, neck, hair, face, eyes, brows
+/// and mouth, each with its own texture, then blur, gain and grayscale.
+pub fn portrait(p: &Portrait) -> RgbImage {
+    let mut rng = ChaCha8Rng::seed_from_u64(p.seed);
+    let (w, h) = (p.width as f32, p.height as f32);
+    let mut img = RgbImage::new(p.width, p.height);
+    for (x, y, px) in img.enumerate_pixels_mut() {
+        let (x, y) = (x as f32 + 0.5, y as f32 + 0.5);
+        let (base, sigma): ([f32; 3], f32) = if inside(x, y, 0.5 * w, 0.40 * h, 0.027 * w, 0.012 * h)
+            || inside(x, y, 0.39 * w, 0.365 * h, 0.05 * w, 0.018 * h)
+            || inside(x, y, 0.61 * w, 0.365 * h, 0.05 * w, 0.018 * h)
+        {
+            ([35.0, 28.0, 26.0], 3.0) // eyes
+        } else if inside(x, y, 0.5 * w, 0.50 * h, 0.09 * w, 0.018 * h) {
+            ([178.0, 84.0, 82.0], 4.0) // mouth
+        } else if inside(x, y, 0.39 * w, 0.33 * h, 0.07 * w, 0.010 * h) || inside(x, y, 0.61 * w, 0.33 * h, 0.07 * w, 0.010 * h) {
+            ([45.0, 35.0, 30.0], 3.0) // brows
+        } else if inside(x, y, 0.5 * w, 0.40 * h, 0.27 * w, 0.215 * h) {
+            ([226.0, 176.0, 146.0], 6.0) // face
+        } else if inside(x, y, 0.5 * w, 0.31 * h, 0.31 * w, 0.215 * h) {
+            ([38.0, 30.0, 28.0], 9.0) // hair
+        } else if x > 0.40 * w && x < 0.60 * w && y > 0.55 * h && y < 0.75 * h {
+            ([214.0, 162.0, 134.0], 6.0) // neck
+        } else if inside(x, y, 0.5 * w, 1.02 * h, 0.47 * w, 0.30 * h) {
+            ([32.0, 42.0, 84.0], 8.0) // jacket
+        } else {
+            (p.background.map(f32::from), 1.2)
+        };
+        let n = noise(&mut rng, sigma);
+        *px = Rgb(base.map(|c| (c + n).clamp(0.0, 255.0) as u8));
+    }
+    if p.blur > 0.0 {
+        img = image::imageops::blur(&img, p.blur);
+    }
+    for px in img.pixels_mut() {
+        let mut v = px.0.map(|c| (f32::from(c) * p.gain).clamp(0.0, 255.0));
+        if p.grayscale {
+            let y = 0.299 * v[0] + 0.587 * v[1] + 0.114 * v[2];
+            v = [y; 3];
+        }
+        px.0 = v.map(|c| c as u8);
+    }
+    img
+}
+
+/// A mock ID card photographed on white paper: a pale card with grey bars
+/// for text, a portrait box on the right, no real text and no number.
+pub fn id_card_photo(width: u32, height: u32, seed: u64) -> RgbImage {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let (w, h) = (width as f32, height as f32);
+    let (cx0, cy0, cx1, cy1) = (0.08 * w, 0.12 * h, 0.92 * w, 0.12 * h + 0.84 * w / 1.586);
+    let mut img = RgbImage::new(width, height);
+    for (x, y, px) in img.enumerate_pixels_mut() {
+        let (x, y) = (x as f32, y as f32);
+        let on_card = x >= cx0 && x <= cx1 && y >= cy0 && y <= cy1;
+        let (u, v) = ((x - cx0) / (cx1 - cx0), (y - cy0) / (cy1 - cy0));
+        let base: [f32; 3] = if !on_card {
+            [246.0, 246.0, 244.0]
+        } else if (0.66..0.92).contains(&u) && (0.15..0.80).contains(&v) {
+            [200.0, 185.0, 175.0] // portrait box
+        } else if (0.08..0.55).contains(&u) && ((v * 10.0) as u32 % 2 == 1) && (0.15..0.85).contains(&v) && (u * 40.0) as u32 % 3 != 0 {
+            [70.0, 70.0, 78.0] // text-like bars
+        } else {
+            [228.0, 234.0, 238.0]
+        };
+        let n = noise(&mut rng, 3.0);
+        *px = Rgb(base.map(|c| (c + n).clamp(0.0, 255.0) as u8));
+    }
+    image::imageops::blur(&img, 0.7)
+}
+
+/// A stand-in for a photographed paper form: off-white page, a printed
+/// grid, grey print bars and blue pen strokes.
+pub fn paper_photo(width: u32, height: u32, seed: u64) -> RgbImage {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut img = RgbImage::new(width, height);
+    for (x, y, px) in img.enumerate_pixels_mut() {
+        let shade = 236.0 - 18.0 * (x as f32 / width as f32);
+        let on_grid = (x > 60 && x < width - 60 && y > 80 && y < height - 80) && (x % 120 < 2 || y % 70 < 2);
+        let print = y % 70 > 20 && y % 70 < 30 && x % 120 > 10 && x % 120 < 50 && y > 80 && y < height - 80;
+        let ink = y % 70 > 35 && y % 70 < 55 && x % 120 > 55 && x % 120 < 110 && ((x + 3 * (y % 70)) % 9 < 2);
+        let base: [f32; 3] = if on_grid || print {
+            [40.0, 40.0, 40.0]
+        } else if ink {
+            [30.0, 50.0, 150.0]
+        } else {
+            [shade, shade, shade - 6.0]
+        };
+        let n = noise(&mut rng, 3.0);
+        *px = Rgb(base.map(|c| (c + n).clamp(0.0, 255.0) as u8));
+    }
+    img
+}
+
+/// Encodes at a JPEG quality.
+pub fn jpeg(img: &RgbImage, quality: u8) -> Vec<u8> {
+    let mut out = Vec::new();
+    JpegEncoder::new_with_quality(&mut out, quality)
+        .encode_image(img)
+        .expect("in-memory JPEG encoding");
+    out
+}
+
+/// Inserts COM segments after SOI so the file is exactly `size` bytes, a
+/// valid JPEG with nothing after its end marker. Panics if it cannot.
+pub fn pad_to(mut j: Vec<u8>, size: usize) -> Vec<u8> {
+    assert!(j.len() + 4 <= size, "JPEG of {} bytes cannot be padded to {size}", j.len());
+    let mut need = size - j.len();
+    let mut segments = Vec::new();
+    while need > 0 {
+        // A segment is 4 bytes of marker and length plus up to 65 533 of data;
+        // never leave a remainder under 4.
+        let mut take = need.min(65_537);
+        if need - take > 0 && need - take < 4 {
+            take -= 4;
+        }
+        let data = take - 4;
+        segments.extend_from_slice(&[0xFF, 0xFE]);
+        segments.extend_from_slice(&((data + 2) as u16).to_be_bytes());
+        segments.extend(std::iter::repeat_n(b' ', data));
+        need -= take;
+    }
+    j.splice(2..2, segments);
+    assert_eq!(j.len(), size);
+    j
+}
+
+/// The best JPEG quality not above `max_quality` whose file fits in `size`
+/// with room for padding, padded to exactly `size` bytes.
+pub fn jpeg_exact(img: &RgbImage, size: usize) -> Vec<u8> {
+    for q in (10..=98).rev().step_by(2) {
+        let j = jpeg(img, q);
+        if j.len() + 4 <= size {
+            return pad_to(j, size);
+        }
+    }
+    panic!("even quality 10 is over {size} bytes")
+}
+
+/// A JPEG in the 40-80 KB window: the highest quality whose size is at
+/// most `target`, padded up to `target`.
+pub fn jpeg_in_window(img: &RgbImage, target: usize) -> Vec<u8> {
+    jpeg_exact(img, target)
+}
+
+/// An APP1 EXIF segment with Orientation and, optionally, Software.
+pub fn exif_segment(orientation: u16, software: Option<&str>) -> Vec<u8> {
+    let mut tiff = Vec::new();
+    tiff.extend_from_slice(b"II*\0");
+    tiff.extend_from_slice(&8u32.to_le_bytes());
+    let entries: u16 = if software.is_some() { 2 } else { 1 };
+    tiff.extend_from_slice(&entries.to_le_bytes());
+    // Orientation: SHORT, count 1, value in the offset field.
+    tiff.extend_from_slice(&0x0112u16.to_le_bytes());
+    tiff.extend_from_slice(&3u16.to_le_bytes());
+    tiff.extend_from_slice(&1u32.to_le_bytes());
+    tiff.extend_from_slice(&u32::from(orientation).to_le_bytes());
+    let data_offset = 8 + 2 + 12 * u32::from(entries) + 4;
+    let mut sw = software.map(|s| s.as_bytes().to_vec()).unwrap_or_default();
+    if software.is_some() {
+        sw.push(0);
+        tiff.extend_from_slice(&0x0131u16.to_le_bytes());
+        tiff.extend_from_slice(&2u16.to_le_bytes());
+        tiff.extend_from_slice(&(sw.len() as u32).to_le_bytes());
+        tiff.extend_from_slice(&data_offset.to_le_bytes());
+    }
+    tiff.extend_from_slice(&0u32.to_le_bytes());
+    tiff.extend_from_slice(&sw);
+    let mut seg = vec![0xFF, 0xE1];
+    seg.extend_from_slice(&((tiff.len() + 8) as u16).to_be_bytes());
+    seg.extend_from_slice(b"Exif\0\0");
+    seg.extend_from_slice(&tiff);
+    seg
+}
+
+/// Inserts an EXIF segment right after SOI.
+pub fn with_exif(mut j: Vec<u8>, orientation: u16, software: Option<&str>) -> Vec<u8> {
+    let seg = exif_segment(orientation, software);
+    j.splice(2..2, seg);
+    j
+}
