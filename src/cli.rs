@@ -144,10 +144,18 @@ fn list_rules(args: RulesArgs, rules: &Rules) -> Result<ExitCode> {
                         "{} ({}) {}\n{}\n\n",
                         if zh { &list.plan_zh } else { &list.plan_en },
                         list.plan,
-                        if zh { format!("第 {n} 条") } else { format!("clause {n}") },
+                        if zh {
+                            format!("第 {n} 条")
+                        } else {
+                            format!("clause {n}")
+                        },
                         if zh { &list.condition_zh } else { &list.condition_en },
                     );
-                    s += if zh { "需准备以下材料：\n" } else { "Materials:\n" };
+                    s += if zh {
+                        "需准备以下材料：\n"
+                    } else {
+                        "Materials:\n"
+                    };
                     for (i, m) in list.materials.iter().enumerate() {
                         let fmt: Vec<&str> = m.formats.iter().map(|f| f.as_str()).collect();
                         let size = m.size_bytes.map(|[a, b]| format!(", {a}–{b} B")).unwrap_or_default();
@@ -160,11 +168,18 @@ fn list_rules(args: RulesArgs, rules: &Rules) -> Result<ExitCode> {
                         );
                     }
                     let notes = if zh { &list.notes_zh } else { &list.notes_en };
-                    let data = if zh { &list.applicant_data_rules_zh } else { &list.applicant_data_rules_en };
+                    let data = if zh {
+                        &list.applicant_data_rules_zh
+                    } else {
+                        &list.applicant_data_rules_en
+                    };
                     for (title, items) in [
                         (if zh { "说明" } else { "Notes" }, notes),
                         (if zh { "填报要求" } else { "Applicant data" }, data),
-                        (if zh { "相关职业" } else { "Related occupations" }, &list.related_occupations),
+                        (
+                            if zh { "相关职业" } else { "Related occupations" },
+                            &list.related_occupations,
+                        ),
                     ] {
                         if !items.is_empty() {
                             s += &format!("\n{title}:\n");

@@ -31,7 +31,10 @@ pub fn parse_input(arg: &str, rules: &Rules) -> Result<InputSpec, Error> {
         }
         if !Path::new(arg).exists() {
             let known: Vec<&str> = rules.book.slots.iter().map(|s| s.id.get_ref().as_str()).collect();
-            return Err(Error::Usage(format!("unknown slot {slot:?} in {arg:?}; slots are: {}", known.join(", "))));
+            return Err(Error::Usage(format!(
+                "unknown slot {slot:?} in {arg:?}; slots are: {}",
+                known.join(", ")
+            )));
         }
     }
     Ok(InputSpec {
@@ -53,7 +56,10 @@ pub fn collect(inputs: &[InputSpec], rules: &Rules) -> Result<Vec<Upload>, Error
         let meta = std::fs::metadata(&input.path).map_err(io)?;
         if meta.is_dir() {
             if input.slot.is_some() {
-                return Err(Error::Usage(format!("{}: a slot takes one file, not a folder", input.path.display())));
+                return Err(Error::Usage(format!(
+                    "{}: a slot takes one file, not a folder",
+                    input.path.display()
+                )));
             }
             let mut files = Vec::new();
             walk(&input.path, &input.path, 0, &mut files)?;

@@ -157,22 +157,40 @@ pub fn render_text(report: &Report, rules: &Rules, lang: Lang) -> String {
     match (plan, report.clause) {
         (Some(p), Some(c)) => {
             let name = if zh { &p.zh } else { &p.en };
-            let clause = if zh { format!("第 {c} 条") } else { format!("clause {c}") };
+            let clause = if zh {
+                format!("第 {c} 条")
+            } else {
+                format!("clause {c}")
+            };
             let _ = writeln!(out, "{name} ({}) {clause}: {verdict}", p.id());
         }
         _ => {
-            let _ = writeln!(out, "{}: {verdict}", if zh { "逐个文件检查" } else { "per-file checks" });
+            let _ = writeln!(
+                out,
+                "{}: {verdict}",
+                if zh { "逐个文件检查" } else { "per-file checks" }
+            );
         }
     }
-    let name_w = report.files.iter().map(|f| f.name.width()).max().unwrap_or(0).min(48);
-    for f in &report.files {
-        let mark = if f.verdict == Verdict::Pass { "✓" } else { "✗" };
-        let slot = f
-            .slot
+    let slot_of = |f: &FileReport| {
+        f.slot
             .as_deref()
             .map(|s| rules.slot_name(s, lang, plan))
-            .unwrap_or_else(|| if zh { "（未识别）".into() } else { "(unknown)".into() });
+            .unwrap_or_else(|| {
+                if zh {
+                    "（未识别）".into()
+                } else {
+                    "(unknown)".into()
+                }
+            })
+    };
+    let name_w = report.files.iter().map(|f| f.name.width()).max().unwrap_or(0).min(48);
+    let slot_w = report.files.iter().map(|f| slot_of(f).width()).max().unwrap_or(0);
+    for f in &report.files {
+        let mark = if f.verdict == Verdict::Pass { "✓" } else { "✗" };
+        let slot = slot_of(f);
         let pad = name_w.saturating_sub(f.name.width());
+        let slot_pad = slot_w.saturating_sub(slot.width());
         let mut facts = Vec::new();
         if let Some(b) = f.measurements.get("bytes") {
             facts.push(format!("{b} B"));
@@ -180,7 +198,14 @@ pub fn render_text(report: &Report, rules: &Rules, lang: Lang) -> String {
         if let (Some(w), Some(h)) = (f.measurements.get("width"), f.measurements.get("height")) {
             facts.push(format!("{w}×{h}"));
         }
-        let _ = writeln!(out, "  {mark} {}{}  {slot}  {}", f.name, " ".repeat(pad), facts.join("  "));
+        let _ = writeln!(
+            out,
+            "  {mark} {}{}  {slot}{}  {}",
+            f.name,
+            " ".repeat(pad),
+            " ".repeat(slot_pad),
+            facts.join("  ")
+        );
         for r in &f.reasons {
             let m = if r.severity == Severity::Reject { "✗" } else { "!" };
             let _ = writeln!(out, "      {m} {}  {}", r.code, r.message);

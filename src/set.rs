@@ -84,7 +84,10 @@ fn complete_set(report: &mut Report, t: Target<'_>, rules: &Rules) {
     for f in &mut report.files {
         let Some(slot) = f.slot.clone() else { continue };
         if !required.contains(&slot) {
-            f.push(Reason::new(Code::SetUnexpected, json!({ "slot": slot, "clause": t.clause.n.get_ref() })));
+            f.push(Reason::new(
+                Code::SetUnexpected,
+                json!({ "slot": slot, "clause": t.clause.n.get_ref() }),
+            ));
             if !extra.contains(&slot) {
                 extra.push(slot.clone());
             }
@@ -100,7 +103,9 @@ fn complete_set(report: &mut Report, t: Target<'_>, rules: &Rules) {
     for slot in &required {
         if !seen.contains(&slot.as_str()) {
             report.missing.push(slot.clone());
-            report.reasons.push(Reason::new(Code::SetMissing, json!({ "slot": slot })));
+            report
+                .reasons
+                .push(Reason::new(Code::SetMissing, json!({ "slot": slot })));
         }
     }
     report.unexpected = extra;

@@ -58,14 +58,20 @@ pub fn check_file_basics(
         } else {
             Code::FileUnsupportedType
         };
-        report.push(Reason::new(code, json!({ "format": format.as_str(), "accepted": names })));
+        report.push(Reason::new(
+            code,
+            json!({ "format": format.as_str(), "accepted": names }),
+        ));
         return Prepared::Done;
     }
     if let Some(k) = kind {
         if let (Some(min), Some(max)) = (&k.min_bytes, k.max_bytes) {
             let min = *min.get_ref();
             if n < min || n > max {
-                report.push(Reason::new(Code::SizeOutOfRange, json!({ "bytes": n, "min": min, "max": max })));
+                report.push(Reason::new(
+                    Code::SizeOutOfRange,
+                    json!({ "bytes": n, "min": min, "max": max }),
+                ));
             }
         }
     }
@@ -123,7 +129,10 @@ fn check_jpeg(bytes: &[u8], rules: &Rules, report: &mut FileReport) -> Prepared 
             Prepared::Image(d)
         }
         Err(cause) => {
-            report.push(Reason::new(Code::FileCorrupt, json!({ "problem": "undecodable", "cause": cause })));
+            report.push(Reason::new(
+                Code::FileCorrupt,
+                json!({ "problem": "undecodable", "cause": cause }),
+            ));
             Prepared::Done
         }
     }

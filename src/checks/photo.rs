@@ -114,7 +114,11 @@ pub fn check_photo(d: &Decoded, rules: &PhotoRules, report: &mut FileReport) {
     if let Some(software) = &d.exif.software {
         report.measure("exif_software", software.as_str());
         let lower = software.to_lowercase();
-        if let Some(app) = rules.editing_software.iter().find(|a| lower.contains(&a.pattern.to_lowercase())) {
+        if let Some(app) = rules
+            .editing_software
+            .iter()
+            .find(|a| lower.contains(&a.pattern.to_lowercase()))
+        {
             report.push(
                 Reason::new(Code::PhotoEdited, json!({ "software": software, "app": app.name }))
                     .with_severity(app.severity),

@@ -72,7 +72,10 @@ pub fn sniff(bytes: &[u8]) -> Format {
 }
 
 fn is_heif_brand(brand: &[u8]) -> bool {
-    matches!(brand, b"heic" | b"heix" | b"hevc" | b"heim" | b"heis" | b"mif1" | b"msf1" | b"avif")
+    matches!(
+        brand,
+        b"heic" | b"heix" | b"hevc" | b"heim" | b"heis" | b"mif1" | b"msf1" | b"avif"
+    )
 }
 
 /// PDF readers accept the header anywhere in the first 1 024 bytes.

@@ -41,7 +41,9 @@ pub fn blur_index(img: &GrayImage) -> f64 {
     // Vertical: running 9-row sums, compared with 9 × the pixel differences.
     let (mut d_ver, mut v_ver) = (0i64, 0i64);
     let mut prev_sum: Vec<i32> = vec![0; w];
-    let mut sum: Vec<i32> = (0..w).map(|x| (-half..=half).map(|k| at(x, clamp(k, h))).sum()).collect();
+    let mut sum: Vec<i32> = (0..w)
+        .map(|x| (-half..=half).map(|k| at(x, clamp(k, h))).sum())
+        .collect();
     for y in 1..h {
         std::mem::swap(&mut prev_sum, &mut sum);
         let add = clamp(y as i32 + half, h);
@@ -77,7 +79,9 @@ mod tests {
     use image::Luma;
 
     fn checker(size: u32, cell: u32) -> GrayImage {
-        GrayImage::from_fn(size, size, |x, y| Luma([if (x / cell + y / cell) % 2 == 0 { 30 } else { 220 }]))
+        GrayImage::from_fn(size, size, |x, y| {
+            Luma([if (x / cell + y / cell).is_multiple_of(2) { 30 } else { 220 }])
+        })
     }
 
     #[test]

@@ -37,13 +37,21 @@ fn tables() -> &'static Tables {
         let mut linear = [0f32; 256];
         for (i, v) in linear.iter_mut().enumerate() {
             let c = i as f64 / 255.0;
-            let l = if c <= 0.04045 { c / 12.92 } else { ((c + 0.055) / 1.055).powf(2.4) };
+            let l = if c <= 0.04045 {
+                c / 12.92
+            } else {
+                ((c + 0.055) / 1.055).powf(2.4)
+            };
             *v = l as f32;
         }
         let f = (0..=F_STEPS)
             .map(|i| {
                 let t = i as f64 / F_STEPS as f64;
-                let v = if t > 216.0 / 24389.0 { t.cbrt() } else { (24389.0 / 27.0 * t + 16.0) / 116.0 };
+                let v = if t > 216.0 / 24389.0 {
+                    t.cbrt()
+                } else {
+                    (24389.0 / 27.0 * t + 16.0) / 116.0
+                };
                 v as f32
             })
             .collect();

@@ -53,7 +53,11 @@ impl Rules {
                     en: s.en.clone(),
                     kind: s.kind,
                     formats: k.formats.clone(),
-                    size_bytes: k.min_bytes.as_ref().zip(k.max_bytes).map(|(min, max)| [*min.get_ref(), max]),
+                    size_bytes: k
+                        .min_bytes
+                        .as_ref()
+                        .zip(k.max_bytes)
+                        .map(|(min, max)| [*min.get_ref(), max]),
                     max_file_bytes: k
                         .max_file_bytes
                         .as_ref()

@@ -343,7 +343,9 @@ impl Rules {
                 }
             }
         }
-        let matching = candidates.iter().filter(|(a, _)| !a.is_empty() && name.contains(a.as_str()));
+        let matching = candidates
+            .iter()
+            .filter(|(a, _)| !a.is_empty() && name.contains(a.as_str()));
         let longest = matching.clone().map(|(a, _)| a.chars().count()).max()?;
         let mut slots = matching.filter(|(a, _)| a.chars().count() == longest).map(|(_, s)| *s);
         let first = slots.next()?;
@@ -446,7 +448,10 @@ fn validate(book: &Rulebook, text: &str) -> Result<HashMap<String, usize>, Error
         let mut numbers = HashSet::new();
         for c in &p.clauses {
             if !numbers.insert(*c.n.get_ref()) {
-                return Err(err(c.n.span(), format!("duplicate clause {} in plan {:?}", c.n.get_ref(), p.id.get_ref())));
+                return Err(err(
+                    c.n.span(),
+                    format!("duplicate clause {} in plan {:?}", c.n.get_ref(), p.id.get_ref()),
+                ));
             }
             c.slots.iter().try_for_each(known)?;
         }
@@ -460,7 +465,10 @@ fn validate(book: &Rulebook, text: &str) -> Result<HashMap<String, usize>, Error
         let line = find_table_line(text, &format!("[kinds.{name}]"));
         match (&k.min_bytes, k.max_bytes) {
             (Some(min), Some(max)) if *min.get_ref() > max => {
-                return Err(err(min.span(), format!("kinds.{name}: min_bytes {} > max_bytes {max}", min.get_ref())));
+                return Err(err(
+                    min.span(),
+                    format!("kinds.{name}: min_bytes {} > max_bytes {max}", min.get_ref()),
+                ));
             }
             (Some(_), None) | (None, Some(_)) => {
                 return Err(Error::Rules {
@@ -472,7 +480,10 @@ fn validate(book: &Rulebook, text: &str) -> Result<HashMap<String, usize>, Error
         }
         if let Some(cap) = &k.max_file_bytes {
             if *cap.get_ref() > book.limits.max_file_bytes {
-                return Err(err(cap.span(), format!("kinds.{name}: max_file_bytes is above limits.max_file_bytes")));
+                return Err(err(
+                    cap.span(),
+                    format!("kinds.{name}: max_file_bytes is above limits.max_file_bytes"),
+                ));
             }
         }
         if k.formats.is_empty() {
@@ -485,11 +496,21 @@ fn validate(book: &Rulebook, text: &str) -> Result<HashMap<String, usize>, Error
     let ph = &book.photo;
     let bg = &ph.background;
     if bg.min_b.get_ref() > &bg.max_b {
-        return Err(err(bg.min_b.span(), format!("photo.background: min_b {} > max_b {}", bg.min_b.get_ref(), bg.max_b)));
+        return Err(err(
+            bg.min_b.span(),
+            format!("photo.background: min_b {} > max_b {}", bg.min_b.get_ref(), bg.max_b),
+        ));
     }
     let ex = &ph.exposure;
     if ex.min_median.get_ref() > &ex.max_median {
-        return Err(err(ex.min_median.span(), format!("photo.exposure: min_median {} > max_median {}", ex.min_median.get_ref(), ex.max_median)));
+        return Err(err(
+            ex.min_median.span(),
+            format!(
+                "photo.exposure: min_median {} > max_median {}",
+                ex.min_median.get_ref(),
+                ex.max_median
+            ),
+        ));
     }
     let f = &ph.face;
     if f.width_min.get_ref() > &f.width_max {

@@ -52,5 +52,7 @@ pub fn photo_jpeg(p: &Portrait) -> Vec<u8> {
 
 /// A detail field as f64.
 pub fn num(r: &prescreen::Reason, key: &str) -> f64 {
-    r.detail[key].as_f64().unwrap_or_else(|| panic!("detail {key} missing in {:?}", r.detail))
+    r.detail[key]
+        .as_f64()
+        .unwrap_or_else(|| panic!("detail {key} missing in {:?}", r.detail))
 }

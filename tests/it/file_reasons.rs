@@ -23,7 +23,10 @@ fn file_over_the_kind_cap_is_too_large_and_not_parsed() {
     let r = check(&big, "application_form");
     assert_rejected_with(&r, &[Code::FileTooLarge]);
     assert_eq!(reason(&r, Code::FileTooLarge).detail["max"], 10_000_000);
-    assert!(r.measurements.get("format").is_none(), "nothing past the size is parsed");
+    assert!(
+        r.measurements.get("format").is_none(),
+        "nothing past the size is parsed"
+    );
 }
 
 #[test]
@@ -138,7 +141,10 @@ fn size_window_edges() {
         } else {
             assert_rejected_with(&r, &[Code::SizeOutOfRange]);
             let why = reason(&r, Code::SizeOutOfRange);
-            assert_eq!((why.detail["min"].as_u64(), why.detail["max"].as_u64()), (Some(40_960), Some(80_000)));
+            assert_eq!(
+                (why.detail["min"].as_u64(), why.detail["max"].as_u64()),
+                (Some(40_960), Some(80_000))
+            );
             assert_eq!(why.detail["bytes"], size);
         }
     }

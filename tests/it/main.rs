@@ -2,10 +2,13 @@
 //! pass, byte boundaries, the rulebook against the seeds, the CLI and a
 //! golden JSON report. Test images come from `tests/support/synth.rs`.
 
+// Tests fail loudly: unwrap and expect are how they say so.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[path = "../support/synth.rs"]
 mod synth;
 
-
+mod cli;
 mod common;
 mod file_reasons;
 mod photo_reasons;

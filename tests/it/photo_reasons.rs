@@ -8,7 +8,13 @@ use prescreen::{Code, Severity, Verdict};
 #[test]
 fn good_photo_passes() {
     for seed in 1..=4 {
-        let r = check(&photo_jpeg(&Portrait { seed, ..Default::default() }), "photo");
+        let r = check(
+            &photo_jpeg(&Portrait {
+                seed,
+                ..Default::default()
+            }),
+            "photo",
+        );
         assert_clean_pass(&r);
         assert_eq!(r.measurements["width"], 295);
         assert_eq!(r.measurements["height"], 413);
@@ -18,21 +24,37 @@ fn good_photo_passes() {
 
 #[test]
 fn larger_photo_of_the_right_shape_passes() {
-    let img = portrait(&Portrait { width: 590, height: 826, ..Default::default() });
+    let img = portrait(&Portrait {
+        width: 590,
+        height: 826,
+        ..Default::default()
+    });
     assert_clean_pass(&check(&jpeg_exact(&img, 78_000), "photo"));
 }
 
 #[test]
 fn warm_and_shaded_whites_pass() {
     for bg in [WARM_WHITE, SHADED_WHITE, [240, 245, 255]] {
-        let r = check(&photo_jpeg(&Portrait { background: bg, ..Default::default() }), "photo");
+        let r = check(
+            &photo_jpeg(&Portrait {
+                background: bg,
+                ..Default::default()
+            }),
+            "photo",
+        );
         assert_clean_pass(&r);
     }
 }
 
 #[test]
 fn blue_background_is_named_blue() {
-    let r = check(&photo_jpeg(&Portrait { background: ID_BLUE, ..Default::default() }), "photo");
+    let r = check(
+        &photo_jpeg(&Portrait {
+            background: ID_BLUE,
+            ..Default::default()
+        }),
+        "photo",
+    );
     assert_rejected_with(&r, &[Code::PhotoBackgroundNotWhite]);
     let why = reason(&r, Code::PhotoBackgroundNotWhite);
     assert_eq!(why.detail["colour"], "blue");
@@ -43,15 +65,29 @@ fn blue_background_is_named_blue() {
 #[test]
 fn red_grey_and_pale_blue_backgrounds_are_named() {
     for (bg, name) in [(ID_RED, "red"), (LIGHT_GREY, "grey"), (PALE_BLUE, "blue")] {
-        let r = check(&photo_jpeg(&Portrait { background: bg, ..Default::default() }), "photo");
+        let r = check(
+            &photo_jpeg(&Portrait {
+                background: bg,
+                ..Default::default()
+            }),
+            "photo",
+        );
         assert_rejected_with(&r, &[Code::PhotoBackgroundNotWhite]);
-        assert_eq!(reason(&r, Code::PhotoBackgroundNotWhite).detail["colour"], name, "{bg:?}");
+        assert_eq!(
+            reason(&r, Code::PhotoBackgroundNotWhite).detail["colour"],
+            name,
+            "{bg:?}"
+        );
     }
 }
 
 #[test]
 fn three_by_four_selfie_has_the_wrong_aspect() {
-    let img = portrait(&Portrait { width: 360, height: 480, ..Default::default() });
+    let img = portrait(&Portrait {
+        width: 360,
+        height: 480,
+        ..Default::default()
+    });
     let r = check(&jpeg_exact(&img, 70_000), "photo");
     assert_rejected_with(&r, &[Code::PhotoAspectRatio]);
     let why = reason(&r, Code::PhotoAspectRatio);
@@ -61,7 +97,11 @@ fn three_by_four_selfie_has_the_wrong_aspect() {
 
 #[test]
 fn square_photo_has_the_wrong_aspect() {
-    let img = portrait(&Portrait { width: 413, height: 413, ..Default::default() });
+    let img = portrait(&Portrait {
+        width: 413,
+        height: 413,
+        ..Default::default()
+    });
     assert_rejected_with(&check(&jpeg_exact(&img, 70_000), "photo"), &[Code::PhotoAspectRatio]);
 }
 
@@ -69,15 +109,27 @@ fn square_photo_has_the_wrong_aspect() {
 fn aspect_tolerance_edges() {
     // 295/413 = 0.714; ±4 % is 0.686-0.743. 305 × 413 (0.738) passes,
     // 310 × 413 (0.751) does not.
-    let ok = portrait(&Portrait { width: 305, height: 413, ..Default::default() });
+    let ok = portrait(&Portrait {
+        width: 305,
+        height: 413,
+        ..Default::default()
+    });
     assert_clean_pass(&check(&jpeg_exact(&ok, 60_000), "photo"));
-    let wide = portrait(&Portrait { width: 310, height: 413, ..Default::default() });
+    let wide = portrait(&Portrait {
+        width: 310,
+        height: 413,
+        ..Default::default()
+    });
     assert_rejected_with(&check(&jpeg_exact(&wide, 60_000), "photo"), &[Code::PhotoAspectRatio]);
 }
 
 #[test]
 fn small_photo_has_too_low_a_resolution() {
-    let img = portrait(&Portrait { width: 250, height: 350, ..Default::default() });
+    let img = portrait(&Portrait {
+        width: 250,
+        height: 350,
+        ..Default::default()
+    });
     let r = check(&jpeg_exact(&img, 45_000), "photo");
     assert_rejected_with(&r, &[Code::PhotoResolutionTooLow]);
     let why = reason(&r, Code::PhotoResolutionTooLow);
@@ -87,7 +139,13 @@ fn small_photo_has_too_low_a_resolution() {
 
 #[test]
 fn grayscale_photo_is_rejected() {
-    let r = check(&photo_jpeg(&Portrait { grayscale: true, ..Default::default() }), "photo");
+    let r = check(
+        &photo_jpeg(&Portrait {
+            grayscale: true,
+            ..Default::default()
+        }),
+        "photo",
+    );
     assert_rejected_with(&r, &[Code::PhotoGrayscale]);
     assert!(num(reason(&r, Code::PhotoGrayscale), "colour_fraction") < 0.01);
 }
@@ -96,7 +154,9 @@ fn grayscale_photo_is_rejected() {
 fn single_channel_jpeg_is_grayscale() {
     let img = image::DynamicImage::ImageRgb8(portrait(&Portrait::default())).to_luma8();
     let mut j = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut j, 98).encode_image(&img).expect("encode");
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut j, 98)
+        .encode_image(&img)
+        .expect("encode");
     let r = check(&pad_to(j, 60_000), "photo");
     assert_rejected_with(&r, &[Code::PhotoGrayscale]);
     assert_eq!(reason(&r, Code::PhotoGrayscale).detail["components"], 1);
@@ -106,25 +166,51 @@ fn single_channel_jpeg_is_grayscale() {
 fn blurred_photo_is_rejected_at_both_sizes() {
     // Gaussian sigma 1.5 px at 295 × 413, and the same blur at twice the size:
     // the score is measured at a fixed height, so both are rejected alike.
-    let small = check(&photo_jpeg(&Portrait { blur: 1.5, ..Default::default() }), "photo");
+    let small = check(
+        &photo_jpeg(&Portrait {
+            blur: 1.5,
+            ..Default::default()
+        }),
+        "photo",
+    );
     assert_rejected_with(&small, &[Code::PhotoBlurry]);
-    let big = portrait(&Portrait { width: 590, height: 826, blur: 3.0, ..Default::default() });
+    let big = portrait(&Portrait {
+        width: 590,
+        height: 826,
+        blur: 3.0,
+        ..Default::default()
+    });
     let big = check(&jpeg_exact(&big, 60_000), "photo");
     assert_rejected_with(&big, &[Code::PhotoBlurry]);
-    let (a, b) = (num(reason(&small, Code::PhotoBlurry), "blur"), num(reason(&big, Code::PhotoBlurry), "blur"));
+    let (a, b) = (
+        num(reason(&small, Code::PhotoBlurry), "blur"),
+        num(reason(&big, Code::PhotoBlurry), "blur"),
+    );
     assert!((a - b).abs() < 0.1, "blur {a} at 295 vs {b} at 590");
 }
 
 #[test]
 fn slight_softness_is_not_blur() {
-    let r = check(&photo_jpeg(&Portrait { blur: 0.8, ..Default::default() }), "photo");
+    let r = check(
+        &photo_jpeg(&Portrait {
+            blur: 0.8,
+            ..Default::default()
+        }),
+        "photo",
+    );
     assert_clean_pass(&r);
 }
 
 #[test]
 fn dark_photo_is_badly_exposed() {
     // Gain 0.3 also turns the white background grey, which is reported too.
-    let r = check(&photo_jpeg(&Portrait { gain: 0.3, ..Default::default() }), "photo");
+    let r = check(
+        &photo_jpeg(&Portrait {
+            gain: 0.3,
+            ..Default::default()
+        }),
+        "photo",
+    );
     assert!(r.has(Code::PhotoExposure));
     assert_eq!(reason(&r, Code::PhotoExposure).detail["problem"], "too_dark");
     assert_eq!(r.verdict, Verdict::Reject);
@@ -132,14 +218,24 @@ fn dark_photo_is_badly_exposed() {
 
 #[test]
 fn overexposed_photo_is_badly_exposed() {
-    let r = check(&photo_jpeg(&Portrait { gain: 1.6, ..Default::default() }), "photo");
+    let r = check(
+        &photo_jpeg(&Portrait {
+            gain: 1.6,
+            ..Default::default()
+        }),
+        "photo",
+    );
     assert_rejected_with(&r, &[Code::PhotoExposure]);
     assert_eq!(reason(&r, Code::PhotoExposure).detail["problem"], "too_bright");
 }
 
 #[test]
 fn beauty_app_in_exif_is_reported_as_a_warning() {
-    let j = with_exif(jpeg_exact(&portrait(&Portrait::default()), 59_000), 1, Some("Meitu Xiuxiu 9.5 美图秀秀"));
+    let j = with_exif(
+        jpeg_exact(&portrait(&Portrait::default()), 59_000),
+        1,
+        Some("Meitu Xiuxiu 9.5 美图秀秀"),
+    );
     let r = check(&j, "photo");
     assert_eq!(codes(&r), [Code::PhotoEdited]);
     let why = reason(&r, Code::PhotoEdited);
@@ -150,7 +246,11 @@ fn beauty_app_in_exif_is_reported_as_a_warning() {
 
 #[test]
 fn camera_software_in_exif_is_not_editing() {
-    let j = with_exif(jpeg_exact(&portrait(&Portrait::default()), 59_000), 1, Some("iPhone 15 iOS 18.1"));
+    let j = with_exif(
+        jpeg_exact(&portrait(&Portrait::default()), 59_000),
+        1,
+        Some("iPhone 15 iOS 18.1"),
+    );
     let r = check(&j, "photo");
     assert_clean_pass(&r);
     assert_eq!(r.measurements["exif_software"], "iPhone 15 iOS 18.1");
@@ -173,20 +273,41 @@ fn every_photo_reason_has_a_chinese_message() {
     let rules = common_rules_and_report();
     for reason in &rules.reasons {
         assert!(!reason.message.is_empty());
-        assert!(reason.message.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "{}", reason.message);
-        assert!(!reason.message.contains('{'), "unfilled placeholder: {}", reason.message);
+        assert!(
+            reason.message.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+            "{}",
+            reason.message
+        );
+        assert!(
+            !reason.message.contains('{'),
+            "unfilled placeholder: {}",
+            reason.message
+        );
     }
 }
 
 /// A report with several photo reasons, localised in Chinese.
 fn common_rules_and_report() -> prescreen::FileReport {
-    let img = portrait(&Portrait { width: 250, height: 350, background: ID_BLUE, blur: 2.0, grayscale: false, ..Default::default() });
+    let img = portrait(&Portrait {
+        width: 250,
+        height: 350,
+        background: ID_BLUE,
+        blur: 2.0,
+        grayscale: false,
+        ..Default::default()
+    });
     let j = with_exif(jpeg_exact(&img, 30_000), 1, Some("Adobe Photoshop 25.0"));
     let upload = prescreen::Upload::new("一寸照.jpg", Some("photo".into()), j);
     let report = prescreen::check_application(&[upload], None, rules(), prescreen::Lang::Zh);
     let file = report.files.into_iter().next().expect("one file");
     let got = codes(&file);
-    for c in [Code::SizeOutOfRange, Code::PhotoResolutionTooLow, Code::PhotoBackgroundNotWhite, Code::PhotoBlurry, Code::PhotoEdited] {
+    for c in [
+        Code::SizeOutOfRange,
+        Code::PhotoResolutionTooLow,
+        Code::PhotoBackgroundNotWhite,
+        Code::PhotoBlurry,
+        Code::PhotoEdited,
+    ] {
         assert!(got.contains(&c), "{c:?} not in {got:?}");
     }
     file

@@ -29,15 +29,36 @@ fn national_clauses_match_seed_000() {
     ];
     let table: [(u32, &[&str]); 7] = [
         (1, &["work_history_pledge", "integrity_pledge"]),
-        (2, &["qualification_certificate", "work_history_pledge", "integrity_pledge"]),
+        (
+            2,
+            &["qualification_certificate", "work_history_pledge", "integrity_pledge"],
+        ),
         (
             3,
-            &["qualification_certificate", "work_history_pledge", "training_pledge", "training_certificate", "integrity_pledge"],
+            &[
+                "qualification_certificate",
+                "work_history_pledge",
+                "training_pledge",
+                "training_certificate",
+                "integrity_pledge",
+            ],
         ),
-        (4, &["diploma", "qualification_certificate", "personal_pledge", "work_history_pledge", "integrity_pledge"]),
+        (
+            4,
+            &[
+                "diploma",
+                "qualification_certificate",
+                "personal_pledge",
+                "work_history_pledge",
+                "integrity_pledge",
+            ],
+        ),
         (5, &five),
         (6, &five),
-        (7, &["diploma", "personal_pledge", "work_history_pledge", "integrity_pledge"]),
+        (
+            7,
+            &["diploma", "personal_pledge", "work_history_pledge", "integrity_pledge"],
+        ),
     ];
     for (n, further) in table {
         let mut got = required("ecommerce-l2", n);
@@ -58,7 +79,12 @@ fn beijing_clauses_match_seed_001() {
     assert_eq!(c1, want1);
     let mut c2 = required("ecommerce-l2-beijing", 2);
     c2.sort();
-    let mut want2 = with_common(&["previous_level_certificate", "diploma", "education_pledge", "work_history_pledge"]);
+    let mut want2 = with_common(&[
+        "previous_level_certificate",
+        "diploma",
+        "education_pledge",
+        "work_history_pledge",
+    ]);
     want2.sort();
     assert_eq!(c2, want2);
     assert_eq!(rules().plan("ecommerce-l2-beijing").expect("plan").clauses.len(), 2);
@@ -88,7 +114,10 @@ fn thirteen_slots_with_their_chinese_names() {
     );
     assert_eq!(r.slot_name("photo", Lang::Zh, None), "白底个人一寸照片");
     let bj = r.plan("ecommerce-l2-beijing");
-    assert_eq!(r.slot_name("application_form", Lang::Zh, bj), "北京市职业技能认定申报表");
+    assert_eq!(
+        r.slot_name("application_form", Lang::Zh, bj),
+        "北京市职业技能认定申报表"
+    );
 }
 
 #[test]
@@ -96,13 +125,22 @@ fn seed_notes_are_in_the_checklist() {
     let r = rules();
     let bj = r.plan("ecommerce-l2-beijing").expect("plan");
     let list = r.checklist(bj, bj.clause(1).expect("clause"));
-    assert!(list.notes_zh.iter().any(|n| n.contains("邮寄") && n.contains("一式两份")));
-    assert!(list.notes_zh.iter().any(|n| n.contains("手写") && n.contains("不可涂改")));
+    assert!(list
+        .notes_zh
+        .iter()
+        .any(|n| n.contains("邮寄") && n.contains("一式两份")));
+    assert!(list
+        .notes_zh
+        .iter()
+        .any(|n| n.contains("手写") && n.contains("不可涂改")));
     assert!(list.related_occupations.iter().any(|o| o == "营销员"));
     let national = r.plan("ecommerce-l2").expect("plan");
     let list = r.checklist(national, national.clause(1).expect("clause"));
     assert!(list.applicant_data_rules_zh.iter().any(|n| n.contains("全称")));
-    assert!(list.applicant_data_rules_zh.iter().any(|n| n.contains("成立") && n.contains("注销")));
+    assert!(list
+        .applicant_data_rules_zh
+        .iter()
+        .any(|n| n.contains("成立") && n.contains("注销")));
 }
 
 #[test]
@@ -117,7 +155,10 @@ fn thresholds_of_spec_section_2() {
     assert_eq!((p.min_width, p.min_height), (295, 413));
     assert_eq!(r.book.limits.max_pixels, 100_000_000);
     assert_eq!(r.book.limits.max_file_bytes, 20_000_000);
-    assert_eq!(r.kind(prescreen::rules::Kind::HandwrittenForm).min_long_side, Some(1000));
+    assert_eq!(
+        r.kind(prescreen::rules::Kind::HandwrittenForm).min_long_side,
+        Some(1000)
+    );
 }
 
 /// The built-in rulebook with `from` replaced by `to` (exactly once).
@@ -153,14 +194,24 @@ fn unknown_slot_in_a_clause_names_its_line() {
 fn duplicate_slot_id_names_its_line() {
     let bad = edited(r#"id = "diploma""#, r#"id = "photo""#);
     let (line, message) = refused(&bad);
-    let second = bad.lines().enumerate().filter(|(_, l)| l.trim() == r#"id = "photo""#).nth(1).expect("dup").0 + 1;
+    let second = bad
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.trim() == r#"id = "photo""#)
+        .nth(1)
+        .expect("dup")
+        .0
+        + 1;
     assert_eq!(line, Some(second));
     assert!(message.contains("photo"), "{message}");
 }
 
 #[test]
 fn min_above_max_names_its_line() {
-    let bad = edited("min_bytes = 40_960\nmax_bytes = 80_000\n\n[kinds.id_card]", "min_bytes = 90_000\nmax_bytes = 80_000\n\n[kinds.id_card]");
+    let bad = edited(
+        "min_bytes = 40_960\nmax_bytes = 80_000\n\n[kinds.id_card]",
+        "min_bytes = 90_000\nmax_bytes = 80_000\n\n[kinds.id_card]",
+    );
     let (line, message) = refused(&bad);
     assert_eq!(line, Some(line_of(&bad, "min_bytes = 90_000")));
     assert!(message.contains("90000") || message.contains("90 000"), "{message}");
@@ -203,6 +254,9 @@ fn every_code_has_a_message_in_both_languages() {
             assert!(!m.trim().is_empty(), "{code:?} {lang:?}");
         }
         let zh = r.messages.render(code, &serde_json::Map::new(), Lang::Zh);
-        assert!(zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "{code:?}: {zh}");
+        assert!(
+            zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+            "{code:?}: {zh}"
+        );
     }
 }

@@ -7,7 +7,10 @@ use prescreen::{check_application, Code, Lang, Report, Upload, Verdict};
 fn target(plan: &str, n: u32) -> prescreen::Target<'static> {
     let rules = rules();
     let plan = rules.plan(plan).expect("plan");
-    prescreen::Target { plan, clause: plan.clause(n).expect("clause") }
+    prescreen::Target {
+        plan,
+        clause: plan.clause(n).expect("clause"),
+    }
 }
 
 /// Uploads named as an applicant names them; the content does not matter
@@ -37,7 +40,14 @@ fn complete_clause_1_has_nothing_missing() {
     let slots: Vec<_> = r.files.iter().map(|f| f.slot.clone().unwrap_or_default()).collect();
     assert_eq!(
         slots,
-        ["id_card_front", "id_card_back", "photo", "application_form", "work_history_pledge", "integrity_pledge"]
+        [
+            "id_card_front",
+            "id_card_back",
+            "photo",
+            "application_form",
+            "work_history_pledge",
+            "integrity_pledge"
+        ]
     );
 }
 
@@ -46,7 +56,11 @@ fn folder_without_the_integrity_pledge_is_missing_it() {
     let r = run(&CLAUSE1[..5], "ecommerce-l2", 1);
     assert_eq!(r.missing, ["integrity_pledge"]);
     assert_eq!(r.verdict, Verdict::Reject);
-    let why = r.reasons.iter().find(|x| x.code == Code::SetMissing).expect("set.missing");
+    let why = r
+        .reasons
+        .iter()
+        .find(|x| x.code == Code::SetMissing)
+        .expect("set.missing");
     assert_eq!(why.detail["slot"], "integrity_pledge");
     assert!(why.message.contains("个人诚信承诺书"), "{}", why.message);
 }
@@ -59,7 +73,13 @@ fn material_the_clause_does_not_ask_for_is_unexpected() {
     assert_eq!(r.unexpected, ["diploma"]);
     let f = r.files.last().expect("file");
     assert!(f.has(Code::SetUnexpected));
-    assert_eq!(f.reasons.iter().find(|x| x.code == Code::SetUnexpected).map(|x| x.severity), Some(prescreen::Severity::Warn));
+    assert_eq!(
+        f.reasons
+            .iter()
+            .find(|x| x.code == Code::SetUnexpected)
+            .map(|x| x.severity),
+        Some(prescreen::Severity::Warn)
+    );
 }
 
 #[test]
@@ -70,7 +90,10 @@ fn second_photo_is_a_duplicate() {
     let dup = r.files.last().expect("file");
     assert_eq!(dup.slot.as_deref(), Some("photo"));
     assert!(dup.has(Code::SetDuplicate));
-    assert!(!r.files[2].has(Code::SetDuplicate), "the first one is not the duplicate");
+    assert!(
+        !r.files[2].has(Code::SetDuplicate),
+        "the first one is not the duplicate"
+    );
 }
 
 #[test]
@@ -95,7 +118,11 @@ fn ascii_names_are_inferred() {
         ("work_history_pledge.jpg", "work_history_pledge"),
         ("diploma.jpg", "diploma"),
     ] {
-        assert_eq!(rules.infer_slot(name, None).map(|s| s.id.get_ref().as_str()), Some(slot), "{name}");
+        assert_eq!(
+            rules.infer_slot(name, None).map(|s| s.id.get_ref().as_str()),
+            Some(slot),
+            "{name}"
+        );
     }
 }
 
@@ -116,7 +143,11 @@ fn longest_alias_wins() {
         ("培训结业证书.jpg", "training_certificate"),
         ("助理电子商务师职业资格证书.jpg", "qualification_certificate"),
     ] {
-        assert_eq!(rules.infer_slot(name, None).map(|s| s.id.get_ref().as_str()), Some(slot), "{name}");
+        assert_eq!(
+            rules.infer_slot(name, None).map(|s| s.id.get_ref().as_str()),
+            Some(slot),
+            "{name}"
+        );
     }
 }
 
@@ -126,24 +157,46 @@ fn beijing_aliases_override() {
     let bj = rules.plan("ecommerce-l2-beijing").expect("plan");
     let national = rules.plan("ecommerce-l2").expect("plan");
     let of = |name, plan| rules.infer_slot(name, Some(plan)).map(|s| s.id.get_ref().clone());
-    assert_eq!(of("北京市职业技能认定申报表.jpg", bj).as_deref(), Some("application_form"));
+    assert_eq!(
+        of("北京市职业技能认定申报表.jpg", bj).as_deref(),
+        Some("application_form")
+    );
     assert_eq!(of("三级资格证.jpg", bj).as_deref(), Some("previous_level_certificate"));
     assert_eq!(of("资格证.jpg", national).as_deref(), Some("qualification_certificate"));
 }
 
 #[test]
 fn beijing_clause_2_lists_its_missing_materials() {
-    let r = run(&["身份证正面.jpg", "身份证反面.jpg", "一寸照.jpg"], "ecommerce-l2-beijing", 2);
+    let r = run(
+        &["身份证正面.jpg", "身份证反面.jpg", "一寸照.jpg"],
+        "ecommerce-l2-beijing",
+        2,
+    );
     assert_eq!(
         r.missing,
-        ["application_form", "previous_level_certificate", "diploma", "education_pledge", "work_history_pledge"]
+        [
+            "application_form",
+            "previous_level_certificate",
+            "diploma",
+            "education_pledge",
+            "work_history_pledge"
+        ]
     );
 }
 
 #[test]
 fn english_messages_on_request() {
-    let r = check_application(&named(&CLAUSE1[..5]), Some(target("ecommerce-l2", 1)), rules(), Lang::En);
-    let why = r.reasons.iter().find(|x| x.code == Code::SetMissing).expect("set.missing");
+    let r = check_application(
+        &named(&CLAUSE1[..5]),
+        Some(target("ecommerce-l2", 1)),
+        rules(),
+        Lang::En,
+    );
+    let why = r
+        .reasons
+        .iter()
+        .find(|x| x.code == Code::SetMissing)
+        .expect("set.missing");
     assert!(why.message.is_ascii(), "{}", why.message);
     assert!(why.message.to_lowercase().contains("integrity"), "{}", why.message);
 }

@@ -75,7 +75,9 @@ pub fn portrait(p: &Portrait) -> RgbImage {
             ([35.0, 28.0, 26.0], 3.0) // eyes
         } else if inside(x, y, 0.5 * w, 0.50 * h, 0.09 * w, 0.018 * h) {
             ([178.0, 84.0, 82.0], 4.0) // mouth
-        } else if inside(x, y, 0.39 * w, 0.33 * h, 0.07 * w, 0.010 * h) || inside(x, y, 0.61 * w, 0.33 * h, 0.07 * w, 0.010 * h) {
+        } else if inside(x, y, 0.39 * w, 0.33 * h, 0.07 * w, 0.010 * h)
+            || inside(x, y, 0.61 * w, 0.33 * h, 0.07 * w, 0.010 * h)
+        {
             ([45.0, 35.0, 30.0], 3.0) // brows
         } else if inside(x, y, 0.5 * w, 0.40 * h, 0.27 * w, 0.215 * h) {
             ([226.0, 176.0, 146.0], 6.0) // face
@@ -108,6 +110,16 @@ pub fn portrait(p: &Portrait) -> RgbImage {
 /// A mock ID card photographed on white paper: a pale card with grey bars
 /// for text, a portrait box on the right, no real text and no number.
 pub fn id_card_photo(width: u32, height: u32, seed: u64) -> RgbImage {
+    id_card(width, height, false, seed)
+}
+
+/// The emblem side of the mock card: a red disc top-left (where the national
+/// emblem is) and two grey bars bottom-right for the authority and validity.
+pub fn id_card_back_photo(width: u32, height: u32, seed: u64) -> RgbImage {
+    id_card(width, height, true, seed)
+}
+
+fn id_card(width: u32, height: u32, back: bool, seed: u64) -> RgbImage {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let (w, h) = (width as f32, height as f32);
     let (cx0, cy0, cx1, cy1) = (0.08 * w, 0.12 * h, 0.92 * w, 0.12 * h + 0.84 * w / 1.586);
@@ -116,11 +128,16 @@ pub fn id_card_photo(width: u32, height: u32, seed: u64) -> RgbImage {
         let (x, y) = (x as f32, y as f32);
         let on_card = x >= cx0 && x <= cx1 && y >= cy0 && y <= cy1;
         let (u, v) = ((x - cx0) / (cx1 - cx0), (y - cy0) / (cy1 - cy0));
+        let bar = (v * 10.0) as u32 % 2 == 1 && !((u * 40.0) as u32).is_multiple_of(3);
         let base: [f32; 3] = if !on_card {
             [246.0, 246.0, 244.0]
-        } else if (0.66..0.92).contains(&u) && (0.15..0.80).contains(&v) {
+        } else if back && ((u - 0.16) / 0.10).powi(2) + ((v - 0.28) / 0.16).powi(2) <= 1.0 {
+            [205.0, 30.0, 35.0] // emblem
+        } else if back && (0.35..0.90).contains(&u) && (0.65..0.90).contains(&v) && bar {
+            [70.0, 70.0, 78.0] // authority and validity lines
+        } else if !back && (0.66..0.92).contains(&u) && (0.15..0.80).contains(&v) {
             [200.0, 185.0, 175.0] // portrait box
-        } else if (0.08..0.55).contains(&u) && ((v * 10.0) as u32 % 2 == 1) && (0.15..0.85).contains(&v) && (u * 40.0) as u32 % 3 != 0 {
+        } else if !back && (0.08..0.55).contains(&u) && (0.15..0.85).contains(&v) && bar {
             [70.0, 70.0, 78.0] // text-like bars
         } else {
             [228.0, 234.0, 238.0]
@@ -166,7 +183,11 @@ pub fn jpeg(img: &RgbImage, quality: u8) -> Vec<u8> {
 /// Inserts COM segments after SOI so the file is exactly `size` bytes, a
 /// valid JPEG with nothing after its end marker. Panics if it cannot.
 pub fn pad_to(mut j: Vec<u8>, size: usize) -> Vec<u8> {
-    assert!(j.len() + 4 <= size, "JPEG of {} bytes cannot be padded to {size}", j.len());
+    assert!(
+        j.len() + 4 <= size,
+        "JPEG of {} bytes cannot be padded to {size}",
+        j.len()
+    );
     let mut need = size - j.len();
     let mut segments = Vec::new();
     while need > 0 {

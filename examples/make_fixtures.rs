@@ -1,0 +1,77 @@
+//! Writes the bundled sample applications under `fixtures/` from the
+//! deterministic generators in `tests/support/synth.rs`:
+//!
+//! * `fixtures/sample-application/`: a complete clause-1 application
+//!   (ecommerce-l2) whose files all pass;
+//! * `fixtures/sample-rejected/`: a blue-background photo, a selfie-shaped
+//!   photo, a truncated ID card and no integrity pledge.
+//!
+//! Run with `cargo run --example make_fixtures`; the output is the same
+//! bytes on every run (the golden test relies on it).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../tests/support/synth.rs"]
+mod synth;
+
+use std::fs;
+use std::path::Path;
+use synth::*;
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+    fs::create_dir_all(dir)?;
+    fs::write(dir.join(name), bytes)?;
+    println!("{:>9} bytes  {}", bytes.len(), dir.join(name).display());
+    Ok(())
+}
+
+fn main() -> std::io::Result<()> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+
+    let ok = root.join("sample-application");
+    write(&ok, "身份证正面.jpg", &jpeg_exact(&id_card_photo(800, 520, 11), 72_000))?;
+    write(
+        &ok,
+        "身份证反面.jpg",
+        &jpeg_exact(&id_card_back_photo(800, 520, 12), 68_000),
+    )?;
+    write(
+        &ok,
+        "一寸照.jpg",
+        &jpeg_exact(
+            &portrait(&Portrait {
+                seed: 7,
+                ..Default::default()
+            }),
+            61_234,
+        ),
+    )?;
+    write(&ok, "职业技能认定申报表.jpg", &jpeg(&paper_photo(1200, 1600, 21), 75))?;
+    write(&ok, "个人工作经历承诺书.jpg", &jpeg(&paper_photo(1200, 1600, 22), 75))?;
+    write(&ok, "个人诚信承诺书.jpg", &jpeg(&paper_photo(1200, 1600, 23), 75))?;
+
+    let bad = root.join("sample-rejected");
+    let blue = Portrait {
+        background: ID_BLUE,
+        seed: 8,
+        ..Default::default()
+    };
+    write(&bad, "蓝底一寸照.jpg", &jpeg_exact(&portrait(&blue), 58_000))?;
+    let selfie = Portrait {
+        width: 360,
+        height: 480,
+        seed: 9,
+        ..Default::default()
+    };
+    write(&bad, "证件照-自拍.jpg", &jpeg_exact(&portrait(&selfie), 76_000))?;
+    let front = jpeg_exact(&id_card_photo(800, 520, 13), 70_000);
+    write(&bad, "身份证正面.jpg", &front[..front.len() * 3 / 5])?;
+    write(
+        &bad,
+        "身份证反面.jpg",
+        &jpeg_exact(&id_card_back_photo(800, 520, 14), 66_000),
+    )?;
+    write(&bad, "职业技能认定申报表.jpg", &jpeg(&paper_photo(800, 600, 24), 75))?;
+    write(&bad, "个人工作经历承诺书.jpg", &jpeg(&paper_photo(1200, 1600, 25), 75))?;
+    Ok(())
+}
