@@ -80,7 +80,11 @@ mod tests {
 
     fn checker(size: u32, cell: u32) -> GrayImage {
         GrayImage::from_fn(size, size, |x, y| {
-            Luma([if (x / cell + y / cell).is_multiple_of(2) { 30 } else { 220 }])
+            Luma([if (x / cell + y / cell).is_multiple_of(2) {
+                30
+            } else {
+                220
+            }])
         })
     }
 
