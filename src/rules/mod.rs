@@ -579,6 +579,6 @@ mod tests {
     #[test]
     fn names_are_normalised_before_matching() {
         assert_eq!(normalise_name("dir/ID-Front.JPG"), "id_front");
-        assert_eq!(normalise_name("一寸照 (1).jpeg"), "一寸照__(1)");
+        assert_eq!(normalise_name("一寸照 (1).jpeg"), "一寸照_(1)");
     }
 }
