@@ -86,6 +86,8 @@ codes! {
     SetUnexpected => "set.unexpected", Warn;
     SetDuplicate => "set.duplicate", Reject;
     SetUnknownSlot => "set.unknown_slot", Warn;
+    // Added after SPEC §3 (codes are only ever appended).
+    PdfTooManyPages => "pdf.too_many_pages", Reject;
 }
 
 impl Code {

@@ -1,6 +1,6 @@
-//! Command-line inputs to uploads: `SLOT=PATH` or a bare path (a file or a
-//! folder walked in name order). Files are read with a cap, so a huge file
-//! costs no more memory than the limit.
+//! Command-line inputs to uploads: `SLOT=PATH` or a bare path (a file, a
+//! `.zip` or `.pdf`, or a folder walked in name order). Files are read with
+//! a cap, so a huge file costs no more memory than the limit.
 
 use crate::error::Error;
 use crate::rules::Rules;
@@ -46,7 +46,16 @@ pub fn parse_input(arg: &str, rules: &Rules) -> Result<InputSpec, Error> {
 /// Reads every input into uploads, in order; folders give their files
 /// sorted by relative path, named by it.
 pub fn collect(inputs: &[InputSpec], rules: &Rules) -> Result<Vec<Upload>, Error> {
-    let cap = rules.book.limits.max_file_bytes;
+    let limits = &rules.book.limits;
+    // A zip is a whole application: it may be as large as a request.
+    let cap_for = |p: &Path| {
+        let zip = p.extension().is_some_and(|e| e.eq_ignore_ascii_case("zip"));
+        if zip {
+            limits.max_request_bytes.max(limits.max_file_bytes)
+        } else {
+            limits.max_file_bytes
+        }
+    };
     let mut out = Vec::new();
     for input in inputs {
         let io = |e| Error::Io {
@@ -67,7 +76,7 @@ pub fn collect(inputs: &[InputSpec], rules: &Rules) -> Result<Vec<Upload>, Error
             for rel in files {
                 let full = input.path.join(&rel);
                 let name = rel.to_string_lossy().replace('\\', "/");
-                let (bytes, size) = read_capped(&full, cap)?;
+                let (bytes, size) = read_capped(&full, cap_for(&full))?;
                 out.push(Upload {
                     name,
                     slot: None,
@@ -76,7 +85,7 @@ pub fn collect(inputs: &[InputSpec], rules: &Rules) -> Result<Vec<Upload>, Error
                 });
             }
         } else {
-            let (bytes, size) = read_capped(&input.path, cap)?;
+            let (bytes, size) = read_capped(&input.path, cap_for(&input.path))?;
             out.push(Upload {
                 name: input.path.display().to_string(),
                 slot: input.slot.clone(),

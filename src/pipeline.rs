@@ -1,15 +1,23 @@
 //! One file through every check its slot needs: the file checks, then the
-//! checks of its kind. Synchronous and CPU-bound, with no I/O and no logging
-//! of content; the CLI, the server and batch all call [`check_file`].
+//! checks of its kind; a PDF's pages each through the image checks.
+//! Synchronous and CPU-bound, with no I/O and no logging of content; the
+//! CLI, the server and batch all call [`check_upload`] (through
+//! [`crate::set::check_application`]).
 
 use crate::checks::document::check_document_image;
 use crate::checks::file::{check_file_basics, Prepared};
 use crate::checks::photo::check_photo;
-use crate::report::FileReport;
+use crate::codes::Code;
+use crate::input::decode::Decoded;
+use crate::input::pdf::{read_pdf, PageImage, PdfProblem};
+use crate::report::{FileReport, Reason};
 use crate::rules::{Kind, Rules, SlotDef};
+use image::{GrayImage, RgbImage};
+use serde_json::json;
 
 /// Checks one file's bytes for `slot` (or only the file checks when the
-/// slot is unknown). Messages are filled later, by `Report::localise`.
+/// slot is unknown) and returns the file's own report. For a PDF the pages'
+/// reports are dropped: use [`check_upload`] to get them.
 pub fn check_file(bytes: &[u8], name: &str, slot: Option<&SlotDef>, rules: &Rules) -> FileReport {
     check_file_sized(bytes, bytes.len() as u64, name, slot, rules)
 }
@@ -17,17 +25,124 @@ pub fn check_file(bytes: &[u8], name: &str, slot: Option<&SlotDef>, rules: &Rule
 /// Like [`check_file`] for a file of `size` bytes of which only `bytes` were
 /// read, because reading stopped at the size limit.
 pub fn check_file_sized(bytes: &[u8], size: u64, name: &str, slot: Option<&SlotDef>, rules: &Rules) -> FileReport {
+    let mut reports = check_upload(bytes, size, name, slot, rules);
+    reports.swap_remove(0)
+}
+
+/// Checks one file and returns its report followed, for a PDF, by one report
+/// per page (`name#page=N`). Messages are filled later, by `Report::localise`.
+pub fn check_upload(bytes: &[u8], size: u64, name: &str, slot: Option<&SlotDef>, rules: &Rules) -> Vec<FileReport> {
     let mut report = FileReport::new(name, slot.map(|s| s.id.get_ref().clone()));
     let kind = slot.map(|s| rules.kind(s.kind));
+    let mut pages = Vec::new();
     match check_file_basics(bytes, size, kind, rules, &mut report) {
-        Prepared::Image(decoded) => match slot.map(|s| s.kind) {
-            Some(Kind::Portrait) => check_photo(&decoded, &rules.book.photo, &mut report),
-            Some(k @ (Kind::HandwrittenForm | Kind::Certificate)) => {
-                check_document_image(&decoded, rules.kind(k), &mut report)
-            }
-            Some(Kind::IdCard) | None => {}
-        },
-        Prepared::Pdf | Prepared::Done => {}
+        Prepared::Image(decoded) => check_kind(&decoded, slot, rules, &mut report),
+        Prepared::Pdf => pages = check_pdf(bytes, name, slot, rules, &mut report),
+        Prepared::Done => {}
     }
-    report
+    let mut out = Vec::with_capacity(1 + pages.len());
+    out.push(report);
+    out.extend(pages);
+    out
+}
+
+/// The checks of the slot's kind on an upright image.
+fn check_kind(decoded: &Decoded, slot: Option<&SlotDef>, rules: &Rules, report: &mut FileReport) {
+    match slot.map(|s| s.kind) {
+        Some(Kind::Portrait) => check_photo(decoded, &rules.book.photo, report),
+        Some(k @ (Kind::HandwrittenForm | Kind::Certificate)) => check_document_image(decoded, rules.kind(k), report),
+        Some(Kind::IdCard) | None => {}
+    }
+}
+
+/// A PDF: file-level problems on `report`, and a report per page whose
+/// image goes through the same checks as an uploaded photo.
+fn check_pdf(
+    bytes: &[u8],
+    name: &str,
+    slot: Option<&SlotDef>,
+    rules: &Rules,
+    report: &mut FileReport,
+) -> Vec<FileReport> {
+    let limits = &rules.book.limits;
+    let pages = match read_pdf(bytes, limits) {
+        Ok(pages) => pages,
+        Err(PdfProblem::Encrypted) => {
+            report.push(Reason::new(Code::PdfEncrypted, json!({})));
+            return Vec::new();
+        }
+        Err(PdfProblem::TooManyPages(n)) => {
+            report.push(Reason::new(
+                Code::PdfTooManyPages,
+                json!({ "pages": n, "max_pages": limits.max_pdf_pages }),
+            ));
+            return Vec::new();
+        }
+        Err(PdfProblem::Malformed(cause)) => {
+            report.push(Reason::new(
+                Code::FileCorrupt,
+                json!({ "problem": "malformed", "cause": cause }),
+            ));
+            return Vec::new();
+        }
+    };
+    report.measure("pages", pages.len());
+    let with_images = pages.iter().filter(|p| p.image.is_some()).count();
+    report.measure("pages_with_images", with_images);
+    if with_images == 0 {
+        report.push(Reason::new(Code::PdfNoImages, json!({ "pages": pages.len() })));
+        return Vec::new();
+    }
+    let slot_id = slot.map(|s| s.id.get_ref().clone());
+    let kind = slot.map(|s| rules.kind(s.kind));
+    pages
+        .into_iter()
+        .map(|page| {
+            let mut r = FileReport::new(format!("{name}#page={}", page.number), slot_id.clone());
+            r.page = Some(page.number);
+            if page.rotate != 0 {
+                r.measure("rotate", page.rotate);
+            }
+            let decoded = match page.image {
+                None => {
+                    r.push(Reason::new(Code::PdfNoImages, json!({ "page": page.number })));
+                    None
+                }
+                Some(PageImage::Jpeg(jpeg)) => match check_file_basics(&jpeg, jpeg.len() as u64, kind, rules, &mut r) {
+                    Prepared::Image(d) => Some(d),
+                    _ => None,
+                },
+                Some(PageImage::Raw {
+                    width,
+                    height,
+                    components,
+                    pixels,
+                }) => {
+                    r.measure("width", width);
+                    r.measure("height", height);
+                    raw_to_rgb(width, height, components, pixels).map(|rgb| Decoded::from_rgb(rgb, components))
+                }
+                Some(PageImage::Unsupported { filter }) => {
+                    r.push(Reason::new(
+                        Code::FileUnsupportedType,
+                        json!({ "format": filter, "accepted": ["jpeg"] }),
+                    ));
+                    None
+                }
+            };
+            if let Some(mut d) = decoded {
+                d.rotate(page.rotate);
+                check_kind(&d, slot, rules, &mut r);
+            }
+            r
+        })
+        .collect()
+}
+
+fn raw_to_rgb(width: u32, height: u32, components: u8, pixels: Vec<u8>) -> Option<RgbImage> {
+    match components {
+        3 => RgbImage::from_raw(width, height, pixels),
+        1 => GrayImage::from_raw(width, height, pixels).map(|g| image::DynamicImage::ImageLuma8(g).into_rgb8()),
+        _ => None,
+    }
 }

@@ -72,6 +72,10 @@ pub struct FileReport {
     pub verdict: Verdict,
     pub reasons: Vec<Reason>,
     pub measurements: Map<String, Value>,
+    /// For a page of a PDF (named `scan.pdf#page=2`): its number. The PDF
+    /// file has a report of its own; pages do not count for the set check.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<u32>,
 }
 
 impl FileReport {
@@ -83,6 +87,7 @@ impl FileReport {
             verdict: Verdict::Pass,
             reasons: Vec::new(),
             measurements: Map::new(),
+            page: None,
         }
     }
 

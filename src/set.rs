@@ -3,7 +3,9 @@
 //! materials are missing, unexpected or duplicated.
 
 use crate::codes::Code;
-use crate::pipeline::check_file_sized;
+use crate::input::archive::{read_archive, ArchiveProblem};
+use crate::input::sniff::{sniff, Format};
+use crate::pipeline::check_upload;
 use crate::report::{FileReport, Reason, Report, Verdict};
 use crate::rules::{Clause, Lang, Plan, Rules};
 use serde_json::json;
@@ -41,24 +43,28 @@ pub struct Target<'a> {
     pub clause: &'a Clause,
 }
 
-/// Checks every file, then the set against the clause when there is one.
-/// Messages are filled in `lang`.
+/// Checks every file (a zip archive without a named slot is one
+/// application: its entries are checked as files), then the set against the
+/// clause when there is one. Messages are filled in `lang`.
 pub fn check_application(uploads: &[Upload], target: Option<Target<'_>>, rules: &Rules, lang: Lang) -> Report {
     let plan = target.map(|t| t.plan);
-    let files: Vec<FileReport> = uploads
-        .iter()
-        .map(|u| {
-            let slot = match &u.slot {
-                Some(id) => rules.slot(id),
-                None => rules.infer_slot(&u.name, plan),
-            };
-            let mut report = check_file_sized(&u.bytes, u.size, &u.name, slot, rules);
-            if slot.is_none() {
-                report.push(Reason::new(Code::SetUnknownSlot, json!({ "name": u.name })));
-            }
-            report
-        })
-        .collect();
+    let mut files: Vec<FileReport> = Vec::new();
+    for u in uploads {
+        if u.slot.is_none() && sniff(&u.bytes) == Format::Zip {
+            check_archive(u, plan, rules, &mut files);
+        } else {
+            check_one(
+                &u.name,
+                &u.name,
+                u.slot.as_deref(),
+                &u.bytes,
+                u.size,
+                plan,
+                rules,
+                &mut files,
+            );
+        }
+    }
     let mut report = Report {
         plan: plan.map(|p| p.id().to_string()),
         clause: target.map(|t| *t.clause.n.get_ref()),
@@ -76,12 +82,86 @@ pub fn check_application(uploads: &[Upload], target: Option<Target<'_>>, rules: 
     report
 }
 
+/// One file: its slot named or inferred from `infer_from`, its reports
+/// (more than one for a PDF) appended to `out`.
+#[allow(clippy::too_many_arguments)]
+fn check_one(
+    name: &str,
+    infer_from: &str,
+    slot: Option<&str>,
+    bytes: &[u8],
+    size: u64,
+    plan: Option<&Plan>,
+    rules: &Rules,
+    out: &mut Vec<FileReport>,
+) {
+    let slot = match slot {
+        Some(id) => rules.slot(id),
+        None => rules.infer_slot(infer_from, plan),
+    };
+    let mut reports = check_upload(bytes, size, name, slot, rules);
+    if slot.is_none() {
+        reports[0].push(Reason::new(Code::SetUnknownSlot, json!({ "name": name })));
+    }
+    out.extend(reports);
+}
+
+/// A zip archive: a report of its own for archive-level problems, then its
+/// entries named `archive.zip!/inner/name.jpg`, slots inferred from the
+/// inner path.
+fn check_archive(u: &Upload, plan: Option<&Plan>, rules: &Rules, out: &mut Vec<FileReport>) {
+    let limits = &rules.book.limits;
+    let mut archive = FileReport::new(&u.name, None);
+    archive.measure("bytes", u.size);
+    archive.measure("format", "zip");
+    if u.size > u.bytes.len() as u64 || u.size > limits.max_request_bytes {
+        archive.push(Reason::new(
+            Code::FileTooLarge,
+            json!({ "bytes": u.size, "max": limits.max_request_bytes }),
+        ));
+        out.push(archive);
+        return;
+    }
+    let at = out.len();
+    let mut entries = 0usize;
+    let problems = read_archive(&u.bytes, limits, |e| {
+        entries += 1;
+        let name = format!("{}!/{}", u.name, e.name);
+        check_one(&name, &e.name, None, &e.bytes, e.size, plan, rules, out);
+    });
+    archive.measure("entries", entries);
+    for p in problems {
+        archive.push(match p {
+            ArchiveProblem::Malformed(cause) => {
+                Reason::new(Code::FileCorrupt, json!({ "problem": "malformed", "cause": cause }))
+            }
+            ArchiveProblem::TooManyEntries(n) => Reason::new(
+                Code::ArchiveTooManyEntries,
+                json!({ "entries": n, "max": limits.max_archive_entries }),
+            ),
+            ArchiveProblem::TooLarge {
+                problem,
+                entry,
+                uncompressed,
+                limit,
+            } => Reason::new(
+                Code::ArchiveTooLarge,
+                json!({ "problem": problem, "entry": entry, "uncompressed_bytes": uncompressed, "limit_bytes": limit }),
+            ),
+            ArchiveProblem::UnsafePath(path) => Reason::new(Code::ArchiveUnsafePath, json!({ "path": path })),
+            ArchiveProblem::Encrypted(path) => Reason::new(Code::ArchiveEncrypted, json!({ "path": path })),
+        });
+    }
+    out.insert(at, archive);
+}
+
 /// Adds `set.*` reasons and the missing/unexpected lists.
 fn complete_set(report: &mut Report, t: Target<'_>, rules: &Rules) {
     let required = t.plan.required_slots(t.clause);
     let mut seen: Vec<&str> = Vec::new();
     let mut extra = Vec::new();
-    for f in &mut report.files {
+    // Pages of a PDF are part of their file, not files of their own.
+    for f in report.files.iter_mut().filter(|f| f.page.is_none()) {
         let Some(slot) = f.slot.clone() else { continue };
         if !required.contains(&slot) {
             f.push(Reason::new(

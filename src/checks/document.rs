@@ -9,7 +9,7 @@ use serde_json::json;
 
 /// `document.resolution_too_low`: the long side of the (upright) image.
 pub fn check_document_image(d: &Decoded, kind: &KindRules, report: &mut FileReport) {
-    let long_side = d.rgb.width().max(d.rgb.height());
+    let long_side = d.original.0.max(d.original.1);
     report.measure("long_side", long_side);
     if let Some(min) = kind.min_long_side {
         if long_side < min {

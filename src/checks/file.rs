@@ -76,13 +76,13 @@ pub fn check_file_basics(
         }
     }
     match format {
-        Format::Jpeg => check_jpeg(bytes, rules, report),
+        Format::Jpeg => check_jpeg(bytes, kind.and_then(|k| k.analysis_long_side), rules, report),
         Format::Pdf => Prepared::Pdf,
         _ => Prepared::Done,
     }
 }
 
-fn check_jpeg(bytes: &[u8], rules: &Rules, report: &mut FileReport) -> Prepared {
+fn check_jpeg(bytes: &[u8], analysis_long_side: Option<u32>, rules: &Rules, report: &mut FileReport) -> Prepared {
     let info = match walk(bytes) {
         Ok(info) => info,
         Err(e) => {
@@ -118,11 +118,15 @@ fn check_jpeg(bytes: &[u8], rules: &Rules, report: &mut FileReport) -> Prepared 
         ));
         return Prepared::Done;
     }
-    match decode_jpeg(bytes, &info, max_pixels) {
+    match decode_jpeg(bytes, &info, max_pixels, analysis_long_side) {
         Ok(d) => {
             // Dimensions as the checks see them: after EXIF orientation.
-            report.measure("width", d.rgb.width());
-            report.measure("height", d.rgb.height());
+            report.measure("width", d.original.0);
+            report.measure("height", d.original.1);
+            if d.rgb.width() != d.original.0 {
+                report.measure("analysed_width", d.rgb.width());
+                report.measure("analysed_height", d.rgb.height());
+            }
             if let Some(o) = d.exif.orientation.filter(|&o| o != 1) {
                 report.measure("exif_orientation", o);
             }

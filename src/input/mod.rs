@@ -1,7 +1,11 @@
 //! Bytes to checkable things, limits first: the content decides the type
 //! (`sniff`), the JPEG structure is walked before any pixel is decoded
-//! (`jpeg`), and decoding is bounded and applies EXIF orientation (`decode`).
+//! (`jpeg`), and decoding is bounded and applies EXIF orientation (`decode`);
+//! PDFs give their page images (`pdf`), zip archives their entries
+//! (`archive`).
 
+pub mod archive;
 pub mod decode;
 pub mod jpeg;
+pub mod pdf;
 pub mod sniff;

@@ -84,6 +84,11 @@ pub struct KindRules {
     /// document.resolution_too_low: the long side in pixels.
     #[serde(default)]
     pub min_long_side: Option<u32>,
+    /// Photos whose long side is over twice this are decoded at a reduced
+    /// scale (JPEG DCT scaling) to about this size: the checks of paper need
+    /// ~1000-1500 px, not 12 MP.
+    #[serde(default)]
+    pub analysis_long_side: Option<u32>,
 }
 
 /// Thresholds of the 1-inch photo checks.

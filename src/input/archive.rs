@@ -1,0 +1,211 @@
+//! Zip archives of whole applications, read in memory and never unpacked to
+//! disk. Names are decoded from their raw bytes (UTF-8, else GBK/GB18030 as
+//! Chinese Windows writes them, else CP437); sizes are enforced while
+//! inflating, never trusted from the headers; entries whose data overlap
+//! (the trick of non-recursive zip bombs) refuse the archive.
+
+use crate::rules::Limits;
+use std::io::{Cursor, Read};
+
+/// Below this much output an entry is not judged by its compression ratio:
+/// a small, very compressible file is harmless.
+const RATIO_FLOOR: u64 = 1 << 20;
+
+/// One file of the archive, inflated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// The decoded path inside the archive, with `/` separators.
+    pub name: String,
+    /// The content, or its first `max_file_bytes + 1` bytes when larger.
+    pub bytes: Vec<u8>,
+    /// The uncompressed size as far as it was read.
+    pub size: u64,
+}
+
+/// What is wrong with an archive. `TooLarge`, `TooManyEntries`, `Overlapping`
+/// and `Malformed` stop the reading; the others skip one entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ArchiveProblem {
+    Malformed(String),
+    TooManyEntries(usize),
+    /// `problem` is a message word: total_size, entry_ratio, overlapping_entries.
+    TooLarge {
+        problem: &'static str,
+        entry: Option<String>,
+        uncompressed: u64,
+        limit: u64,
+    },
+    UnsafePath(String),
+    Encrypted(String),
+}
+
+/// Reads the archive in `bytes`, calling `each` for every regular file in
+/// turn (so only one entry is in memory at a time). Returns the problems
+/// found; a fatal one ends the reading.
+pub fn read_archive(bytes: &[u8], limits: &Limits, mut each: impl FnMut(Entry)) -> Vec<ArchiveProblem> {
+    let mut problems = Vec::new();
+    let mut zip = match zip::ZipArchive::new(Cursor::new(bytes)) {
+        Ok(z) => z,
+        Err(e) => return vec![ArchiveProblem::Malformed(e.to_string())],
+    };
+    if zip.len() > limits.max_archive_entries as usize {
+        return vec![ArchiveProblem::TooManyEntries(zip.len())];
+    }
+    // The data ranges of all entries, from their local headers: any overlap
+    // means the same compressed bytes are counted twice.
+    let mut ranges = Vec::with_capacity(zip.len());
+    let mut meta = Vec::with_capacity(zip.len());
+    for i in 0..zip.len() {
+        let f = match zip.by_index_raw(i) {
+            Ok(f) => f,
+            Err(e) => return vec![ArchiveProblem::Malformed(e.to_string())],
+        };
+        let name = decode_name(f.name_raw());
+        ranges.push((f.header_start(), f.data_start().saturating_add(f.compressed_size())));
+        // A declared compressed size larger than the archive is a lie.
+        meta.push((
+            name,
+            f.is_dir(),
+            f.encrypted(),
+            f.compressed_size().min(bytes.len() as u64),
+        ));
+    }
+    ranges.sort_unstable();
+    if ranges.windows(2).any(|w| w[0].1 > w[1].0) {
+        return vec![ArchiveProblem::TooLarge {
+            problem: "overlapping_entries",
+            entry: None,
+            uncompressed: 0,
+            limit: limits.max_archive_uncompressed_bytes,
+        }];
+    }
+
+    let mut total: u64 = 0;
+    for (i, (name, is_dir, encrypted, compressed)) in meta.into_iter().enumerate() {
+        if !is_safe_path(&name) {
+            problems.push(ArchiveProblem::UnsafePath(name));
+            continue;
+        }
+        if is_dir || is_clutter(&name) {
+            continue;
+        }
+        if encrypted {
+            problems.push(ArchiveProblem::Encrypted(name));
+            continue;
+        }
+        let mut f = match zip.by_index(i) {
+            Ok(f) => f,
+            Err(e) => {
+                problems.push(ArchiveProblem::Malformed(format!("{name}: {e}")));
+                return problems;
+            }
+        };
+        let ratio_cap = compressed
+            .saturating_mul(u64::from(limits.max_archive_entry_ratio))
+            .max(RATIO_FLOOR);
+        let left = limits.max_archive_uncompressed_bytes.saturating_sub(total);
+        // Read one byte past each cap to know it was crossed.
+        let cap = limits.max_file_bytes.min(ratio_cap).min(left).saturating_add(1);
+        let mut data = Vec::new();
+        if let Err(e) = (&mut f).take(cap).read_to_end(&mut data) {
+            problems.push(ArchiveProblem::Malformed(format!("{name}: {e}")));
+            return problems;
+        }
+        let n = data.len() as u64;
+        total = total.saturating_add(n);
+        if n > ratio_cap {
+            problems.push(ArchiveProblem::TooLarge {
+                problem: "entry_ratio",
+                entry: Some(name),
+                uncompressed: n,
+                limit: ratio_cap,
+            });
+            return problems;
+        }
+        if n > left {
+            problems.push(ArchiveProblem::TooLarge {
+                problem: "total_size",
+                entry: Some(name),
+                uncompressed: total,
+                limit: limits.max_archive_uncompressed_bytes,
+            });
+            return problems;
+        }
+        // Over the file limit only: the entry is reported as too large by
+        // the file checks, from the size read so far.
+        each(Entry {
+            name,
+            bytes: data,
+            size: n,
+        });
+    }
+    problems
+}
+
+/// Decodes a raw entry name. A GBK trail byte can be 0x5C (`\`), so
+/// separators are normalised only after decoding.
+pub fn decode_name(raw: &[u8]) -> String {
+    let name = if let Ok(s) = std::str::from_utf8(raw) {
+        s.to_string()
+    } else if let Some(s) = encoding_rs::GB18030
+        .decode_without_bom_handling_and_without_replacement(raw)
+        .filter(|s| !s.chars().any(char::is_control))
+    {
+        s.into_owned()
+    } else {
+        raw.iter().map(|&b| cp437(b)).collect()
+    };
+    name.replace('\\', "/")
+}
+
+/// No absolute paths, drive letters, `..` components or NULs.
+fn is_safe_path(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    let drive = bytes.len() >= 2 && bytes[1] == b':' && bytes[0].is_ascii_alphabetic();
+    !(name.starts_with('/') || drive || name.contains('\0') || name.split('/').any(|c| c == ".."))
+}
+
+/// The files archivers add that are not materials.
+fn is_clutter(name: &str) -> bool {
+    let base = name.rsplit('/').next().unwrap_or(name);
+    name.starts_with("__MACOSX/")
+        || base.starts_with('.')
+        || base.eq_ignore_ascii_case("thumbs.db")
+        || base.eq_ignore_ascii_case("desktop.ini")
+}
+
+/// Code page 437, the zip format's original encoding.
+fn cp437(b: u8) -> char {
+    const HIGH: &str = "ÇüéâäàåçêëèïîìÄÅÉæÆôöòûùÿÖÜ¢£¥₧ƒáíóúñÑªº¿⌐¬½¼¡«»░▒▓│┤╡╢╖╕╣║╗╝╜╛┐└┴┬├─┼╞╟╚╔╩╦╠═╬╧╨╤╥╙╘╒╓╫╪┘┌█▄▌▐▀αßΓπΣσµτΦΘΩδ∞φε∩≡±≥≤⌠⌡÷≈°∙·√ⁿ²■\u{a0}";
+    if b < 0x80 {
+        char::from(b)
+    } else {
+        HIGH.chars().nth(usize::from(b - 0x80)).unwrap_or('?')
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_decode_from_utf8_gbk_and_cp437() {
+        assert_eq!(decode_name("申报表.jpg".as_bytes()), "申报表.jpg");
+        let (gbk, _, _) = encoding_rs::GBK.encode("一寸照\\申报表.jpg");
+        assert_eq!(decode_name(&gbk), "一寸照/申报表.jpg");
+        // 0x5C as a GBK trail byte: 乗 is 0x81 0x5C.
+        assert_eq!(decode_name(&[0x81, 0x5C, b'.', b'j']), "乗.j");
+        // 0xFF is not a GB18030 lead byte: CP437, where it is a no-break space.
+        assert_eq!(decode_name(&[b'a', 0xFF]), "a\u{a0}");
+    }
+
+    #[test]
+    fn unsafe_paths_are_recognised() {
+        for bad in ["/etc/passwd", "../x.jpg", "a/../../x", "C:/x.jpg", "c:x"] {
+            assert!(!is_safe_path(bad), "{bad}");
+        }
+        for ok in ["a/b.jpg", "申报表.jpg", "a..b.jpg"] {
+            assert!(is_safe_path(ok), "{ok}");
+        }
+    }
+}
