@@ -132,6 +132,9 @@ fn check_pdf(
             };
             if let Some(mut d) = decoded {
                 d.rotate(page.rotate);
+                // The page as a reader sees it, after /Rotate.
+                r.measure("width", d.original.0);
+                r.measure("height", d.original.1);
                 check_kind(&d, slot, rules, &mut r);
             }
             r

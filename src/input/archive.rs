@@ -62,13 +62,7 @@ pub fn read_archive(bytes: &[u8], limits: &Limits, mut each: impl FnMut(Entry)) 
         };
         let name = decode_name(f.name_raw());
         ranges.push((f.header_start(), f.data_start().saturating_add(f.compressed_size())));
-        // A declared compressed size larger than the archive is a lie.
-        meta.push((
-            name,
-            f.is_dir(),
-            f.encrypted(),
-            f.compressed_size().min(bytes.len() as u64),
-        ));
+        meta.push((name, f.is_dir(), f.encrypted()));
     }
     ranges.sort_unstable();
     if ranges.windows(2).any(|w| w[0].1 > w[1].0) {
@@ -81,7 +75,7 @@ pub fn read_archive(bytes: &[u8], limits: &Limits, mut each: impl FnMut(Entry)) 
     }
 
     let mut total: u64 = 0;
-    for (i, (name, is_dir, encrypted, compressed)) in meta.into_iter().enumerate() {
+    for (i, (name, is_dir, encrypted)) in meta.into_iter().enumerate() {
         if !is_safe_path(&name) {
             problems.push(ArchiveProblem::UnsafePath(name));
             continue;
@@ -93,43 +87,57 @@ pub fn read_archive(bytes: &[u8], limits: &Limits, mut each: impl FnMut(Entry)) 
             problems.push(ArchiveProblem::Encrypted(name));
             continue;
         }
-        let mut f = match zip.by_index(i) {
+        let raw = match zip.by_index_raw(i) {
             Ok(f) => f,
             Err(e) => {
                 problems.push(ArchiveProblem::Malformed(format!("{name}: {e}")));
                 return problems;
             }
         };
-        let ratio_cap = compressed
-            .saturating_mul(u64::from(limits.max_archive_entry_ratio))
-            .max(RATIO_FLOOR);
+        let (method, crc) = (raw.compression(), raw.crc32());
         let left = limits.max_archive_uncompressed_bytes.saturating_sub(total);
-        // Read one byte past each cap to know it was crossed.
-        let cap = limits.max_file_bytes.min(ratio_cap).min(left).saturating_add(1);
-        let mut data = Vec::new();
-        if let Err(e) = (&mut f).take(cap).read_to_end(&mut data) {
-            problems.push(ArchiveProblem::Malformed(format!("{name}: {e}")));
-            return problems;
-        }
+        let read = match method {
+            zip::CompressionMethod::Stored => inflate(raw, left, limits),
+            zip::CompressionMethod::Deflated => {
+                inflate(flate2::read::DeflateDecoder::new(Counting::new(raw)), left, limits)
+            }
+            other => {
+                problems.push(ArchiveProblem::Malformed(format!(
+                    "{name}: compression method {other} is not supported"
+                )));
+                continue;
+            }
+        };
+        let data = match read {
+            Ok(data) => data,
+            Err(Inflate::Io(e)) => {
+                problems.push(ArchiveProblem::Malformed(format!("{name}: {e}")));
+                continue;
+            }
+            Err(Inflate::Ratio { produced, consumed }) => {
+                problems.push(ArchiveProblem::TooLarge {
+                    problem: "entry_ratio",
+                    entry: Some(name),
+                    uncompressed: produced,
+                    limit: consumed.saturating_mul(u64::from(limits.max_archive_entry_ratio)),
+                });
+                return problems;
+            }
+            Err(Inflate::Total(produced)) => {
+                problems.push(ArchiveProblem::TooLarge {
+                    problem: "total_size",
+                    entry: Some(name),
+                    uncompressed: total.saturating_add(produced),
+                    limit: limits.max_archive_uncompressed_bytes,
+                });
+                return problems;
+            }
+        };
         let n = data.len() as u64;
         total = total.saturating_add(n);
-        if n > ratio_cap {
-            problems.push(ArchiveProblem::TooLarge {
-                problem: "entry_ratio",
-                entry: Some(name),
-                uncompressed: n,
-                limit: ratio_cap,
-            });
-            return problems;
-        }
-        if n > left {
-            problems.push(ArchiveProblem::TooLarge {
-                problem: "total_size",
-                entry: Some(name),
-                uncompressed: total,
-                limit: limits.max_archive_uncompressed_bytes,
-            });
-            return problems;
+        if n <= limits.max_file_bytes && crc32fast::hash(&data) != crc {
+            problems.push(ArchiveProblem::Malformed(format!("{name}: checksum mismatch")));
+            continue;
         }
         // Over the file limit only: the entry is reported as too large by
         // the file checks, from the size read so far.
@@ -140,6 +148,90 @@ pub fn read_archive(bytes: &[u8], limits: &Limits, mut each: impl FnMut(Entry)) 
         });
     }
     problems
+}
+
+/// Why inflating an entry stopped.
+enum Inflate {
+    Io(std::io::Error),
+    /// Output grew past the ratio cap against the compressed input read.
+    Ratio {
+        produced: u64,
+        consumed: u64,
+    },
+    /// Output grew past what is left of the archive's total.
+    Total(u64),
+}
+
+/// Reads an entry in chunks, checking after each one the ratio of output to
+/// the compressed bytes actually consumed (never the sizes the headers
+/// claim) and the archive's remaining budget. Stops one byte past
+/// `max_file_bytes`, which the file checks then report as too large.
+fn inflate<R: Read + Consumed>(mut r: R, left: u64, limits: &Limits) -> Result<Vec<u8>, Inflate> {
+    let mut out = Vec::new();
+    let mut chunk = vec![0u8; 64 << 10];
+    let ratio = u64::from(limits.max_archive_entry_ratio);
+    loop {
+        let want = (limits.max_file_bytes + 1)
+            .saturating_sub(out.len() as u64)
+            .min(chunk.len() as u64) as usize;
+        if want == 0 {
+            return Ok(out);
+        }
+        let got = match r.read(&mut chunk[..want]) {
+            Ok(0) => return Ok(out),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(Inflate::Io(e)),
+        };
+        out.extend_from_slice(&chunk[..got]);
+        let produced = out.len() as u64;
+        if let Some(consumed) = r.consumed() {
+            if produced > RATIO_FLOOR && produced > consumed.max(1).saturating_mul(ratio) {
+                return Err(Inflate::Ratio { produced, consumed });
+            }
+        }
+        if produced > left {
+            return Err(Inflate::Total(produced));
+        }
+    }
+}
+
+/// How many compressed bytes a reader has taken from the archive; `None`
+/// for stored entries, whose ratio is 1.
+trait Consumed {
+    fn consumed(&self) -> Option<u64>;
+}
+
+impl<R: Read> Consumed for zip::read::ZipFile<'_, R> {
+    fn consumed(&self) -> Option<u64> {
+        None
+    }
+}
+
+impl<R: Read> Consumed for flate2::read::DeflateDecoder<Counting<R>> {
+    fn consumed(&self) -> Option<u64> {
+        Some(self.get_ref().count)
+    }
+}
+
+/// Counts the bytes read through it.
+struct Counting<R> {
+    inner: R,
+    count: u64,
+}
+
+impl<R> Counting<R> {
+    fn new(inner: R) -> Self {
+        Counting { inner, count: 0 }
+    }
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count += n as u64;
+        Ok(n)
+    }
 }
 
 /// Decodes a raw entry name. A GBK trail byte can be 0x5C (`\`), so

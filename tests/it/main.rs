@@ -8,8 +8,12 @@
 #[path = "../support/synth.rs"]
 mod synth;
 
+#[path = "../support/containers.rs"]
+mod containers;
+
 mod cli;
 mod common;
+mod containers_checks;
 mod file_reasons;
 mod photo_reasons;
 mod rulebook;
