@@ -1,11 +1,19 @@
 //! Per-file check cost on the images of the bundled sample: the 1-inch
 //! photo (295 × 413, 61 234 bytes), an ID-card photo (800 × 520, 72 000
-//! bytes) and a 1200 × 1600 form photo. Medians go in the README.
+//! bytes) and a 1200 × 1600 form photo; a generated 12 MP form photo (DCT-
+//! scaled decode); a 10-file application zip. Medians go in the README.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "../tests/support/synth.rs"]
+#[allow(dead_code)]
+mod synth;
+
+#[path = "../tests/support/containers.rs"]
+mod containers;
+
 use criterion::{criterion_group, criterion_main, Criterion};
-use prescreen::{check_file, Rules};
+use prescreen::{check_application, check_file, Lang, Rules, Target, Upload};
 use std::hint::black_box;
 use std::path::Path;
 
@@ -31,5 +39,53 @@ fn per_file(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, per_file);
+fn big_and_many(c: &mut Criterion) {
+    let rules = Rules::builtin().expect("rulebook");
+    let mut group = c.benchmark_group("check");
+    group.sample_size(20);
+
+    let form = synth::jpeg(&synth::paper_photo(3000, 4000, 40), 85);
+    let slot = rules.slot("application_form");
+    group.bench_function(format!("form_12MP_{}KB", form.len() / 1000), |b| {
+        b.iter(|| check_file(black_box(&form), "申报表.jpg", slot, &rules))
+    });
+
+    // The six sample files plus four certificate photos, as one zip.
+    let mut entries: Vec<containers::ZipEntry> = [
+        "身份证正面.jpg",
+        "身份证反面.jpg",
+        "一寸照.jpg",
+        "职业技能认定申报表.jpg",
+        "个人工作经历承诺书.jpg",
+        "个人诚信承诺书.jpg",
+    ]
+    .iter()
+    .map(|n| containers::ZipEntry::gbk(n, sample(n)))
+    .collect();
+    for (i, name) in [
+        "助理电子商务师证书.jpg",
+        "培训结业证书.jpg",
+        "学历证书.jpg",
+        "学历证书-2.jpg",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let img = synth::paper_photo(1200, 1600, 50 + i as u64);
+        entries.push(containers::ZipEntry::deflated(name, synth::jpeg(&img, 75)));
+    }
+    let zip = containers::zip(&entries);
+    let plan = rules.plan("ecommerce-l2").expect("plan");
+    let target = Target {
+        plan,
+        clause: plan.clause(6).expect("clause"),
+    };
+    let uploads = vec![Upload::new("application.zip", None, zip)];
+    group.bench_function("application_zip_10_files", |b| {
+        b.iter(|| check_application(black_box(&uploads), Some(target), &rules, Lang::Zh))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, per_file, big_and_many);
 criterion_main!(benches);
