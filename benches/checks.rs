@@ -6,7 +6,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../tests/support/synth.rs"]
-#[allow(dead_code)]
 mod synth;
 
 #[path = "../tests/support/containers.rs"]
