@@ -29,6 +29,36 @@ pub enum Command {
     Check(CheckArgs),
     /// List plans and clauses, or print a clause's checklist
     Rules(RulesArgs),
+    /// Serve the checks over HTTP (POST /v1/check …)
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on
+    #[arg(long, env = "PRESCREEN_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: std::net::SocketAddr,
+    /// Checks running at once [default: the number of cores]
+    #[arg(long, env = "PRESCREEN_WORKERS")]
+    pub workers: Option<usize>,
+    /// Requests waiting for a worker before new ones get 503 [default: 16 per worker]
+    #[arg(long, env = "PRESCREEN_QUEUE")]
+    pub queue: Option<usize>,
+    /// Largest request body in bytes [default: the rulebook's max_request_bytes]
+    #[arg(long, env = "PRESCREEN_MAX_REQUEST_BYTES")]
+    pub max_request_bytes: Option<u64>,
+    /// Time limit per request, in seconds
+    #[arg(long, env = "PRESCREEN_TIMEOUT_SECS", default_value_t = 30)]
+    pub timeout_secs: u64,
+    /// Require `Authorization: Bearer KEY` on /v1/* (off when unset)
+    #[arg(long, env = "PRESCREEN_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+    /// Origins allowed by CORS, comma-separated (e.g. https://reg.example.cn)
+    #[arg(long, env = "PRESCREEN_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origin: Vec<String>,
+    /// Log as JSON lines instead of text
+    #[arg(long, env = "PRESCREEN_LOG_JSON")]
+    pub log_json: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -96,7 +126,50 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Check(args) => check(args, &rules),
         Command::Rules(args) => list_rules(args, &rules),
+        Command::Serve(args) => serve(args, rules),
     }
+}
+
+fn serve(args: ServeArgs, rules: Rules) -> Result<ExitCode> {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if args.log_json {
+        logs.json().init();
+    } else {
+        logs.init();
+    }
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut config = prescreen::server::Config::new(&rules, cpus);
+    config.bind = args.bind;
+    if let Some(w) = args.workers {
+        if w == 0 {
+            bail!("--workers must be at least 1");
+        }
+        config.workers = w;
+        config.queue = w * 16;
+    }
+    if let Some(q) = args.queue {
+        config.queue = q;
+    }
+    if let Some(m) = args.max_request_bytes {
+        config.max_request_bytes = m;
+    }
+    config.timeout = std::time::Duration::from_secs(args.timeout_secs.max(1));
+    config.api_key = args.api_key.filter(|k| !k.is_empty());
+    config.cors_origins = args.cors_origin.into_iter().filter(|o| !o.is_empty()).collect();
+    // The runtime only moves bytes; the checks run on blocking threads.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(cpus.clamp(1, 4))
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime
+        .block_on(prescreen::server::serve(std::sync::Arc::new(rules), config))
+        .with_context(|| format!("serving on {}", args.bind))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn check(args: CheckArgs, rules: &Rules) -> Result<ExitCode> {
@@ -204,25 +277,7 @@ fn list_rules(args: RulesArgs, rules: &Rules) -> Result<ExitCode> {
 
 fn plans_overview(plans: &[prescreen::rules::Plan], format: Format, zh: bool) -> Result<String> {
     Ok(match format {
-        Format::Json => {
-            let v: Vec<_> = plans
-                .iter()
-                .map(|p| {
-                    serde_json::json!({
-                        "plan": p.id(),
-                        "zh": p.zh,
-                        "en": p.en,
-                        "clauses": p.clauses.iter().map(|c| serde_json::json!({
-                            "clause": c.n.get_ref(),
-                            "condition_zh": c.condition_zh,
-                            "condition_en": c.condition_en,
-                            "slots": p.required_slots(c),
-                        })).collect::<Vec<_>>(),
-                    })
-                })
-                .collect();
-            serde_json::to_string_pretty(&v)? + "\n"
-        }
+        Format::Json => serde_json::to_string_pretty(&prescreen::rules::plans_json(plans))? + "\n",
         Format::Text => {
             let mut s = String::new();
             for p in plans {

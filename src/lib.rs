@@ -16,6 +16,7 @@
 //! * [`set`]: an application: slots, completeness against a clause.
 //! * [`report`]: the JSON contract and the text rendering.
 //! * [`collect`]: command-line inputs (files, folders) to uploads.
+//! * [`server`]: the HTTP API (`prescreen serve`).
 //!
 //! The CLI (`src/main.rs`, `src/cli.rs`) is a thin layer over these.
 
@@ -28,6 +29,7 @@ pub mod measure;
 pub mod pipeline;
 pub mod report;
 pub mod rules;
+pub mod server;
 pub mod set;
 
 pub use codes::{Code, Severity};

@@ -26,7 +26,7 @@ use std::fmt::Write as _;
 use unicode_width::UnicodeWidthStr;
 
 /// Pass or reject.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     Pass,
@@ -34,11 +34,17 @@ pub enum Verdict {
 }
 
 /// One reason for a verdict (or a warning).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Reason {
+    /// A reason code of SPEC §3, e.g. photo.background_not_white.
+    #[schema(value_type = String)]
     pub code: Code,
+    /// reject or warn.
+    #[schema(value_type = String)]
     pub severity: Severity,
     pub message: String,
+    /// The measured values and the limits they broke.
+    #[schema(value_type = Object)]
     pub detail: Map<String, Value>,
 }
 
@@ -65,12 +71,14 @@ impl Reason {
 }
 
 /// The verdict on one file.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FileReport {
     pub name: String,
     pub slot: Option<String>,
     pub verdict: Verdict,
     pub reasons: Vec<Reason>,
+    /// Bytes, dimensions and every score a check computed.
+    #[schema(value_type = Object)]
     pub measurements: Map<String, Value>,
     /// For a page of a PDF (named `scan.pdf#page=2`): its number. The PDF
     /// file has a report of its own; pages do not count for the set check.
@@ -111,7 +119,7 @@ impl FileReport {
 }
 
 /// The verdict on an application (or on the files of one `check` run).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Report {
     pub plan: Option<String>,
     pub clause: Option<u32>,

@@ -83,3 +83,24 @@ impl Rules {
         }
     }
 }
+
+/// Every plan with its clauses and each clause's required slots, as JSON
+/// (`prescreen rules --format json`, `GET /v1/plans`).
+pub fn plans_json(plans: &[Plan]) -> serde_json::Value {
+    plans
+        .iter()
+        .map(|p| {
+            serde_json::json!({
+                "plan": p.id(),
+                "zh": p.zh,
+                "en": p.en,
+                "clauses": p.clauses.iter().map(|c| serde_json::json!({
+                    "clause": c.n.get_ref(),
+                    "condition_zh": c.condition_zh,
+                    "condition_en": c.condition_en,
+                    "slots": p.required_slots(c),
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect()
+}

@@ -8,7 +8,7 @@
 mod checklist;
 mod messages;
 
-pub use checklist::{Checklist, Material};
+pub use checklist::{plans_json, Checklist, Material};
 
 pub use messages::{Lang, Messages};
 

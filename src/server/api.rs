@@ -1,0 +1,389 @@
+//! The handlers: request parsing with limits applied while streaming, the
+//! JSON error shape, admission and the hand-off to blocking threads.
+
+use super::AppState;
+use crate::input::sniff::{sniff, Format};
+use crate::report::Report;
+use crate::rules::{Lang, Rules};
+use crate::set::{check_application, Target, Upload};
+use axum::body::Body;
+use axum::extract::multipart::{Field, MultipartError, MultipartRejection};
+use axum::extract::{Multipart, Path, Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use tokio::sync::OwnedSemaphorePermit;
+use utoipa::{IntoParams, ToSchema};
+
+type Shared = State<Arc<AppState>>;
+
+/// A request that could not be answered: `{"error": {"code", "message"}}`.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// The error body.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// What went wrong, for programs (`code`) and people (`message`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// bad_request, malformed_multipart, unknown_plan, unknown_clause,
+    /// unknown_slot, no_files, payload_too_large, unsupported_media_type,
+    /// unauthorized, not_found, overloaded, timeout, internal.
+    pub code: String,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    fn bad(code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    fn too_large(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code.to_string(),
+                message: self.message,
+            },
+        };
+        let mut resp = (self.status, Json(body)).into_response();
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        resp
+    }
+}
+
+/// Query parameters of the check endpoints.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+pub struct CheckQuery {
+    /// Language of the messages: zh (default) or en. Without it the
+    /// Accept-Language header decides.
+    pub lang: Option<String>,
+}
+
+fn pick_lang(query: Option<&str>, headers: &HeaderMap) -> Result<Lang, ApiError> {
+    match query {
+        Some("zh") => Ok(Lang::Zh),
+        Some("en") => Ok(Lang::En),
+        Some(other) => Err(ApiError::bad(
+            "bad_request",
+            format!("lang must be zh or en, not {other:?}"),
+        )),
+        None => Ok(headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .map_or(Lang::Zh, Lang::from_accept)),
+    }
+}
+
+/// Admission: a permit or an immediate 503, so that a burst queues at most
+/// `workers + queue` requests and never grows memory without bound.
+fn admit(state: &AppState) -> Result<OwnedSemaphorePermit, ApiError> {
+    state.admitted.clone().try_acquire_owned().map_err(|_| {
+        state.metrics.shed();
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "overloaded",
+            "the service is busy; retry in a moment",
+        )
+    })
+}
+
+/// Runs the checks on a blocking thread once a worker is free, within the
+/// request's time limit.
+async fn run_checks(
+    state: Arc<AppState>,
+    uploads: Vec<Upload>,
+    target: Option<(String, u32)>,
+    lang: Lang,
+) -> Result<Report, ApiError> {
+    let timeout = state.config.timeout;
+    let work = async {
+        let worker = state
+            .workers
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "overloaded", "shutting down"))?;
+        let rules = state.rules.clone();
+        tokio::task::spawn_blocking(move || {
+            // The permit lives as long as the work, even past a timeout.
+            let _worker = worker;
+            let target = target.as_ref().and_then(|(p, n)| resolve(&rules, p, *n).ok());
+            check_application(&uploads, target, &rules, lang)
+        })
+        .await
+        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the check failed"))
+    };
+    let report = tokio::time::timeout(timeout, work).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "timeout",
+            format!("the check took longer than {} s", timeout.as_secs()),
+        )
+    })??;
+    state.metrics.verdict(&report);
+    Ok(report)
+}
+
+fn resolve<'r>(rules: &'r Rules, plan: &str, n: u32) -> Result<Target<'r>, ApiError> {
+    let p = rules.plan(plan).ok_or_else(|| {
+        let ids: Vec<&str> = rules.book.plans.iter().map(|p| p.id()).collect();
+        ApiError::bad(
+            "unknown_plan",
+            format!("unknown plan {plan:?}; plans are: {}", ids.join(", ")),
+        )
+    })?;
+    let clause = p
+        .clause(n)
+        .ok_or_else(|| ApiError::bad("unknown_clause", format!("plan {plan} has no clause {n}")))?;
+    Ok(Target { plan: p, clause })
+}
+
+/// Reads one multipart field, refusing it past `cap` bytes as it streams.
+/// A zip part may be as large as the request; other files as a file.
+async fn read_field(field: &mut Field<'_>, file_cap: u64, zip_cap: u64) -> Result<Vec<u8>, ApiError> {
+    let mut data = Vec::new();
+    let mut cap = file_cap;
+    while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+        if data.is_empty() && sniff(&chunk) == Format::Zip {
+            cap = zip_cap;
+        }
+        if (data.len() + chunk.len()) as u64 > cap {
+            return Err(ApiError::too_large(format!("a file is over the limit of {cap} bytes")));
+        }
+        data.extend_from_slice(&chunk);
+    }
+    Ok(data)
+}
+
+fn multipart_error(e: MultipartError) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::too_large("the request body is over the limit")
+    } else {
+        ApiError::bad(
+            "malformed_multipart",
+            format!("malformed multipart body: {}", e.body_text()),
+        )
+    }
+}
+
+/// The multipart form of `POST /v1/check`, for the OpenAPI document.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct CheckForm {
+    /// Plan id, e.g. ecommerce-l2 (with `clause`: the set is checked too).
+    plan: Option<String>,
+    /// Clause number within the plan.
+    clause: Option<u32>,
+    /// zh or en.
+    lang: Option<String>,
+    /// A file whose slot is inferred from its file name, or a zip of a
+    /// whole application. A part may instead be named by its slot id
+    /// (`photo`, `id_card_front` …).
+    #[schema(value_type = Vec<String>, format = Binary)]
+    file: Vec<Vec<u8>>,
+}
+
+/// Checks an application: files as parts, named by slot or `file`.
+#[utoipa::path(
+    post, path = "/v1/check",
+    params(CheckQuery),
+    request_body(content = CheckForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 200, description = "The verdict (also when it is reject)", body = Report),
+        (status = 400, description = "Malformed request, unknown plan/clause/slot, no files", body = ErrorBody),
+        (status = 401, description = "Missing or wrong API key", body = ErrorBody),
+        (status = 413, description = "Body or a file over the limit", body = ErrorBody),
+        (status = 415, description = "Not multipart/form-data", body = ErrorBody),
+        (status = 503, description = "Busy or too slow: retry", body = ErrorBody),
+    )
+)]
+pub async fn check_multipart(
+    State(state): Shared,
+    Query(query): Query<CheckQuery>,
+    headers: HeaderMap,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Json<Report>, ApiError> {
+    let mut multipart = multipart.map_err(|e| {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!("expected multipart/form-data: {}", e.body_text()),
+        )
+    })?;
+    let _admitted = admit(&state)?;
+    let limits = &state.rules.book.limits;
+    let mut plan: Option<String> = None;
+    let mut clause: Option<String> = None;
+    let mut lang_field: Option<String> = None;
+    let mut uploads = Vec::new();
+    while let Some(mut field) = multipart.next_field().await.map_err(multipart_error)? {
+        let name = field.name().unwrap_or("").to_string();
+        let file_name = field.file_name().map(str::to_string);
+        if file_name.is_none() && matches!(name.as_str(), "plan" | "clause" | "lang") {
+            let value = read_field(&mut field, 256, 256).await?;
+            let value = String::from_utf8(value)
+                .map_err(|_| ApiError::bad("bad_request", format!("{name} is not UTF-8 text")))?
+                .trim()
+                .to_string();
+            match name.as_str() {
+                "plan" => plan = Some(value),
+                "clause" => clause = Some(value),
+                _ => lang_field = Some(value),
+            }
+            continue;
+        }
+        let slot = if name == "file" || name.is_empty() {
+            None
+        } else if state.rules.slot(&name).is_some() {
+            Some(name.clone())
+        } else {
+            let known: Vec<&str> = state.rules.book.slots.iter().map(|s| s.id.get_ref().as_str()).collect();
+            return Err(ApiError::bad(
+                "unknown_slot",
+                format!(
+                    "unknown slot {name:?}; name a part `file` or one of: {}",
+                    known.join(", ")
+                ),
+            ));
+        };
+        let bytes = read_field(&mut field, limits.max_file_bytes, state.config.max_request_bytes).await?;
+        let display = file_name.filter(|f| !f.is_empty()).unwrap_or_else(|| name.clone());
+        uploads.push(Upload::new(display, slot, bytes));
+    }
+    if uploads.is_empty() {
+        return Err(ApiError::bad("no_files", "the request has no file parts"));
+    }
+    let target = match (plan, clause) {
+        (Some(p), Some(c)) => {
+            let n: u32 = c
+                .parse()
+                .map_err(|_| ApiError::bad("unknown_clause", format!("clause must be a number, not {c:?}")))?;
+            resolve(&state.rules, &p, n)?;
+            Some((p, n))
+        }
+        (Some(p), None) => return Err(ApiError::bad("bad_request", format!("plan {p} needs a clause"))),
+        (None, Some(_)) => return Err(ApiError::bad("bad_request", "clause needs a plan")),
+        (None, None) => None,
+    };
+    let lang = pick_lang(query.lang.as_deref().or(lang_field.as_deref()), &headers)?;
+    Ok(Json(run_checks(state.clone(), uploads, target, lang).await?))
+}
+
+/// Checks one file for one slot: the per-field check of the upload form.
+#[utoipa::path(
+    post, path = "/v1/check/{slot}",
+    params(("slot" = String, Path, description = "Slot id, e.g. photo"), CheckQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file's bytes"),
+    responses(
+        (status = 200, description = "The verdict on the file", body = Report),
+        (status = 400, description = "Unknown slot or empty body", body = ErrorBody),
+        (status = 413, description = "Over the file limit", body = ErrorBody),
+        (status = 503, description = "Busy or too slow: retry", body = ErrorBody),
+    )
+)]
+pub async fn check_slot(
+    State(state): Shared,
+    Path(slot): Path<String>,
+    Query(query): Query<CheckQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<Report>, ApiError> {
+    if state.rules.slot(&slot).is_none() {
+        return Err(ApiError::bad("unknown_slot", format!("unknown slot {slot:?}")));
+    }
+    let lang = pick_lang(query.lang.as_deref(), &headers)?;
+    let _admitted = admit(&state)?;
+    let cap = state.rules.book.limits.max_file_bytes;
+    let bytes = axum::body::to_bytes(body, usize::try_from(cap).unwrap_or(usize::MAX))
+        .await
+        .map_err(|_| ApiError::too_large(format!("the file is over the limit of {cap} bytes")))?;
+    let name = format!("{slot}.upload");
+    let uploads = vec![Upload::new(name, Some(slot), bytes.to_vec())];
+    Ok(Json(run_checks(state.clone(), uploads, None, lang).await?))
+}
+
+/// Plans and their clauses.
+#[utoipa::path(get, path = "/v1/plans", responses((status = 200, description = "Every plan with its clauses and required slots")))]
+pub async fn plans(State(state): Shared) -> Json<serde_json::Value> {
+    Json(crate::rules::plans_json(&state.rules.book.plans))
+}
+
+/// A clause's checklist with Chinese and English names and the seeds' notes.
+#[utoipa::path(
+    get, path = "/v1/plans/{plan}/clauses/{n}",
+    params(("plan" = String, Path), ("n" = u32, Path)),
+    responses((status = 200, description = "The checklist"), (status = 404, body = ErrorBody))
+)]
+pub async fn clause(State(state): Shared, Path((plan, n)): Path<(String, String)>) -> Result<Response, ApiError> {
+    let not_found = || {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no clause {n} in plan {plan}"),
+        )
+    };
+    let n: u32 = n.parse().map_err(|_| not_found())?;
+    let p = state.rules.plan(&plan).ok_or_else(not_found)?;
+    let c = p.clause(n).ok_or_else(not_found)?;
+    Ok(Json(state.rules.checklist(p, c)).into_response())
+}
+
+/// Liveness.
+#[utoipa::path(get, path = "/healthz", responses((status = 200, description = "ok")))]
+pub async fn healthz() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok" }))
+}
+
+pub async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
+}
+
+/// `Authorization: Bearer KEY` on `/v1/*` when a key is configured.
+pub async fn require_key(State(state): Shared, req: Request, next: Next) -> Response {
+    if let Some(key) = &state.config.api_key {
+        let given = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        if !constant_time_eq(given.as_bytes(), key.as_bytes()) {
+            return ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "a valid API key is required")
+                .into_response();
+        }
+    }
+    next.run(req).await
+}
+
+/// Compares without stopping at the first difference.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

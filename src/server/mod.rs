@@ -1,0 +1,151 @@
+//! `prescreen serve`: the checks over HTTP (SPEC §4) for the registration
+//! site and reviewers. The handlers only parse requests and hand the bytes
+//! to the same [`check_application`] the CLI calls, on blocking threads
+//! behind a bounded admission queue. Uploads live in memory for the length
+//! of a request: they are never written to disk and never logged.
+
+mod api;
+mod metrics;
+mod openapi;
+
+use crate::rules::Rules;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderValue, Method};
+use axum::routing::{get, post};
+use axum::Router;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Semaphore;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+pub use api::ApiError;
+pub use metrics::Metrics;
+
+/// How the server runs; every field has a flag and an environment variable
+/// in the CLI.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind: SocketAddr,
+    /// Checks running at once (blocking threads).
+    pub workers: usize,
+    /// Requests admitted beyond `workers`, waiting; past that, 503.
+    pub queue: usize,
+    /// Whole-request body limit (413 past it).
+    pub max_request_bytes: u64,
+    /// Per-request time limit (503 past it).
+    pub timeout: Duration,
+    /// Bearer token required on `/v1/*` when set.
+    pub api_key: Option<String>,
+    /// Origins allowed by CORS (the registration site); none: no CORS headers.
+    pub cors_origins: Vec<String>,
+}
+
+impl Config {
+    /// Defaults for a machine with `cpus` cores and the rulebook's limits.
+    pub fn new(rules: &Rules, cpus: usize) -> Config {
+        let workers = cpus.max(1);
+        Config {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            workers,
+            queue: workers * 16,
+            max_request_bytes: rules.book.limits.max_request_bytes,
+            timeout: Duration::from_secs(30),
+            api_key: None,
+            cors_origins: Vec::new(),
+        }
+    }
+}
+
+/// What every handler shares.
+pub struct AppState {
+    pub rules: Arc<Rules>,
+    pub config: Config,
+    /// Requests past admission (running or waiting for a worker).
+    pub admitted: Arc<Semaphore>,
+    /// Checks running.
+    pub workers: Arc<Semaphore>,
+    pub metrics: Metrics,
+}
+
+/// The whole API as a router, ready for `axum::serve` or `oneshot` tests.
+pub fn router(rules: Arc<Rules>, config: Config) -> Router {
+    let state = Arc::new(AppState {
+        admitted: Arc::new(Semaphore::new(config.workers + config.queue)),
+        workers: Arc::new(Semaphore::new(config.workers)),
+        metrics: Metrics::default(),
+        rules,
+        config: config.clone(),
+    });
+    let body_limit = usize::try_from(config.max_request_bytes).unwrap_or(usize::MAX);
+    let v1 = Router::new()
+        .route("/v1/check", post(api::check_multipart))
+        .route("/v1/check/{slot}", post(api::check_slot))
+        .route("/v1/plans", get(api::plans))
+        .route("/v1/plans/{plan}/clauses/{n}", get(api::clause))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), api::require_key));
+    let mut app = Router::new()
+        .merge(v1)
+        .route("/healthz", get(api::healthz))
+        .route("/metrics", get(metrics::render))
+        .route("/openapi.json", get(openapi::document))
+        .fallback(api::not_found)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track));
+    if !config.cors_origins.is_empty() {
+        let origins: Vec<HeaderValue> = config
+            .cors_origins
+            .iter()
+            .filter_map(|o| HeaderValue::from_str(o).ok())
+            .collect();
+        app = app.layer(
+            CorsLayer::new()
+                .allow_origin(AllowOrigin::list(origins))
+                .allow_methods([Method::GET, Method::POST])
+                .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION, header::ACCEPT_LANGUAGE]),
+        );
+    }
+    app.with_state(state)
+}
+
+/// Binds and serves until SIGTERM or Ctrl-C, then stops accepting and
+/// finishes the requests in flight before returning.
+pub async fn serve(rules: Arc<Rules>, config: Config) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(config.bind).await?;
+    tracing::info!(
+        addr = %listener.local_addr()?,
+        workers = config.workers,
+        queue = config.queue,
+        max_request_bytes = config.max_request_bytes,
+        auth = config.api_key.is_some(),
+        "prescreen serving"
+    );
+    let app = router(rules, config);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    tracing::info!("prescreen stopped: requests in flight finished");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown signal: draining requests in flight");
+}
