@@ -17,4 +17,5 @@ mod containers_checks;
 mod file_reasons;
 mod photo_reasons;
 mod rulebook;
+mod server;
 mod set_reasons;

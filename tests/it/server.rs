@@ -1,0 +1,490 @@
+//! The HTTP API, black-box: every endpoint and every error status through
+//! tower's `oneshot`, concurrency, and one exchange over a real TCP socket.
+
+use crate::common::rules;
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use prescreen::server::{router, Config};
+use prescreen::{check_application, Lang, Rules, Target, Upload};
+use serde_json::Value;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use tower::ServiceExt;
+
+const BOUNDARY: &str = "----prescreen-test-boundary";
+
+fn config() -> Config {
+    Config::new(rules(), 2)
+}
+
+fn app_with(config: Config) -> Router {
+    router(Arc::new(Rules::builtin().unwrap()), config)
+}
+
+fn app() -> Router {
+    app_with(config())
+}
+
+fn fixture(dir: &str, name: &str) -> Vec<u8> {
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures")
+            .join(dir)
+            .join(name),
+    )
+    .unwrap()
+}
+
+/// A multipart body: `(field, Some(file name), bytes)` or a text field.
+fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (field, file, bytes) in parts {
+        body.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
+        match file {
+            Some(f) => body.extend_from_slice(
+                format!(
+                    "Content-Disposition: form-data; name=\"{field}\"; filename=\"{f}\"\r\nContent-Type: image/jpeg\r\n\r\n"
+                )
+                .as_bytes(),
+            ),
+            None => body.extend_from_slice(format!("Content-Disposition: form-data; name=\"{field}\"\r\n\r\n").as_bytes()),
+        }
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+fn post_multipart(uri: &str, body: Vec<u8>) -> Request<Body> {
+    Request::post(uri)
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+        .body(Body::from(body))
+        .unwrap()
+}
+
+async fn send(app: Router, req: Request<Body>) -> (StatusCode, Value, axum::http::HeaderMap) {
+    let resp = app.oneshot(req).await.unwrap();
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    let json = serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
+    (status, json, headers)
+}
+
+fn error_code(v: &Value) -> &str {
+    v["error"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("not an error body: {v}"))
+}
+
+const SAMPLE: [&str; 6] = [
+    "一寸照.jpg",
+    "个人工作经历承诺书.jpg",
+    "个人诚信承诺书.jpg",
+    "职业技能认定申报表.jpg",
+    "身份证反面.jpg",
+    "身份证正面.jpg",
+];
+
+fn sample_body(with_plan: bool) -> Vec<u8> {
+    let files: Vec<(String, Vec<u8>)> = SAMPLE
+        .iter()
+        .map(|n| (n.to_string(), fixture("sample-application", n)))
+        .collect();
+    let mut parts: Vec<(&str, Option<&str>, &[u8])> = Vec::new();
+    if with_plan {
+        parts.push(("plan", None, b"ecommerce-l2"));
+        parts.push(("clause", None, b"1"));
+    }
+    for (n, b) in &files {
+        parts.push(("file", Some(n.as_str()), b.as_slice()));
+    }
+    multipart(&parts)
+}
+
+#[tokio::test]
+async fn multipart_check_of_the_sample_equals_the_library_report() {
+    let (status, json, _) = send(app(), post_multipart("/v1/check", sample_body(true))).await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    let r = rules();
+    let uploads: Vec<Upload> = SAMPLE
+        .iter()
+        .map(|n| Upload::new(*n, None, fixture("sample-application", n)))
+        .collect();
+    let plan = r.plan("ecommerce-l2").unwrap();
+    let target = Target {
+        plan,
+        clause: plan.clause(1).unwrap(),
+    };
+    let want = serde_json::to_value(check_application(&uploads, Some(target), r, Lang::Zh)).unwrap();
+    assert_eq!(json, want);
+    assert_eq!(json["verdict"], "pass");
+}
+
+#[tokio::test]
+async fn parts_named_by_slot_and_missing_materials() {
+    let photo = fixture("sample-rejected", "蓝底一寸照.jpg");
+    let body = multipart(&[
+        ("plan", None, b"ecommerce-l2"),
+        ("clause", None, b"1"),
+        ("photo", Some("me.jpg"), &photo),
+    ]);
+    let (status, json, _) = send(app(), post_multipart("/v1/check?lang=en", body)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(json["verdict"], "reject");
+    assert_eq!(json["files"][0]["slot"], "photo");
+    assert_eq!(json["files"][0]["reasons"][0]["code"], "photo.background_not_white");
+    assert!(json["files"][0]["reasons"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("blue"));
+    assert!(json["missing"].as_array().unwrap().contains(&"integrity_pledge".into()));
+}
+
+#[tokio::test]
+async fn a_zip_part_is_one_application() {
+    let entries: Vec<crate::containers::ZipEntry> = SAMPLE
+        .iter()
+        .map(|n| crate::containers::ZipEntry::gbk(n, fixture("sample-application", n)))
+        .collect();
+    let zip = crate::containers::zip(&entries);
+    let body = multipart(&[
+        ("plan", None, b"ecommerce-l2"),
+        ("clause", None, b"1"),
+        ("file", Some("application.zip"), &zip),
+    ]);
+    let (status, json, _) = send(app(), post_multipart("/v1/check", body)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(json["verdict"], "pass", "{json}");
+    assert_eq!(json["files"].as_array().unwrap().len(), 7);
+}
+
+#[tokio::test]
+async fn per_slot_check_with_the_raw_body() {
+    let req = Request::post("/v1/check/photo")
+        .header(header::ACCEPT_LANGUAGE, "en-US,en;q=0.9")
+        .body(Body::from(fixture("sample-rejected", "证件照-自拍.jpg")))
+        .unwrap();
+    let (status, json, _) = send(app(), req).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(json["files"][0]["reasons"][0]["code"], "photo.aspect_ratio");
+    assert!(json["files"][0]["reasons"][0]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("The photo"));
+
+    let ok = Request::post("/v1/check/photo")
+        .body(Body::from(fixture("sample-application", "一寸照.jpg")))
+        .unwrap();
+    let (status, json, _) = send(app(), ok).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(json["verdict"], "pass");
+}
+
+#[tokio::test]
+async fn request_errors_are_json_with_the_right_status() {
+    let photo = fixture("sample-application", "一寸照.jpg");
+    let cases: Vec<(Request<Body>, StatusCode, &str)> = vec![
+        (
+            post_multipart("/v1/check", multipart(&[("selfie", Some("a.jpg"), &photo)])),
+            StatusCode::BAD_REQUEST,
+            "unknown_slot",
+        ),
+        (
+            post_multipart(
+                "/v1/check",
+                multipart(&[("clause", None, b"1"), ("file", Some("一寸照.jpg"), &photo)]),
+            ),
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            post_multipart(
+                "/v1/check",
+                multipart(&[
+                    ("plan", None, b"ecommerce-l9"),
+                    ("clause", None, b"1"),
+                    ("file", Some("一寸照.jpg"), &photo),
+                ]),
+            ),
+            StatusCode::BAD_REQUEST,
+            "unknown_plan",
+        ),
+        (
+            post_multipart(
+                "/v1/check",
+                multipart(&[
+                    ("plan", None, b"ecommerce-l2"),
+                    ("clause", None, b"9"),
+                    ("file", Some("一寸照.jpg"), &photo),
+                ]),
+            ),
+            StatusCode::BAD_REQUEST,
+            "unknown_clause",
+        ),
+        (
+            post_multipart("/v1/check", multipart(&[("plan", None, b"ecommerce-l2")])),
+            StatusCode::BAD_REQUEST,
+            "no_files",
+        ),
+        (
+            post_multipart(
+                "/v1/check",
+                format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.jpg\"\r\n\r\nabc")
+                    .into_bytes(),
+            ),
+            StatusCode::BAD_REQUEST,
+            "malformed_multipart",
+        ),
+        (
+            Request::post("/v1/check")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from("{}"))
+                .unwrap(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        ),
+        (
+            Request::post("/v1/check/selfie")
+                .body(Body::from(photo.clone()))
+                .unwrap(),
+            StatusCode::BAD_REQUEST,
+            "unknown_slot",
+        ),
+        (
+            Request::post("/v1/check/photo?lang=fr")
+                .body(Body::from(photo.clone()))
+                .unwrap(),
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            Request::get("/v1/plans/ecommerce-l2/clauses/99")
+                .body(Body::empty())
+                .unwrap(),
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            Request::get("/nowhere").body(Body::empty()).unwrap(),
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+    ];
+    for (req, want_status, want_code) in cases {
+        let uri = req.uri().clone();
+        let (status, json, _) = send(app(), req).await;
+        assert_eq!((status, error_code(&json)), (want_status, want_code), "{uri}: {json}");
+    }
+}
+
+#[tokio::test]
+async fn oversize_bodies_get_413() {
+    // Whole body over the request limit.
+    let mut small = config();
+    small.max_request_bytes = 1 << 20;
+    let big = vec![0xAB; 2 << 20];
+    let (status, json, _) = send(
+        app_with(small),
+        post_multipart("/v1/check", multipart(&[("file", Some("a.jpg"), &big)])),
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&json)),
+        (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
+    );
+    // One file over the per-file limit (20 MB) in a body under 100 MB.
+    let huge = vec![0xFF; 21_000_000];
+    let (status, json, _) = send(
+        app(),
+        post_multipart("/v1/check", multipart(&[("file", Some("a.jpg"), &huge)])),
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&json)),
+        (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
+    );
+    let (status, _, _) = send(app(), Request::post("/v1/check/photo").body(Body::from(huge)).unwrap()).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[tokio::test]
+async fn full_queue_sheds_with_503_and_retry_after() {
+    let mut none = config();
+    none.workers = 0;
+    none.queue = 0;
+    let req = Request::post("/v1/check/photo")
+        .body(Body::from(fixture("sample-application", "一寸照.jpg")))
+        .unwrap();
+    let (status, json, headers) = send(app_with(none), req).await;
+    assert_eq!(
+        (status, error_code(&json)),
+        (StatusCode::SERVICE_UNAVAILABLE, "overloaded")
+    );
+    assert_eq!(headers[header::RETRY_AFTER], "1");
+}
+
+#[tokio::test]
+async fn slow_checks_time_out_with_503() {
+    let mut quick = config();
+    quick.timeout = Duration::ZERO;
+    let req = Request::post("/v1/check/photo")
+        .body(Body::from(fixture("sample-application", "一寸照.jpg")))
+        .unwrap();
+    let (status, json, _) = send(app_with(quick), req).await;
+    assert_eq!(
+        (status, error_code(&json)),
+        (StatusCode::SERVICE_UNAVAILABLE, "timeout")
+    );
+}
+
+#[tokio::test]
+async fn api_key_guards_v1_only() {
+    let mut keyed = config();
+    keyed.api_key = Some("s3cret".into());
+    let app = app_with(keyed);
+    let plans = |auth: Option<&str>| {
+        let mut r = Request::get("/v1/plans");
+        if let Some(a) = auth {
+            r = r.header(header::AUTHORIZATION, a);
+        }
+        r.body(Body::empty()).unwrap()
+    };
+    let (status, json, _) = send(app.clone(), plans(None)).await;
+    assert_eq!((status, error_code(&json)), (StatusCode::UNAUTHORIZED, "unauthorized"));
+    let (status, _, _) = send(app.clone(), plans(Some("Bearer wrong"))).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _, _) = send(app.clone(), plans(Some("Bearer s3cret"))).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, _) = send(app, Request::get("/healthz").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn cors_answers_the_configured_origin() {
+    let mut c = config();
+    c.cors_origins = vec!["https://reg.example.cn".into()];
+    let req = Request::builder()
+        .method("OPTIONS")
+        .uri("/v1/check")
+        .header(header::ORIGIN, "https://reg.example.cn")
+        .header(header::ACCESS_CONTROL_REQUEST_METHOD, "POST")
+        .body(Body::empty())
+        .unwrap();
+    let resp = app_with(c).oneshot(req).await.unwrap();
+    assert_eq!(
+        resp.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+        "https://reg.example.cn"
+    );
+}
+
+#[tokio::test]
+async fn plans_checklist_health_metrics_openapi() {
+    let app = app();
+    let (status, json, _) = send(app.clone(), Request::get("/v1/plans").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(json.as_array().unwrap().len(), 2);
+    let (status, json, _) = send(
+        app.clone(),
+        Request::get("/v1/plans/ecommerce-l2/clauses/3")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(json["clause"], 3);
+    assert!(json["materials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["slot"] == "training_certificate"));
+    let (status, json, _) = send(app.clone(), Request::get("/healthz").body(Body::empty()).unwrap()).await;
+    assert_eq!((status, &json["status"]), (StatusCode::OK, &Value::from("ok")));
+
+    let photo = fixture("sample-rejected", "蓝底一寸照.jpg");
+    send(
+        app.clone(),
+        Request::post("/v1/check/photo").body(Body::from(photo)).unwrap(),
+    )
+    .await;
+    let (status, text, headers) = send(app.clone(), Request::get("/metrics").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(headers[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    let text = text.as_str().unwrap().to_string();
+    for line in [
+        "prescreen_requests_total{route=\"/v1/check/{slot}\",status=\"200\"} 1",
+        "prescreen_verdicts_total{verdict=\"reject\"} 1",
+        "prescreen_reasons_total{code=\"photo.background_not_white\"} 1",
+        "prescreen_request_duration_seconds_count",
+        "prescreen_requests_in_flight 1",
+    ] {
+        assert!(text.contains(line), "{line} not in\n{text}");
+    }
+    let (status, json, _) = send(app, Request::get("/openapi.json").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    for path in [
+        "/v1/check",
+        "/v1/check/{slot}",
+        "/v1/plans",
+        "/v1/plans/{plan}/clauses/{n}",
+        "/healthz",
+    ] {
+        assert!(json["paths"][path].is_object(), "{path}");
+    }
+    assert!(json["components"]["schemas"]["Report"].is_object());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_requests_all_succeed() {
+    let app = app();
+    let photo = fixture("sample-application", "一寸照.jpg");
+    let tasks: Vec<_> = (0..24)
+        .map(|_| {
+            let app = app.clone();
+            let photo = photo.clone();
+            tokio::spawn(async move {
+                let req = Request::post("/v1/check/photo").body(Body::from(photo)).unwrap();
+                send(app, req).await
+            })
+        })
+        .collect();
+    for t in tasks {
+        let (status, json, _) = t.await.unwrap();
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(json["verdict"], "pass");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_a_real_tcp_socket() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move { axum::serve(listener, app()).await });
+    let body = sample_body(true);
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /v1/check HTTP/1.1\r\nHost: {addr}\r\nContent-Type: multipart/form-data; boundary={BOUNDARY}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&body).await.unwrap();
+    let mut resp = Vec::new();
+    stream.read_to_end(&mut resp).await.unwrap();
+    let text = String::from_utf8(resp).unwrap();
+    assert!(text.starts_with("HTTP/1.1 200"), "{}", &text[..text.len().min(200)]);
+    let json_start = text.find("\r\n\r\n").unwrap() + 4;
+    let json: Value = serde_json::from_str(&text[json_start..]).unwrap();
+    assert_eq!(json["verdict"], "pass");
+    server.abort();
+}
