@@ -488,3 +488,58 @@ async fn over_a_real_tcp_socket() {
     assert_eq!(json["verdict"], "pass");
     server.abort();
 }
+
+#[test]
+fn sigterm_drains_requests_in_flight() {
+    use nix::sys::signal::{kill, Signal};
+    use nix::unistd::Pid;
+    use std::io::{Read, Write};
+    use std::process::{Command, Stdio};
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_prescreen"))
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .env_remove("PRESCREEN_RULES")
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let connect = || {
+        for _ in 0..100 {
+            if let Ok(s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+                return s;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("server did not start");
+    };
+    // Three 12 MP form photos: a request that takes a while to check.
+    let forms: Vec<Vec<u8>> = (0..3)
+        .map(|i| crate::synth::jpeg(&crate::synth::paper_photo(3000, 4000, 60 + i), 80))
+        .collect();
+    let parts: Vec<(&str, Option<&str>, &[u8])> = forms
+        .iter()
+        .map(|f| ("file", Some("申报表.jpg"), f.as_slice()))
+        .collect();
+    let body = multipart(&parts);
+    let mut stream = connect();
+    let head = format!(
+        "POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary={BOUNDARY}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(&body).unwrap();
+    std::thread::sleep(Duration::from_millis(30));
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).unwrap();
+    let mut resp = String::new();
+    stream.read_to_string(&mut resp).unwrap();
+    assert!(resp.starts_with("HTTP/1.1 200"), "{}", &resp[..resp.len().min(300)]);
+    assert!(resp.contains("\"verdict\""));
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    // And it no longer accepts connections.
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err());
+}
