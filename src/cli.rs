@@ -31,6 +31,65 @@ pub enum Command {
     Rules(RulesArgs),
     /// Serve the checks over HTTP (POST /v1/check …)
     Serve(ServeArgs),
+    /// Re-check an archive of past applications (folders or .zip files)
+    Batch(BatchArgs),
+    /// Summarise a batch's results.jsonl; export CSV and HTML
+    Report(ReportArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BatchArgs {
+    /// Folders whose children (sub-folders and .zip files) are applications
+    #[arg(value_name = "ARCHIVE")]
+    pub archives: Vec<PathBuf>,
+    /// A file listing application paths, one per line
+    #[arg(long, value_name = "FILE")]
+    pub list: Option<PathBuf>,
+    /// Plan id, e.g. ecommerce-l2
+    #[arg(long)]
+    pub plan: Option<String>,
+    /// Clause for every application not in the manifest
+    #[arg(long, requires = "plan")]
+    pub clause: Option<u32>,
+    /// CSV of `application id,clause` rows
+    #[arg(long, value_name = "CSV", requires = "plan")]
+    pub manifest: Option<PathBuf>,
+    /// JSON-lines output, one application per line
+    #[arg(long, default_value = "results.jsonl")]
+    pub out: PathBuf,
+    /// Skip the applications already in --out (after a kill)
+    #[arg(long)]
+    pub resume: bool,
+    /// Take only shard i of n (stable hash of the application id), e.g. 0/3
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<prescreen::batch::Shard>,
+    /// Threads [default: all cores]
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Language of the messages
+    #[arg(long, value_enum, default_value_t = LangArg::Zh)]
+    pub lang: LangArg,
+    /// No progress output
+    #[arg(long)]
+    pub quiet: bool,
+    /// Also write the CSV export here at the end
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+    /// Also write the HTML report here at the end
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// The results.jsonl of `prescreen batch`
+    pub results: PathBuf,
+    /// Write the CSV export (one row per reason)
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+    /// Write the self-contained HTML report
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -127,7 +186,75 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Check(args) => check(args, &rules),
         Command::Rules(args) => list_rules(args, &rules),
         Command::Serve(args) => serve(args, rules),
+        Command::Batch(args) => batch(args, &rules),
+        Command::Report(args) => report(&args.results, args.csv.as_deref(), args.html.as_deref()),
     }
+}
+
+fn batch(args: BatchArgs, rules: &Rules) -> Result<ExitCode> {
+    use prescreen::batch::{discover, from_list, read_manifest, read_text, run, Options, Progress};
+    use std::io::IsTerminal;
+    let mut apps = Vec::new();
+    for dir in &args.archives {
+        apps.extend(discover(dir)?);
+    }
+    if let Some(list) = &args.list {
+        apps.extend(from_list(&read_text(list)?));
+    }
+    if apps.is_empty() && args.archives.is_empty() && args.list.is_none() {
+        bail!("give an archive folder or --list FILE");
+    }
+    let manifest = match &args.manifest {
+        Some(m) => read_manifest(&read_text(m)?)?,
+        None => Default::default(),
+    };
+    let progress = if args.quiet {
+        Progress::Quiet
+    } else if std::io::stderr().is_terminal() {
+        Progress::Bar
+    } else {
+        Progress::Lines
+    };
+    let opts = Options {
+        plan: args.plan,
+        clause: args.clause,
+        manifest,
+        out: args.out.clone(),
+        resume: args.resume,
+        shard: args.shard,
+        jobs: args.jobs,
+        lang: Lang::from(args.lang),
+        progress,
+    };
+    let stats = run(apps, &opts, rules)?;
+    if !args.quiet {
+        eprintln!(
+            "checked {} applications ({} files, {} rejected); {} already done",
+            stats.checked, stats.files, stats.rejected, stats.skipped
+        );
+    }
+    report(&args.out, args.csv.as_deref(), args.html.as_deref())
+}
+
+fn report(
+    results: &std::path::Path,
+    csv: Option<&std::path::Path>,
+    html: Option<&std::path::Path>,
+) -> Result<ExitCode> {
+    use prescreen::batch::summary::{summarise, write_csv, write_html};
+    let summary = summarise(results)?;
+    if let Some(path) = csv {
+        write_csv(results, path)?;
+    }
+    if let Some(path) = html {
+        write_html(results, path, &summary)?;
+    }
+    write_stdout(&summary.render())?;
+    Ok(if summary.rejected > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn serve(args: ServeArgs, rules: Rules) -> Result<ExitCode> {

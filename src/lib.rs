@@ -17,9 +17,11 @@
 //! * [`report`]: the JSON contract and the text rendering.
 //! * [`collect`]: command-line inputs (files, folders) to uploads.
 //! * [`server`]: the HTTP API (`prescreen serve`).
+//! * [`batch`]: re-checks of archives (`prescreen batch`, `prescreen report`).
 //!
 //! The CLI (`src/main.rs`, `src/cli.rs`) is a thin layer over these.
 
+pub mod batch;
 pub mod checks;
 pub mod codes;
 pub mod collect;

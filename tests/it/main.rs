@@ -11,6 +11,7 @@ mod synth;
 #[path = "../support/containers.rs"]
 mod containers;
 
+mod batch;
 mod cli;
 mod common;
 mod containers_checks;

@@ -1,0 +1,450 @@
+//! `prescreen batch`: re-checks an archive of past applications on all
+//! cores. Each application (a folder or a zip) is read, checked and written
+//! as one JSON line, flushed and fsynced, then dropped, so memory does not
+//! grow with the archive. `--resume` skips the ids already in the output
+//! (cutting a torn last line first); `--shard i/n` takes a stable hash
+//! partition of the ids.
+
+pub mod summary;
+
+use crate::codes::Code;
+use crate::collect::{collect, InputSpec};
+use crate::error::Error;
+use crate::report::{Reason, Report, Verdict};
+use crate::rules::{Lang, Rules};
+use crate::set::{check_application, Target};
+use rayon::prelude::*;
+use serde_json::{json, Map, Value};
+use std::collections::{HashMap, HashSet};
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// One application to check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct App {
+    /// Its id: the folder name, or the zip's name without `.zip`.
+    pub id: String,
+    pub path: PathBuf,
+}
+
+/// `i/n`: this run takes the ids whose hash is `i` modulo `n`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u32,
+    pub count: u32,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Shard, String> {
+        let (i, n) = s.split_once('/').ok_or("a shard is written i/n, e.g. 0/3")?;
+        let index: u32 = i.trim().parse().map_err(|_| format!("bad shard index {i:?}"))?;
+        let count: u32 = n.trim().parse().map_err(|_| format!("bad shard count {n:?}"))?;
+        if count == 0 || index >= count {
+            return Err(format!("shard {index}/{count}: need 0 <= i < n"));
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+impl Shard {
+    /// Whether `id` belongs to this shard. FNV-1a: stable across machines,
+    /// releases and runs, unlike the standard library's hasher.
+    pub fn takes(&self, id: &str) -> bool {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in id.as_bytes() {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        h % u64::from(self.count) == u64::from(self.index)
+    }
+}
+
+/// What a run is asked to do.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub plan: Option<String>,
+    /// The clause for every application without a manifest entry.
+    pub clause: Option<u32>,
+    /// Clause per application id.
+    pub manifest: HashMap<String, u32>,
+    pub out: PathBuf,
+    pub resume: bool,
+    pub shard: Option<Shard>,
+    /// Threads; default all cores.
+    pub jobs: Option<usize>,
+    pub lang: Lang,
+    /// A progress bar (terminal) or periodic lines (not a terminal).
+    pub progress: Progress,
+}
+
+/// How progress is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    Bar,
+    Lines,
+    Quiet,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunStats {
+    /// Applications found (after sharding).
+    pub total: usize,
+    /// Already in the output and skipped under `--resume`.
+    pub skipped: usize,
+    pub checked: usize,
+    pub rejected: usize,
+    pub files: usize,
+}
+
+/// The applications under `root`: its sub-folders and `.zip` files, sorted
+/// by name. Hidden entries are skipped.
+pub fn discover(root: &Path) -> Result<Vec<App>, Error> {
+    let io = |e| Error::Io {
+        path: root.display().to_string(),
+        source: e,
+    };
+    let mut apps = Vec::new();
+    for entry in std::fs::read_dir(root).map_err(io)? {
+        let entry = entry.map_err(io)?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') {
+            continue;
+        }
+        let kind = entry.file_type().map_err(io)?;
+        let path = entry.path();
+        if kind.is_dir() {
+            apps.push(App { id: name, path });
+        } else if kind.is_file() && name.to_ascii_lowercase().ends_with(".zip") {
+            apps.push(App {
+                id: name[..name.len() - 4].to_string(),
+                path,
+            });
+        }
+    }
+    apps.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(apps)
+}
+
+/// Applications listed one path per line (blank lines and `#` comments
+/// skipped); the id is the path's last component without `.zip`.
+pub fn from_list(text: &str) -> Vec<App> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let path = PathBuf::from(l);
+            let name = path
+                .file_name()
+                .map_or_else(|| l.to_string(), |n| n.to_string_lossy().into_owned());
+            let id = name
+                .strip_suffix(".zip")
+                .or_else(|| name.strip_suffix(".ZIP"))
+                .unwrap_or(&name)
+                .to_string();
+            App { id, path }
+        })
+        .collect()
+}
+
+/// A manifest CSV of `id,clause` rows; a header row is allowed.
+pub fn read_manifest(text: &str) -> Result<HashMap<String, u32>, Error> {
+    let mut out = HashMap::new();
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    for (i, row) in reader.records().enumerate() {
+        let row = row.map_err(|e| Error::Usage(format!("manifest line {}: {e}", i + 1)))?;
+        let (Some(id), Some(clause)) = (row.get(0), row.get(1)) else {
+            return Err(Error::Usage(format!("manifest line {}: expected id,clause", i + 1)));
+        };
+        match clause.parse::<u32>() {
+            Ok(n) => {
+                out.insert(id.to_string(), n);
+            }
+            Err(_) if i == 0 => {} // a header
+            Err(_) => {
+                return Err(Error::Usage(format!(
+                    "manifest line {}: clause {clause:?} is not a number",
+                    i + 1
+                )))
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Reads the ids already in `out`, cutting a torn last line (a run killed
+/// mid-write) so that appending continues on a line boundary.
+pub fn prepare_resume(out: &Path) -> Result<HashSet<String>, Error> {
+    let io = |e| Error::Io {
+        path: out.display().to_string(),
+        source: e,
+    };
+    let mut done = HashSet::new();
+    let mut file = match OpenOptions::new().read(true).write(true).open(out) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(done),
+        Err(e) => return Err(io(e)),
+    };
+    let mut good_len: u64 = 0;
+    {
+        let mut reader = BufReader::new(&mut file);
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            let n = reader.read_until(b'\n', &mut line).map_err(io)?;
+            if n == 0 || line.last() != Some(&b'\n') {
+                break;
+            }
+            let id = serde_json::from_slice::<Value>(&line)
+                .ok()
+                .and_then(|v| v.get("id").and_then(Value::as_str).map(str::to_string));
+            match id {
+                Some(id) => {
+                    done.insert(id);
+                    good_len += n as u64;
+                }
+                None => break,
+            }
+        }
+    }
+    if file.seek(SeekFrom::End(0)).map_err(io)? != good_len {
+        file.set_len(good_len).map_err(io)?;
+        file.sync_all().map_err(io)?;
+    }
+    Ok(done)
+}
+
+/// Checks every application of `apps` that this shard takes and that is
+/// not already done, appending one JSON line per application to the output.
+pub fn run(apps: Vec<App>, opts: &Options, rules: &Rules) -> Result<RunStats, Error> {
+    let target_plan = match &opts.plan {
+        Some(p) => Some(
+            rules
+                .plan(p)
+                .ok_or_else(|| Error::Usage(format!("unknown plan {p:?}")))?,
+        ),
+        None => None,
+    };
+    if let Some(plan) = target_plan {
+        for (id, n) in opts
+            .manifest
+            .iter()
+            .map(|(i, n)| (i.as_str(), *n))
+            .chain(opts.clause.map(|n| ("(--clause)", n)))
+        {
+            if plan.clause(n).is_none() {
+                return Err(Error::Usage(format!("{id}: plan {} has no clause {n}", plan.id())));
+            }
+        }
+    }
+    let apps: Vec<App> = apps
+        .into_iter()
+        .filter(|a| opts.shard.is_none_or(|s| s.takes(&a.id)))
+        .collect();
+    let total = apps.len();
+    let done = if opts.resume {
+        prepare_resume(&opts.out)?
+    } else {
+        HashSet::new()
+    };
+    let todo: Vec<App> = apps.into_iter().filter(|a| !done.contains(&a.id)).collect();
+    let skipped = total - todo.len();
+    let io = |e| Error::Io {
+        path: opts.out.display().to_string(),
+        source: e,
+    };
+    let file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .truncate(false)
+        .open(&opts.out)
+        .map_err(io)?;
+    if !opts.resume {
+        file.set_len(0).map_err(io)?;
+    }
+    let out = Mutex::new(file);
+    let progress = Reporter::new(opts.progress, todo.len(), skipped);
+    let rejected = AtomicUsize::new(0);
+    let files = AtomicUsize::new(0);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.jobs.unwrap_or(0))
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start {:?} threads: {e}", opts.jobs)))?;
+    let result: Result<(), Error> = pool.install(|| {
+        todo.par_iter().try_for_each(|app| {
+            let clause = opts.manifest.get(&app.id).copied().or(opts.clause);
+            // Clauses were validated above.
+            let target = match (target_plan, clause) {
+                (Some(plan), Some(n)) => plan.clause(n).map(|clause| Target { plan, clause }),
+                _ => None,
+            };
+            let report = check_one(app, target, rules, opts.lang);
+            if report.verdict == Verdict::Reject {
+                rejected.fetch_add(1, Ordering::Relaxed);
+            }
+            files.fetch_add(report.files.len(), Ordering::Relaxed);
+            let mut line = serde_json::to_vec(&with_id(app, report)).map_err(|e| Error::Usage(e.to_string()))?;
+            line.push(b'\n');
+            {
+                let mut f = out.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                f.write_all(&line).map_err(io)?;
+                // A line is on disk before the next one starts: a kill
+                // loses at most the line being written, which resume cuts.
+                f.sync_data().map_err(io)?;
+            }
+            progress.tick();
+            Ok(())
+        })
+    });
+    progress.finish();
+    result?;
+    Ok(RunStats {
+        total,
+        skipped,
+        checked: todo.len(),
+        rejected: rejected.into_inner(),
+        files: files.into_inner(),
+    })
+}
+
+/// Checks one application; an application that cannot be read becomes a
+/// rejected report saying so, never a stop of the batch.
+fn check_one(app: &App, target: Option<Target<'_>>, rules: &Rules, lang: Lang) -> Report {
+    let spec = InputSpec {
+        slot: None,
+        path: app.path.clone(),
+    };
+    match collect(std::slice::from_ref(&spec), rules) {
+        Ok(mut uploads) => {
+            // Names relative to the application, not to the working folder.
+            let prefix = format!("{}/", app.path.display());
+            for u in &mut uploads {
+                if let Some(rest) = u.name.strip_prefix(&prefix) {
+                    u.name = rest.to_string();
+                } else if Path::new(&u.name) == app.path {
+                    if let Some(n) = app.path.file_name() {
+                        u.name = n.to_string_lossy().into_owned();
+                    }
+                }
+            }
+            let mut report = check_application(&uploads, target, rules, lang);
+            if uploads.is_empty() {
+                report.reasons.push(Reason::new(
+                    Code::FileEmpty,
+                    json!({ "bytes": 0, "problem": "the application holds no files" }),
+                ));
+                report.settle();
+                report.localise(&rules.messages, lang);
+            }
+            report
+        }
+        Err(e) => failed(target, &e.to_string(), rules, lang),
+    }
+}
+
+fn failed(target: Option<Target<'_>>, cause: &str, rules: &Rules, lang: Lang) -> Report {
+    let mut report = Report {
+        plan: target.map(|t| t.plan.id().to_string()),
+        clause: target.map(|t| *t.clause.n.get_ref()),
+        verdict: Verdict::Reject,
+        files: Vec::new(),
+        missing: Vec::new(),
+        unexpected: Vec::new(),
+        reasons: vec![Reason::new(
+            Code::FileCorrupt,
+            json!({ "problem": "unreadable", "cause": cause }),
+        )],
+    };
+    report.settle();
+    report.localise(&rules.messages, lang);
+    report
+}
+
+/// The SPEC §4 object with the application's id and path first.
+fn with_id(app: &App, report: Report) -> Value {
+    let mut m = Map::new();
+    m.insert("id".into(), Value::String(app.id.clone()));
+    m.insert("path".into(), Value::String(app.path.display().to_string()));
+    if let Ok(Value::Object(r)) = serde_json::to_value(report) {
+        m.extend(r);
+    }
+    Value::Object(m)
+}
+
+/// Progress on stderr: a bar on a terminal, a line every few seconds
+/// otherwise (logs of a Kubernetes job).
+struct Reporter {
+    bar: Option<indicatif::ProgressBar>,
+    lines: Option<Mutex<Instant>>,
+    done: AtomicUsize,
+    total: usize,
+    start: Instant,
+}
+
+impl Reporter {
+    fn new(mode: Progress, total: usize, skipped: usize) -> Reporter {
+        if skipped > 0 && mode != Progress::Quiet {
+            eprintln!("resume: {skipped} applications already in the output");
+        }
+        let bar = (mode == Progress::Bar).then(|| {
+            let bar = indicatif::ProgressBar::new(total as u64);
+            if let Ok(style) =
+                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} applications  {per_sec}  ETA {eta}")
+            {
+                bar.set_style(style);
+            }
+            bar
+        });
+        Reporter {
+            bar,
+            lines: (mode == Progress::Lines).then(|| Mutex::new(Instant::now())),
+            done: AtomicUsize::new(0),
+            total,
+            start: Instant::now(),
+        }
+    }
+
+    fn tick(&self) {
+        let n = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+        }
+        if let Some(last) = &self.lines {
+            let mut last = last.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if last.elapsed() >= Duration::from_secs(5) || n == self.total {
+                *last = Instant::now();
+                let secs = self.start.elapsed().as_secs_f64().max(1e-3);
+                let rate = n as f64 / secs;
+                let eta = (self.total - n) as f64 / rate.max(1e-9);
+                eprintln!("batch: {n}/{} applications, {rate:.1}/s, ETA {eta:.0} s", self.total);
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish();
+        }
+    }
+}
+
+/// Reads a whole text file (lists, manifests).
+pub fn read_text(path: &Path) -> Result<String, Error> {
+    let mut s = String::new();
+    File::open(path)
+        .and_then(|mut f| f.read_to_string(&mut s))
+        .map_err(|e| Error::Io {
+            path: path.display().to_string(),
+            source: e,
+        })?;
+    Ok(s)
+}

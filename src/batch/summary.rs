@@ -1,0 +1,257 @@
+//! `prescreen report results.jsonl`: the summary of a batch (applications,
+//! passed, rejected; counts by reason code and by slot), a CSV export with
+//! one row per reason, and a self-contained HTML page listing the rejected
+//! applications. The JSON lines are streamed, never loaded whole.
+
+use crate::error::Error;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::Path;
+
+/// Counts over a results file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub applications: u64,
+    pub passed: u64,
+    pub rejected: u64,
+    pub files: u64,
+    /// Reject-severity reasons by code (application- and file-level).
+    pub by_code: BTreeMap<String, u64>,
+    /// Rejected files and missing materials by slot.
+    pub by_slot: BTreeMap<String, u64>,
+    /// Lines that were not a result (a torn last line, say).
+    pub unreadable_lines: u64,
+}
+
+fn io_err(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+    move |e| Error::Io {
+        path: path.display().to_string(),
+        source: e,
+    }
+}
+
+/// Calls `each` with every result of a JSON-lines file, in order.
+fn for_each_result(path: &Path, mut each: impl FnMut(&Value) -> Result<(), Error>) -> Result<u64, Error> {
+    let file = File::open(path).map_err(io_err(path))?;
+    let mut bad = 0;
+    for line in BufReader::new(file).lines() {
+        let line = line.map_err(io_err(path))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<Value>(&line) {
+            Ok(v) if v.get("verdict").is_some() => each(&v)?,
+            _ => bad += 1,
+        }
+    }
+    Ok(bad)
+}
+
+fn reasons(v: &Value) -> impl Iterator<Item = &Value> {
+    v.get("reasons").and_then(Value::as_array).into_iter().flatten()
+}
+
+fn files(v: &Value) -> impl Iterator<Item = &Value> {
+    v.get("files").and_then(Value::as_array).into_iter().flatten()
+}
+
+fn text<'a>(v: &'a Value, key: &str) -> &'a str {
+    v.get(key).and_then(Value::as_str).unwrap_or("")
+}
+
+/// Counts the results in `path`.
+pub fn summarise(path: &Path) -> Result<Summary, Error> {
+    let mut s = Summary::default();
+    let bad = for_each_result(path, |v| {
+        s.applications += 1;
+        if text(v, "verdict") == "pass" {
+            s.passed += 1;
+        } else {
+            s.rejected += 1;
+        }
+        for r in reasons(v).filter(|r| text(r, "severity") == "reject") {
+            *s.by_code.entry(text(r, "code").to_string()).or_default() += 1;
+        }
+        for slot in v.get("missing").and_then(Value::as_array).into_iter().flatten() {
+            if let Some(slot) = slot.as_str() {
+                *s.by_slot.entry(slot.to_string()).or_default() += 1;
+            }
+        }
+        for f in files(v) {
+            s.files += 1;
+            for r in reasons(f).filter(|r| text(r, "severity") == "reject") {
+                *s.by_code.entry(text(r, "code").to_string()).or_default() += 1;
+            }
+            if text(f, "verdict") == "reject" {
+                let slot = f.get("slot").and_then(Value::as_str).unwrap_or("(unknown)");
+                *s.by_slot.entry(slot.to_string()).or_default() += 1;
+            }
+        }
+        Ok(())
+    })?;
+    s.unreadable_lines = bad;
+    Ok(s)
+}
+
+impl Summary {
+    /// A plain-text table.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "applications {}  passed {}  rejected {}  files {}",
+            self.applications, self.passed, self.rejected, self.files
+        );
+        if self.unreadable_lines > 0 {
+            let _ = writeln!(out, "lines that are not results: {}", self.unreadable_lines);
+        }
+        for (title, map) in [("by reason code", &self.by_code), ("by slot", &self.by_slot)] {
+            if map.is_empty() {
+                continue;
+            }
+            let _ = writeln!(out, "\n{title}:");
+            let width = map.keys().map(|k| k.chars().count()).max().unwrap_or(0);
+            let mut rows: Vec<_> = map.iter().collect();
+            rows.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+            for (k, n) in rows {
+                let _ = writeln!(out, "  {k:<width$}  {n:>7}");
+            }
+        }
+        out
+    }
+}
+
+/// Writes one CSV row per reason (and one per passed application):
+/// id, verdict, file, slot, code, severity, message.
+pub fn write_csv(results: &Path, csv_path: &Path) -> Result<(), Error> {
+    let file = File::create(csv_path).map_err(io_err(csv_path))?;
+    let mut w = csv::Writer::from_writer(BufWriter::new(file));
+    let csv_err = |e: csv::Error| Error::Usage(format!("{}: {e}", csv_path.display()));
+    w.write_record(["id", "verdict", "file", "slot", "code", "severity", "message"])
+        .map_err(csv_err)?;
+    for_each_result(results, |v| {
+        let id = text(v, "id");
+        let verdict = text(v, "verdict");
+        let mut rows = 0;
+        for r in reasons(v) {
+            w.write_record([
+                id,
+                verdict,
+                "",
+                "",
+                text(r, "code"),
+                text(r, "severity"),
+                text(r, "message"),
+            ])
+            .map_err(csv_err)?;
+            rows += 1;
+        }
+        for f in files(v) {
+            let slot = f.get("slot").and_then(Value::as_str).unwrap_or("");
+            for r in reasons(f) {
+                w.write_record([
+                    id,
+                    verdict,
+                    text(f, "name"),
+                    slot,
+                    text(r, "code"),
+                    text(r, "severity"),
+                    text(r, "message"),
+                ])
+                .map_err(csv_err)?;
+                rows += 1;
+            }
+        }
+        if rows == 0 {
+            w.write_record([id, verdict, "", "", "", "", ""]).map_err(csv_err)?;
+        }
+        Ok(())
+    })?;
+    w.flush().map_err(io_err(csv_path))?;
+    Ok(())
+}
+
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Writes a self-contained HTML page (inline CSS, no scripts, no network):
+/// the summary, then every rejected application with its reasons.
+pub fn write_html(results: &Path, html_path: &Path, summary: &Summary) -> Result<(), Error> {
+    let file = File::create(html_path).map_err(io_err(html_path))?;
+    let mut w = BufWriter::new(file);
+    let io = io_err(html_path);
+    let mut head = String::from(
+        "<!doctype html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\n\
+         <title>prescreen 批量复核报告</title>\n<style>\n\
+         body{font-family:system-ui,'PingFang SC','Microsoft YaHei',sans-serif;margin:2em;color:#222}\n\
+         table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}\n\
+         th{background:#f3f3f3}.reject{color:#b00020}.warn{color:#8a6d00}.n{text-align:right}\n\
+         </style></head><body>\n<h1>prescreen 批量复核报告</h1>\n",
+    );
+    let _ = write!(
+        head,
+        "<table><tr><th>申请数 applications</th><th>通过 passed</th><th>不通过 rejected</th><th>文件 files</th></tr>\
+         <tr><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr></table>\n",
+        summary.applications, summary.passed, summary.rejected, summary.files
+    );
+    for (title, map) in [
+        ("按原因 by reason code", &summary.by_code),
+        ("按材料 by slot", &summary.by_slot),
+    ] {
+        let _ = write!(head, "<h2>{title}</h2><table>");
+        for (k, n) in map {
+            let _ = write!(head, "<tr><td>{}</td><td class=\"n\">{n}</td></tr>", esc(k));
+        }
+        head.push_str("</table>\n");
+    }
+    head.push_str("<h2>不通过的申请 rejected applications</h2>\n<table><tr><th>申请 id</th><th>文件 file</th><th>原因 code</th><th>说明 message</th></tr>\n");
+    w.write_all(head.as_bytes()).map_err(&io)?;
+    for_each_result(results, |v| {
+        if text(v, "verdict") == "pass" {
+            return Ok(());
+        }
+        let id = esc(text(v, "id"));
+        let mut rows = String::new();
+        let mut row = |file: &str, r: &Value| {
+            let sev = if text(r, "severity") == "warn" {
+                "warn"
+            } else {
+                "reject"
+            };
+            let _ = writeln!(
+                rows,
+                "<tr><td>{id}</td><td>{}</td><td class=\"{sev}\">{}</td><td>{}</td></tr>",
+                esc(file),
+                esc(text(r, "code")),
+                esc(text(r, "message"))
+            );
+        };
+        for r in reasons(v) {
+            row("", r);
+        }
+        for f in files(v) {
+            for r in reasons(f) {
+                row(text(f, "name"), r);
+            }
+        }
+        w.write_all(rows.as_bytes()).map_err(io_err(html_path))
+    })?;
+    w.write_all(b"</table>\n</body></html>\n").map_err(&io)?;
+    w.flush().map_err(&io)?;
+    Ok(())
+}
