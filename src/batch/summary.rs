@@ -203,10 +203,10 @@ pub fn write_html(results: &Path, html_path: &Path, summary: &Summary) -> Result
          th{background:#f3f3f3}.reject{color:#b00020}.warn{color:#8a6d00}.n{text-align:right}\n\
          </style></head><body>\n<h1>prescreen 批量复核报告</h1>\n",
     );
-    let _ = write!(
+    let _ = writeln!(
         head,
         "<table><tr><th>申请数 applications</th><th>通过 passed</th><th>不通过 rejected</th><th>文件 files</th></tr>\
-         <tr><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr></table>\n",
+         <tr><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr></table>",
         summary.applications, summary.passed, summary.rejected, summary.files
     );
     for (title, map) in [
