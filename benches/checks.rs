@@ -86,5 +86,21 @@ fn big_and_many(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, per_file, big_and_many);
+/// The face detector alone on the sample photo's luma (two-pass, padded).
+fn faces(c: &mut Criterion) {
+    let rules = Rules::builtin().expect("rulebook");
+    let photo = image::load_from_memory(&sample("一寸照.jpg")).expect("jpeg").to_luma8();
+    c.bench_function("face_detect_295x413", |b| {
+        b.iter(|| prescreen::measure::face::detect_faces(black_box(&photo), &rules.book.photo.face))
+    });
+    // A photo with no clear face runs the second, larger pass too.
+    let group = image::load_from_memory(include_bytes!("../tests/data/solvay-group.jpg"))
+        .expect("jpeg")
+        .to_luma8();
+    c.bench_function("face_detect_group_295x413_two_passes", |b| {
+        b.iter(|| prescreen::measure::face::detect_faces(black_box(&group), &rules.book.photo.face))
+    });
+}
+
+criterion_group!(benches, per_file, faces, big_and_many);
 criterion_main!(benches);

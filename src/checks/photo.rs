@@ -1,5 +1,6 @@
 //! The white-background 1-inch photo (白底个人一寸照片): proportions,
-//! resolution, background, colour, sharpness, exposure and editing apps.
+//! resolution, background, colour, sharpness, exposure, the face (one, of
+//! 1-inch size and place) and editing apps.
 //! Every number comes from `[photo]` in the rulebook. Nothing is fixed up:
 //! the photo is only measured.
 
@@ -9,6 +10,7 @@ use crate::measure::background::measure_background;
 use crate::measure::blur::measure_blur;
 use crate::measure::colour::{lab, ColourName};
 use crate::measure::exposure::measure_exposure;
+use crate::measure::face::detect_faces;
 use crate::measure::{luma, region};
 use crate::report::{FileReport, Reason};
 use crate::rules::PhotoRules;
@@ -111,6 +113,8 @@ pub fn check_photo(d: &Decoded, rules: &PhotoRules, report: &mut FileReport) {
         ));
     }
 
+    check_face(&y, rules, report);
+
     if let Some(software) = &d.exif.software {
         report.measure("exif_software", software.as_str());
         let lower = software.to_lowercase();
@@ -125,6 +129,76 @@ pub fn check_photo(d: &Decoded, rules: &PhotoRules, report: &mut FileReport) {
             );
         }
     }
+}
+
+/// `photo.no_face`, `photo.multiple_faces`, `photo.face_position`: exactly
+/// one face, of 1-inch-photo size and place. The face box and the scores go
+/// into the measurements for a reviewer to draw.
+fn check_face(y: &image::GrayImage, rules: &PhotoRules, report: &mut FileReport) {
+    let f = &rules.face;
+    let Some(faces) = detect_faces(y, f) else {
+        report.measure("face_detector", "unavailable");
+        return;
+    };
+    let (w, h) = (f64::from(y.width()), f64::from(y.height()));
+    report.measure("faces", faces.len());
+    let boxes: Vec<_> = faces
+        .iter()
+        .map(|b| json!({ "x": r1(b.x), "y": r1(b.y), "width": r1(b.width), "height": r1(b.height), "score": r1(b.score) }))
+        .collect();
+    report.measure("face_boxes", boxes);
+    match faces.as_slice() {
+        [] => report.push(Reason::new(Code::PhotoNoFace, json!({ "faces": 0 }))),
+        [face] => {
+            let width_fraction = face.width / w;
+            let centre_offset = (face.centre_x() - w / 2.0) / w;
+            let top = face.y / h;
+            let bottom = (face.y + face.height) / h;
+            report.measure("face_width_fraction", r3(width_fraction));
+            report.measure("face_centre_offset", r3(centre_offset));
+            report.measure("face_top_fraction", r3(top));
+            report.measure("face_bottom_fraction", r3(bottom));
+            let cut = face.x < 0.0 || face.y < 0.0 || face.x + face.width > w || face.y + face.height > h;
+            let problem = if cut {
+                Some("face_cut_off")
+            } else if width_fraction < *f.width_min.get_ref() {
+                Some("face_too_small")
+            } else if width_fraction > f.width_max {
+                Some("face_too_large")
+            } else if centre_offset.abs() > f.max_centre_offset {
+                Some("face_off_centre")
+            } else if top < *f.top_min.get_ref() {
+                Some("face_too_high")
+            } else if top > f.top_max || bottom > f.bottom_max {
+                Some("face_too_low")
+            } else {
+                None
+            };
+            if let Some(problem) = problem {
+                report.push(Reason::new(
+                    Code::PhotoFacePosition,
+                    json!({
+                        "problem": problem,
+                        "face_width_fraction": r3(width_fraction),
+                        "width_min": f.width_min.get_ref(),
+                        "width_max": f.width_max,
+                        "face_centre_offset": r3(centre_offset),
+                        "max_centre_offset": f.max_centre_offset,
+                        "face_top_fraction": r3(top),
+                        "top_min": f.top_min.get_ref(),
+                        "top_max": f.top_max,
+                        "face_bottom_fraction": r3(bottom),
+                        "bottom_max": f.bottom_max,
+                    }),
+                ));
+            }
+        }
+        many => report.push(Reason::new(Code::PhotoMultipleFaces, json!({ "faces": many.len() }))),
+    }
+}
+
+fn r1(v: f64) -> f64 {
+    (v * 10.0).round() / 10.0
 }
 
 /// Fraction of pixels (sampled every third row and column) whose CIELAB

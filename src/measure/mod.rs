@@ -6,6 +6,7 @@ pub mod background;
 pub mod blur;
 pub mod colour;
 pub mod exposure;
+pub mod face;
 
 use image::{GrayImage, RgbImage};
 

@@ -152,12 +152,29 @@ pub struct ExposureRules {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct FaceRules {
+    /// First detection pass: image width and smallest face, in pixels.
+    pub first_width: u32,
+    pub first_min_face: u32,
+    /// A first-pass face below this score sends the photo to the second pass.
+    pub first_min_score: f64,
+    /// Second pass, run when the first finds nothing.
+    pub second_width: u32,
+    pub second_min_face: u32,
+    /// Padding added on every side, as a fraction of the width.
+    pub pad: f64,
+    pub score_threshold: f64,
+    pub pyramid_scale: f64,
+    pub window_step: u32,
+    /// Face box width / photo width.
     pub width_min: Spanned<f64>,
     pub width_max: f64,
-    pub crown_min: Spanned<f64>,
-    pub crown_max: f64,
-    pub eye_line_min_from_bottom: f64,
+    /// |face box centre x - 0.5 × width| / width.
     pub max_centre_offset: f64,
+    /// Face box top / photo height.
+    pub top_min: Spanned<f64>,
+    pub top_max: f64,
+    /// Face box bottom / photo height.
+    pub bottom_max: f64,
 }
 
 /// An EXIF `Software` value that marks an editing or beauty app.
@@ -521,8 +538,8 @@ fn validate(book: &Rulebook, text: &str) -> Result<HashMap<String, usize>, Error
     if f.width_min.get_ref() > &f.width_max {
         return Err(err(f.width_min.span(), "photo.face: width_min > width_max".into()));
     }
-    if f.crown_min.get_ref() > &f.crown_max {
-        return Err(err(f.crown_min.span(), "photo.face: crown_min > crown_max".into()));
+    if f.top_min.get_ref() > &f.top_max {
+        return Err(err(f.top_min.span(), "photo.face: top_min > top_max".into()));
     }
     let fractions = [
         ("photo.background.top_band", bg.top_band),

@@ -15,6 +15,7 @@ mod batch;
 mod cli;
 mod common;
 mod containers_checks;
+mod face_reasons;
 mod file_reasons;
 mod photo_reasons;
 mod rulebook;

@@ -31,6 +31,14 @@ pub struct Portrait {
     /// Multiplies every channel (0.3 is badly under-exposed).
     pub gain: f32,
     pub grayscale: bool,
+    /// Paste a real face (scikit-image's public-domain astronaut) over the
+    /// drawn one; without it the drawn face is not a face to a detector.
+    pub real_face: bool,
+    /// Size of the pasted head relative to a proper 1-inch photo, and its
+    /// shift from the proper place as fractions of the width and height.
+    pub head_scale: f32,
+    pub head_dx: f32,
+    pub head_dy: f32,
     pub seed: u64,
 }
 
@@ -43,6 +51,10 @@ impl Default for Portrait {
             blur: 0.0,
             gain: 1.0,
             grayscale: false,
+            real_face: true,
+            head_scale: 1.0,
+            head_dx: 0.0,
+            head_dy: 0.0,
             seed: 1,
         }
     }
@@ -68,7 +80,16 @@ pub fn portrait(p: &Portrait) -> RgbImage {
     let mut img = RgbImage::new(p.width, p.height);
     for (x, y, px) in img.enumerate_pixels_mut() {
         let (x, y) = (x as f32 + 0.5, y as f32 + 0.5);
-        let (base, sigma): ([f32; 3], f32) = if inside(x, y, 0.5 * w, 0.40 * h, 0.027 * w, 0.012 * h)
+        let drawn_head = !p.real_face;
+        let (base, sigma): ([f32; 3], f32) = if !drawn_head {
+            if x > 0.40 * w && x < 0.60 * w && y > 0.55 * h && y < 0.75 * h {
+                ([214.0, 162.0, 134.0], 6.0) // neck
+            } else if inside(x, y, 0.5 * w, 1.02 * h, 0.47 * w, 0.30 * h) {
+                ([32.0, 42.0, 84.0], 8.0) // jacket
+            } else {
+                (p.background.map(f32::from), 1.2)
+            }
+        } else if inside(x, y, 0.5 * w, 0.40 * h, 0.027 * w, 0.012 * h)
             || inside(x, y, 0.39 * w, 0.365 * h, 0.05 * w, 0.018 * h)
             || inside(x, y, 0.61 * w, 0.365 * h, 0.05 * w, 0.018 * h)
         {
@@ -93,6 +114,16 @@ pub fn portrait(p: &Portrait) -> RgbImage {
         let n = noise(&mut rng, sigma);
         *px = Rgb(base.map(|c| (c + n).clamp(0.0, 255.0) as u8));
     }
+    if p.real_face {
+        let k = p.head_scale;
+        paste_head(
+            &mut img,
+            (0.5 + p.head_dx) * w,
+            (0.36 + p.head_dy) * h,
+            0.31 * w * k,
+            0.26 * h * k,
+        );
+    }
     if p.blur > 0.0 {
         img = image::imageops::blur(&img, p.blur);
     }
@@ -105,6 +136,61 @@ pub fn portrait(p: &Portrait) -> RgbImage {
         px.0 = v.map(|c| c as u8);
     }
     img
+}
+
+/// The astronaut's head (hair to chin), cropped from scikit-image's
+/// `astronaut.png` (Eileen Collins, NASA, public domain).
+const ASTRONAUT_HEAD: &[u8] = include_bytes!("../data/astronaut-head.png");
+
+/// The head crop, decoded once.
+pub fn astronaut_head() -> &'static RgbImage {
+    static HEAD: std::sync::OnceLock<RgbImage> = std::sync::OnceLock::new();
+    HEAD.get_or_init(|| {
+        image::load_from_memory(ASTRONAUT_HEAD)
+            .expect("astronaut-head.png")
+            .to_rgb8()
+    })
+}
+
+/// Pastes the real head as an ellipse centred at (cx, cy) with radii
+/// (rx, ry), bilinear-sampled, its edge feathered into what is below.
+pub fn paste_head(img: &mut RgbImage, cx: f32, cy: f32, rx: f32, ry: f32) {
+    let head = astronaut_head();
+    // The head in the crop: centre and radii of an ellipse from the top of
+    // the hair to the chin.
+    let (sx, sy, srx, sry) = (73.0f32, 78.0f32, 66.0f32, 84.0f32);
+    let (iw, ih) = img.dimensions();
+    let x0 = (cx - rx).floor().max(0.0) as u32;
+    let y0 = (cy - ry).floor().max(0.0) as u32;
+    let x1 = ((cx + rx).ceil() as u32).min(iw);
+    let y1 = ((cy + ry).ceil() as u32).min(ih);
+    for y in y0..y1 {
+        for x in x0..x1 {
+            let dx = (x as f32 + 0.5 - cx) / rx;
+            let dy = (y as f32 + 0.5 - cy) / ry;
+            let d = (dx * dx + dy * dy).sqrt();
+            let alpha = ((1.0 - d) / 0.08).clamp(0.0, 1.0);
+            if alpha <= 0.0 {
+                continue;
+            }
+            let src = sample(head, sx + dx * srx, sy + dy * sry);
+            let dst = img.get_pixel_mut(x, y);
+            for (d, s) in dst.0.iter_mut().zip(src) {
+                *d = (alpha * s + (1.0 - alpha) * f32::from(*d)).round() as u8;
+            }
+        }
+    }
+}
+
+fn sample(img: &RgbImage, x: f32, y: f32) -> [f32; 3] {
+    let (w, h) = img.dimensions();
+    let x = x.clamp(0.0, w as f32 - 1.001);
+    let y = y.clamp(0.0, h as f32 - 1.001);
+    let (x0, y0) = (x.floor() as u32, y.floor() as u32);
+    let (fx, fy) = (x - x0 as f32, y - y0 as f32);
+    let p = |xx: u32, yy: u32| img.get_pixel(xx.min(w - 1), yy.min(h - 1)).0.map(f32::from);
+    let (a, b, c, d) = (p(x0, y0), p(x0 + 1, y0), p(x0, y0 + 1), p(x0 + 1, y0 + 1));
+    [0, 1, 2].map(|i| (a[i] * (1.0 - fx) + b[i] * fx) * (1.0 - fy) + (c[i] * (1.0 - fx) + d[i] * fx) * fy)
 }
 
 /// A mock ID card photographed on white paper: a pale card with grey bars

@@ -1,0 +1,144 @@
+//! Faces in the 1-inch photo, on real faces: scikit-image's public-domain
+//! astronaut composited on generated backgrounds, and a crop of the 1927
+//! Solvay conference photograph (public domain, shipped in the rustface
+//! crate) for a group. See fixtures/README.md.
+
+use crate::common::{assert_clean_pass, assert_rejected_with, check, codes, num, photo_jpeg, reason};
+use crate::synth::{jpeg_exact, paper_photo, Portrait, ID_BLUE};
+use prescreen::Code;
+
+fn face_problem(p: Portrait) -> (Vec<Code>, String, prescreen::FileReport) {
+    let r = check(&photo_jpeg(&p), "photo");
+    let problem = r
+        .reasons
+        .iter()
+        .find(|x| x.code == Code::PhotoFacePosition)
+        .map(|x| x.detail["problem"].as_str().unwrap().to_string())
+        .unwrap_or_default();
+    (codes(&r), problem, r)
+}
+
+#[test]
+fn astronaut_on_white_passes_with_one_well_placed_face() {
+    for seed in 1..4 {
+        let r = check(
+            &photo_jpeg(&Portrait {
+                seed,
+                ..Default::default()
+            }),
+            "photo",
+        );
+        assert_clean_pass(&r);
+        assert_eq!(r.measurements["faces"], 1);
+        let box0 = &r.measurements["face_boxes"][0];
+        assert!(box0["width"].as_f64().unwrap() > 100.0, "{box0}");
+    }
+}
+
+#[test]
+fn astronaut_on_blue_fails_only_for_the_background() {
+    let r = check(
+        &photo_jpeg(&Portrait {
+            background: ID_BLUE,
+            ..Default::default()
+        }),
+        "photo",
+    );
+    assert_rejected_with(&r, &[Code::PhotoBackgroundNotWhite]);
+    assert_eq!(r.measurements["faces"], 1);
+}
+
+#[test]
+fn solvay_group_crop_has_multiple_faces() {
+    let group = include_bytes!("../data/solvay-group.jpg");
+    let r = check(&crate::synth::pad_to(group.to_vec(), 45_000), "photo");
+    let why = reason(&r, Code::PhotoMultipleFaces);
+    assert!(num(why, "faces") >= 3.0, "{:?}", why.detail);
+}
+
+/// A cup of coffee from above on white: a saucer, a cup and the coffee.
+fn coffee() -> image::RgbImage {
+    image::RgbImage::from_fn(295, 413, |x, y| {
+        let d = ((x as f32 - 147.0).powi(2) + (y as f32 - 200.0).powi(2)).sqrt();
+        let c = if d < 55.0 {
+            [92, 58, 34]
+        } else if d < 75.0 {
+            [236, 230, 222]
+        } else if d < 115.0 {
+            [210, 200, 190]
+        } else {
+            [255, 255, 255]
+        };
+        image::Rgb(c.map(|v: u8| v.saturating_sub(((x * 7 + y * 13) % 5) as u8)))
+    })
+}
+
+#[test]
+fn coffee_and_paper_have_no_face() {
+    let r = check(&jpeg_exact(&coffee(), 45_000), "photo");
+    assert!(codes(&r).contains(&Code::PhotoNoFace), "{:?}", codes(&r));
+    assert_eq!(r.measurements["faces"], 0);
+    // A page of paper cut to 1-inch size: other reasons too, but no face.
+    let page = image::imageops::crop_imm(&paper_photo(600, 840, 5), 100, 100, 295, 413).to_image();
+    let r = check(&jpeg_exact(&page, 50_000), "photo");
+    assert!(codes(&r).contains(&Code::PhotoNoFace), "{:?}", codes(&r));
+}
+
+#[test]
+fn distant_selfie_face_is_too_small() {
+    let (codes, problem, _) = face_problem(Portrait {
+        head_scale: 0.45,
+        ..Default::default()
+    });
+    // The centre, where the face should be, is now background: too bright.
+    assert!(codes.contains(&Code::PhotoFacePosition), "{codes:?}");
+    assert_eq!(problem, "face_too_small");
+}
+
+#[test]
+fn face_too_close_is_too_large() {
+    let (_, problem, r) = face_problem(Portrait {
+        head_scale: 1.9,
+        head_dy: 0.12,
+        ..Default::default()
+    });
+    assert!(
+        problem == "face_too_large" || problem == "face_cut_off",
+        "{problem} {:?}",
+        r.measurements
+    );
+}
+
+#[test]
+fn face_off_centre_is_rejected() {
+    let (codes, problem, _) = face_problem(Portrait {
+        head_dx: 0.18,
+        ..Default::default()
+    });
+    // The shifted head also covers a side band of the background.
+    assert!(codes.contains(&Code::PhotoFacePosition), "{codes:?}");
+    assert_eq!(problem, "face_off_centre");
+}
+
+#[test]
+fn head_too_low_is_rejected() {
+    let (codes, problem, _) = face_problem(Portrait {
+        head_dy: 0.22,
+        ..Default::default()
+    });
+    assert_eq!(codes, [Code::PhotoFacePosition]);
+    assert_eq!(problem, "face_too_low");
+}
+
+#[test]
+fn face_cut_by_the_top_edge_is_rejected() {
+    let (_, problem, r) = face_problem(Portrait {
+        head_dy: -0.30,
+        ..Default::default()
+    });
+    assert!(
+        problem == "face_cut_off" || problem == "face_too_high",
+        "{problem} {:?}",
+        r.measurements
+    );
+}
