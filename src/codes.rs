@@ -88,6 +88,7 @@ codes! {
     SetUnknownSlot => "set.unknown_slot", Warn;
     // Added after SPEC §3 (codes are only ever appended).
     PdfTooManyPages => "pdf.too_many_pages", Reject;
+    IdcardExposure => "idcard.exposure", Reject;
 }
 
 impl Code {

@@ -6,6 +6,7 @@
 
 use crate::checks::document::check_document_image;
 use crate::checks::file::{check_file_basics, Prepared};
+use crate::checks::idcard::check_idcard;
 use crate::checks::photo::check_photo;
 use crate::codes::Code;
 use crate::input::decode::Decoded;
@@ -51,7 +52,12 @@ fn check_kind(decoded: &Decoded, slot: Option<&SlotDef>, rules: &Rules, report: 
     match slot.map(|s| s.kind) {
         Some(Kind::Portrait) => check_photo(decoded, &rules.book.photo, report),
         Some(k @ (Kind::HandwrittenForm | Kind::Certificate)) => check_document_image(decoded, rules.kind(k), report),
-        Some(Kind::IdCard) | None => {}
+        Some(Kind::IdCard) => {
+            if let Some(s) = slot {
+                check_idcard(decoded, s.id.get_ref(), &rules.book.id_card, report);
+            }
+        }
+        None => {}
     }
 }
 

@@ -5,4 +5,5 @@
 
 pub mod document;
 pub mod file;
+pub mod idcard;
 pub mod photo;

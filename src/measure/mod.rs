@@ -4,6 +4,7 @@
 
 pub mod background;
 pub mod blur;
+pub mod card;
 pub mod colour;
 pub mod exposure;
 pub mod face;

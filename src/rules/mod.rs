@@ -194,6 +194,29 @@ pub struct IdCardRules {
     pub aspect_ratio: f64,
     pub aspect_tolerance: f64,
     pub min_area_fraction: f64,
+    /// CIELAB distance from the background colour that makes a pixel part
+    /// of the card.
+    pub min_delta_e: f64,
+    /// A region smaller than this fraction of the image is not a card.
+    pub min_region_fraction: f64,
+    /// Blur index on the rectified card (see `[photo.blur]`).
+    pub max_blur: f64,
+    pub min_median: f64,
+    pub max_median: f64,
+    /// Luma at or above which a card pixel is blown out by glare, and the
+    /// largest fraction of the card that may be.
+    pub glare_luma: u8,
+    pub max_glare_fraction: f64,
+    /// The margin around the card: white paper, not a desk.
+    pub background_min_lightness: f64,
+    pub background_max_chroma: f64,
+    /// The red emblem of the back: pixels with a* above this, as a fraction
+    /// of the card's top-left quarter.
+    pub emblem_min_a: f64,
+    pub emblem_min_fraction: f64,
+    /// Which slot holds which side.
+    pub front_slot: String,
+    pub back_slot: String,
 }
 
 /// The kind of a material, which decides the checks it gets.

@@ -160,7 +160,7 @@ fn small_id_card_photo_is_out_of_range() {
 #[test]
 fn id_card_photo_in_the_window_passes_the_file_checks() {
     let j = jpeg_exact(&id_card_photo(640, 420, 3), 70_000);
-    let r = check(&j, "id_card_back");
+    let r = check(&j, "id_card_front");
     assert_clean_pass(&r);
 }
 

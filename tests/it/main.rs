@@ -17,6 +17,7 @@ mod common;
 mod containers_checks;
 mod face_reasons;
 mod file_reasons;
+mod idcard_reasons;
 mod photo_reasons;
 mod rulebook;
 mod server;

@@ -348,3 +348,113 @@ pub fn with_exif(mut j: Vec<u8>, orientation: u16, software: Option<&str>) -> Ve
     j.splice(2..2, seg);
     j
 }
+
+/// A mock ID card photographed as a scene: where the card lies, how it is
+/// tilted, on what, and what the camera did.
+#[derive(Debug, Clone)]
+pub struct IdScene {
+    pub width: u32,
+    pub height: u32,
+    pub back: bool,
+    /// Card width as a fraction of the photo width.
+    pub card_width: f32,
+    /// Card centre as fractions of the photo.
+    pub cx: f32,
+    pub cy: f32,
+    /// In-plane rotation, degrees.
+    pub angle: f32,
+    /// Perspective: the card's far (top) edge is this much narrower.
+    pub keystone: f32,
+    pub background: [u8; 3],
+    pub blur: f32,
+    pub gain: f32,
+    /// A blown-out highlight over the card, as a fraction of its height.
+    pub glare: f32,
+    pub seed: u64,
+}
+
+impl Default for IdScene {
+    fn default() -> Self {
+        IdScene {
+            width: 1000,
+            height: 640,
+            back: false,
+            card_width: 0.80,
+            cx: 0.5,
+            cy: 0.5,
+            angle: 3.0,
+            keystone: 0.04,
+            background: [246, 246, 244],
+            blur: 0.0,
+            gain: 1.0,
+            glare: 0.0,
+            seed: 7,
+        }
+    }
+}
+
+/// Renders an [`IdScene`]: the flat card (as in [`id_card_photo`], cut out
+/// at 856 × 540) projected onto the background.
+pub fn id_scene(s: &IdScene) -> RgbImage {
+    use imageproc::geometric_transformations::{warp_into, Border, Interpolation, Projection};
+    let flat_full = id_card(1000, 700, s.back, s.seed);
+    // id_card puts the card at x 8-92 %, y 12 % + 0.84 w / 1.586.
+    let (x0, y0) = (80u32, 84u32);
+    let (cw, ch) = (840u32, (840.0 / 1.586) as u32);
+    let flat = image::imageops::crop_imm(&flat_full, x0, y0, cw, ch).to_image();
+    let (w, h) = (s.width as f32, s.height as f32);
+    let half_w = s.card_width * w / 2.0;
+    let half_h = half_w / 1.586;
+    let k = s.keystone;
+    let local = [
+        (-half_w * (1.0 - k), -half_h),
+        (half_w * (1.0 - k), -half_h),
+        (half_w, half_h),
+        (-half_w, half_h),
+    ];
+    let (sin, cos) = s.angle.to_radians().sin_cos();
+    let dst = local.map(|(x, y)| (s.cx * w + x * cos - y * sin, s.cy * h + x * sin + y * cos));
+    let src = [(0.0, 0.0), (cw as f32, 0.0), (cw as f32, ch as f32), (0.0, ch as f32)];
+    let proj = Projection::from_control_points(src, dst).expect("projection");
+    let mut rng = ChaCha8Rng::seed_from_u64(s.seed ^ 0x5EED);
+    let mut img = RgbImage::from_fn(s.width, s.height, |_, _| {
+        let n = noise(&mut rng, 2.0);
+        Rgb(s.background.map(|c| (f32::from(c) + n).clamp(0.0, 255.0) as u8))
+    });
+    // Warp onto a transparent layer marked by a sentinel, then composite.
+    let mut layer = RgbImage::from_pixel(s.width, s.height, Rgb([1, 2, 3]));
+    warp_into(
+        &flat,
+        proj,
+        Interpolation::Bilinear,
+        Border::Constant(Rgb([1, 2, 3])),
+        &mut layer,
+    );
+    for (x, y, p) in layer.enumerate_pixels() {
+        if p.0 != [1, 2, 3] {
+            img.put_pixel(x, y, *p);
+        }
+    }
+    if s.glare > 0.0 {
+        let r = s.glare * 2.0 * half_h;
+        let (gx, gy) = (s.cx * w + 0.25 * half_w, s.cy * h - 0.1 * half_h);
+        for (x, y, p) in img.enumerate_pixels_mut() {
+            let d = ((x as f32 - gx).powi(2) + (y as f32 - gy).powi(2)).sqrt();
+            if d < r {
+                *p = Rgb([255, 255, 255]);
+            } else if d < r * 1.3 {
+                let t = (d - r) / (0.3 * r);
+                p.0 = p.0.map(|c| (255.0 * (1.0 - t) + f32::from(c) * t) as u8);
+            }
+        }
+    }
+    if s.blur > 0.0 {
+        img = image::imageops::blur(&img, s.blur);
+    }
+    if s.gain != 1.0 {
+        for p in img.pixels_mut() {
+            p.0 = p.0.map(|c| (f32::from(c) * s.gain).clamp(0.0, 255.0) as u8);
+        }
+    }
+    img
+}

@@ -1,0 +1,166 @@
+//! Finding an ID card (ID-1, 85.6 × 54 mm) in a photo: the background is
+//! estimated from the frame's outer ring, the card is the largest connected
+//! region that differs from it, its outline the minimum-area rectangle of
+//! that region; the card is then rectified to a fixed size for the checks
+//! that look inside it.
+
+use super::colour::lab;
+use image::imageops::{resize, FilterType};
+use image::{Luma, Rgb, RgbImage};
+use imageproc::geometric_transformations::{warp_into, Border, Interpolation, Projection};
+use imageproc::geometry::min_area_rect;
+use imageproc::morphology::close;
+use imageproc::point::Point;
+use imageproc::region_labelling::{connected_components, Connectivity};
+
+/// Width of the analysis copy.
+const ANALYSIS_WIDTH: u32 = 400;
+/// Rectified card size in pixels (ID-1 at 5 px/mm).
+pub const CARD_W: u32 = 428;
+pub const CARD_H: u32 = 270;
+
+/// What was found.
+#[derive(Debug, Clone)]
+pub struct CardFind {
+    /// Corners in the original image's pixels, clockwise from the top-left
+    /// of the card as rectified (long side horizontal).
+    pub corners: [(f64, f64); 4],
+    /// Long side / short side of the outline.
+    pub aspect: f64,
+    /// Outline area / image area.
+    pub area_fraction: f64,
+    /// Whether the region reaches the frame's edge.
+    pub touches_edge: bool,
+    /// Median colour of the frame's outer ring (CIELAB L*, a*, b*).
+    pub background_lab: [f64; 3],
+    /// The card, rectified to `CARD_W` × `CARD_H`.
+    pub rectified: RgbImage,
+}
+
+/// Looks for the card; `None` when no region stands out from the background
+/// over at least `min_area` of the image.
+pub fn find_card(img: &RgbImage, min_area: f64, min_delta_e: f64) -> Option<CardFind> {
+    let (w, h) = img.dimensions();
+    if w < 8 || h < 8 {
+        return None;
+    }
+    let scale = (f64::from(ANALYSIS_WIDTH) / f64::from(w)).min(1.0);
+    let sw = ((f64::from(w) * scale).round() as u32).max(8);
+    let sh = ((f64::from(h) * scale).round() as u32).max(8);
+    let small = resize(img, sw, sh, FilterType::Triangle);
+
+    // The outer ring: 3 % of each side.
+    let ring = (sw.min(sh) / 33).max(1);
+    let mut ring_lab = Vec::new();
+    for (x, y, p) in small.enumerate_pixels() {
+        if x < ring || y < ring || x >= sw - ring || y >= sh - ring {
+            ring_lab.push(lab(p.0));
+        }
+    }
+    let med = |f: fn(&super::colour::Lab) -> f32| {
+        let mut v: Vec<f32> = ring_lab.iter().map(f).collect();
+        v.sort_by(f32::total_cmp);
+        f64::from(v[v.len() / 2])
+    };
+    let bg = [med(|c| c.l), med(|c| c.a), med(|c| c.b)];
+
+    // Foreground: far enough from the background colour.
+    let mask = image::GrayImage::from_fn(sw, sh, |x, y| {
+        let c = lab(small.get_pixel(x, y).0);
+        let d =
+            ((f64::from(c.l) - bg[0]).powi(2) + (f64::from(c.a) - bg[1]).powi(2) + (f64::from(c.b) - bg[2]).powi(2))
+                .sqrt();
+        Luma([if d > min_delta_e { 255 } else { 0 }])
+    });
+    // Close the gaps between text lines and the card's own pale areas.
+    let mask = close(&mask, imageproc::distance_transform::Norm::LInf, 4);
+    let labels = connected_components(&mask, Connectivity::Eight, Luma([0u8]));
+    let mut sizes: Vec<u32> = Vec::new();
+    for p in labels.pixels() {
+        let l = p.0[0] as usize;
+        if l > 0 {
+            if sizes.len() <= l {
+                sizes.resize(l + 1, 0);
+            }
+            sizes[l] += 1;
+        }
+    }
+    let (best, &count) = sizes.iter().enumerate().max_by_key(|(_, n)| **n)?;
+    if f64::from(count) < min_area * f64::from(sw * sh) {
+        return None;
+    }
+    let mut points = Vec::with_capacity(count as usize);
+    let mut touches_edge = false;
+    for (x, y, p) in labels.enumerate_pixels() {
+        if p.0[0] as usize == best {
+            points.push(Point::new(x as i32, y as i32));
+            if x == 0 || y == 0 || x == sw - 1 || y == sh - 1 {
+                touches_edge = true;
+            }
+        }
+    }
+    let hull = imageproc::geometry::convex_hull(points);
+    let rect = min_area_rect(&hull);
+    let pts: Vec<(f64, f64)> = rect.iter().map(|p| (f64::from(p.x), f64::from(p.y))).collect();
+    let side = |a: (f64, f64), b: (f64, f64)| ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt();
+    let (s1, s2) = (side(pts[0], pts[1]), side(pts[1], pts[2]));
+    let (long, short) = if s1 >= s2 { (s1, s2) } else { (s2, s1) };
+    if short < 4.0 {
+        return None;
+    }
+    let area_fraction = long * short / f64::from(sw * sh);
+    let corners = order_corners(&pts, s1 >= s2);
+    let inv = 1.0 / scale;
+    let corners_full = corners.map(|(x, y)| (x * inv, y * inv));
+    let rectified = rectify(img, &corners_full)?;
+    Some(CardFind {
+        corners: corners_full,
+        aspect: long / short,
+        area_fraction,
+        touches_edge,
+        background_lab: bg,
+        rectified,
+    })
+}
+
+/// Orders the rectangle's corners clockwise starting at the top-left of
+/// the card held with its long side horizontal.
+fn order_corners(pts: &[(f64, f64)], first_side_long: bool) -> [(f64, f64); 4] {
+    // Start from the point with the smallest x + y, go clockwise (image
+    // coordinates: angle increasing with y down).
+    let cx = pts.iter().map(|p| p.0).sum::<f64>() / 4.0;
+    let cy = pts.iter().map(|p| p.1).sum::<f64>() / 4.0;
+    let mut v: Vec<(f64, f64)> = pts.to_vec();
+    v.sort_by(|a, b| (a.1 - cy).atan2(a.0 - cx).total_cmp(&(b.1 - cy).atan2(b.0 - cx)));
+    let start = (0..4)
+        .min_by(|&i, &j| (v[i].0 + v[i].1).total_cmp(&(v[j].0 + v[j].1)))
+        .unwrap_or(0);
+    let mut out = [(0.0, 0.0); 4];
+    for (k, o) in out.iter_mut().enumerate() {
+        *o = v[(start + k) % 4];
+    }
+    let _ = first_side_long;
+    // If the first edge (top) is the short one, the card stands upright:
+    // rotate the order so that the long side comes first.
+    let side = |a: (f64, f64), b: (f64, f64)| ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt();
+    if side(out[0], out[1]) < side(out[1], out[2]) {
+        out = [out[1], out[2], out[3], out[0]];
+    }
+    out
+}
+
+fn rectify(img: &RgbImage, corners: &[(f64, f64); 4]) -> Option<RgbImage> {
+    let from = corners.map(|(x, y)| (x as f32, y as f32));
+    let (cw, ch) = (CARD_W as f32, CARD_H as f32);
+    let to = [(0.0, 0.0), (cw, 0.0), (cw, ch), (0.0, ch)];
+    let projection = Projection::from_control_points(from, to)?;
+    let mut out = RgbImage::new(CARD_W, CARD_H);
+    warp_into(
+        img,
+        projection,
+        Interpolation::Bilinear,
+        Border::Constant(Rgb([255, 255, 255])),
+        &mut out,
+    );
+    Some(out)
+}
