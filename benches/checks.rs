@@ -35,6 +35,13 @@ fn per_file(c: &mut Criterion) {
         let slot = rules.slot(slot);
         group.bench_function(label, |b| b.iter(|| check_file(black_box(&bytes), name, slot, &rules)));
     }
+    // A 1000 × 640 ID-card scene with a tilted card, as phones take them.
+    let scene = synth::id_scene(&synth::IdScene::default());
+    let card = synth::jpeg_exact(&scene, 70_000);
+    let front = rules.slot("id_card_front");
+    group.bench_function("id_card_scene_1000x640_70KB", |b| {
+        b.iter(|| check_file(black_box(&card), "身份证正面.jpg", front, &rules))
+    });
     group.finish();
 }
 

@@ -5,7 +5,6 @@
 //! that look inside it.
 
 use super::colour::lab;
-use image::imageops::{resize, FilterType};
 use image::{Luma, Rgb, RgbImage};
 use imageproc::geometric_transformations::{warp_into, Border, Interpolation, Projection};
 use imageproc::geometry::min_area_rect;
@@ -14,7 +13,7 @@ use imageproc::point::Point;
 use imageproc::region_labelling::{connected_components, Connectivity};
 
 /// Width of the analysis copy.
-const ANALYSIS_WIDTH: u32 = 400;
+const ANALYSIS_WIDTH: u32 = 320;
 /// Rectified card size in pixels (ID-1 at 5 px/mm).
 pub const CARD_W: u32 = 428;
 pub const CARD_H: u32 = 270;
@@ -47,7 +46,8 @@ pub fn find_card(img: &RgbImage, min_area: f64, min_delta_e: f64) -> Option<Card
     let scale = (f64::from(ANALYSIS_WIDTH) / f64::from(w)).min(1.0);
     let sw = ((f64::from(w) * scale).round() as u32).max(8);
     let sh = ((f64::from(h) * scale).round() as u32).max(8);
-    let small = resize(img, sw, sh, FilterType::Triangle);
+    // thumbnail (area averaging) is several times faster than a filtered resize.
+    let small = image::imageops::thumbnail(img, sw, sh);
 
     // The outer ring: 3 % of each side.
     let ring = (sw.min(sh) / 33).max(1);

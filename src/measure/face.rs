@@ -8,7 +8,6 @@
 //! card). Padding matters: the detector misses faces that fill the frame.
 
 use crate::rules::FaceRules as FaceDetection;
-use image::imageops::{resize, FilterType};
 use image::GrayImage;
 use rustface::{Detector, ImageData, Model};
 use std::cell::RefCell;
@@ -90,7 +89,7 @@ fn pass(det: &mut dyn Detector, luma: &GrayImage, width: u32, min_face: u32, rul
     let sw = ((f64::from(w) * scale).round() as u32).max(1);
     let sh = ((f64::from(h) * scale).round() as u32).max(1);
     let small = if scale < 1.0 {
-        resize(luma, sw, sh, FilterType::Triangle)
+        image::imageops::thumbnail(luma, sw, sh)
     } else {
         luma.clone()
     };
