@@ -4,7 +4,7 @@
 //! CLI, the server and batch all call [`check_upload`] (through
 //! [`crate::set::check_application`]).
 
-use crate::checks::document::check_document_image;
+use crate::checks::document::{check_document_image, check_page};
 use crate::checks::file::{check_file_basics, Prepared};
 use crate::checks::idcard::check_idcard;
 use crate::checks::photo::check_photo;
@@ -51,7 +51,10 @@ pub fn check_upload(bytes: &[u8], size: u64, name: &str, slot: Option<&SlotDef>,
 fn check_kind(decoded: &Decoded, slot: Option<&SlotDef>, rules: &Rules, report: &mut FileReport) {
     match slot.map(|s| s.kind) {
         Some(Kind::Portrait) => check_photo(decoded, &rules.book.photo, report),
-        Some(k @ (Kind::HandwrittenForm | Kind::Certificate)) => check_document_image(decoded, rules.kind(k), report),
+        Some(k @ (Kind::HandwrittenForm | Kind::Certificate)) => {
+            check_document_image(decoded, rules.kind(k), report);
+            check_page(decoded, &rules.book.document, k == Kind::HandwrittenForm, report);
+        }
         Some(Kind::IdCard) => {
             if let Some(s) = slot {
                 check_idcard(decoded, s.id.get_ref(), &rules.book.id_card, report);

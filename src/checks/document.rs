@@ -1,11 +1,20 @@
-//! Checks of photographed paper (forms and certificates) that hold for any
-//! document image.
+//! Checks of photographed paper (forms and certificates): resolution, the
+//! page found and whole, sharpness, light, and for forms whether the image
+//! is a photograph at all. The handwriting checks (`form.blank`,
+//! `form.altered`) are not implemented: see the README.
 
 use crate::codes::Code;
 use crate::input::decode::Decoded;
+use crate::measure::blur::measure_blur;
+use crate::measure::luma;
+use crate::measure::page::{digital_signs, measure_page};
 use crate::report::{FileReport, Reason};
-use crate::rules::KindRules;
+use crate::rules::{DocumentRules, KindRules};
 use serde_json::json;
+
+fn r3(v: f64) -> f64 {
+    (v * 1000.0).round() / 1000.0
+}
 
 /// `document.resolution_too_low`: the long side of the (upright) image.
 pub fn check_document_image(d: &Decoded, kind: &KindRules, report: &mut FileReport) {
@@ -18,5 +27,111 @@ pub fn check_document_image(d: &Decoded, kind: &KindRules, report: &mut FileRepo
                 json!({ "long_side": long_side, "min_long_side": min }),
             ));
         }
+    }
+}
+
+/// The page checks; `form` adds `form.not_photographed`.
+pub fn check_page(d: &Decoded, rules: &DocumentRules, form: bool, report: &mut FileReport) {
+    let (w, h) = d.rgb.dimensions();
+    let long = w.max(h);
+    let small = if long > rules.analysis_long_side {
+        let f = f64::from(rules.analysis_long_side) / f64::from(long);
+        let (sw, sh) = (
+            ((f64::from(w) * f).round() as u32).max(1),
+            ((f64::from(h) * f).round() as u32).max(1),
+        );
+        image::imageops::thumbnail(&d.rgb, sw, sh)
+    } else {
+        d.rgb.clone()
+    };
+
+    if form {
+        let (white, flat) = digital_signs(&small);
+        report.measure("pure_white_fraction", r3(white));
+        report.measure("flat_fraction", r3(flat));
+        let edited = d.exif.software.is_some() && white >= rules.digital_white_fraction;
+        if (white >= rules.digital_white_fraction && flat >= rules.digital_flat_fraction) || edited {
+            report.push(Reason::new(
+                Code::FormNotPhotographed,
+                json!({
+                    "pure_white_fraction": r3(white),
+                    "flat_fraction": r3(flat),
+                    "digital_white_fraction": rules.digital_white_fraction,
+                    "digital_flat_fraction": rules.digital_flat_fraction,
+                    "software": d.exif.software,
+                }),
+            ));
+            // A render has no page, light or focus to judge.
+            return;
+        }
+    }
+
+    let y = luma(&small);
+    let Some(page) = measure_page(&y, &small) else {
+        report.push(Reason::new(Code::DocumentNotFound, json!({ "page_fraction": 0.0 })));
+        return;
+    };
+    report.measure("page_fraction", r3(page.area_fraction));
+    report.measure("page_touches", json!(page.touches));
+    if page.area_fraction < rules.min_page_fraction {
+        report.push(Reason::new(
+            Code::DocumentNotFound,
+            json!({ "page_fraction": r3(page.area_fraction), "min_page_fraction": rules.min_page_fraction }),
+        ));
+        return;
+    }
+    let sides = page.touches.iter().filter(|t| **t).count();
+    if (1..4).contains(&sides) {
+        let names = ["left", "top", "right", "bottom"];
+        let cut: Vec<&str> = names
+            .iter()
+            .zip(page.touches)
+            .filter(|(_, t)| *t)
+            .map(|(n, _)| *n)
+            .collect();
+        report.push(Reason::new(Code::DocumentCropped, json!({ "edges": cut })));
+    }
+
+    let blur = measure_blur(&y, rules.analysis_long_side.min(y.height()));
+    report.measure("page_blur", r3(blur));
+    if blur > rules.max_blur {
+        report.push(Reason::new(
+            Code::DocumentBlurry,
+            json!({ "blur": r3(blur), "max_blur": rules.max_blur }),
+        ));
+    }
+
+    let mut cells = page.cell_brightness.clone();
+    report.measure("paper_brightness_cells", json!(cells));
+    if cells.is_empty() {
+        return;
+    }
+    cells.sort_unstable();
+    let median = cells[cells.len() / 2];
+    let (darkest, brightest) = (cells[0], cells[cells.len() - 1]);
+    let ratio = if brightest == 0 {
+        0.0
+    } else {
+        f64::from(darkest) / f64::from(brightest)
+    };
+    report.measure("shadow_ratio", r3(ratio));
+    let problem = if median < rules.min_paper_brightness {
+        Some("too_dark")
+    } else if ratio < rules.min_shadow_ratio {
+        Some("shadow")
+    } else {
+        None
+    };
+    if let Some(problem) = problem {
+        report.push(Reason::new(
+            Code::DocumentExposure,
+            json!({
+                "problem": problem,
+                "paper_brightness": median,
+                "min_paper_brightness": rules.min_paper_brightness,
+                "shadow_ratio": r3(ratio),
+                "min_shadow_ratio": rules.min_shadow_ratio,
+            }),
+        ));
     }
 }

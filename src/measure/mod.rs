@@ -8,6 +8,7 @@ pub mod card;
 pub mod colour;
 pub mod exposure;
 pub mod face;
+pub mod page;
 
 use image::{GrayImage, RgbImage};
 

@@ -40,6 +40,7 @@ pub struct Rulebook {
     pub kinds: Kinds,
     pub photo: PhotoRules,
     pub id_card: IdCardRules,
+    pub document: DocumentRules,
     pub slots: Vec<SlotDef>,
     pub plans: Vec<Plan>,
 }
@@ -217,6 +218,27 @@ pub struct IdCardRules {
     /// Which slot holds which side.
     pub front_slot: String,
     pub back_slot: String,
+}
+
+/// Photographed paper: forms and certificates.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentRules {
+    /// The page search and blur work on a copy with this long side.
+    pub analysis_long_side: u32,
+    /// document.not_found below this share of the frame.
+    pub min_page_fraction: f64,
+    /// document.blurry above this blur index.
+    pub max_blur: f64,
+    /// document.exposure: the paper's median brightness (75th percentile
+    /// luma per cell, median over the cells) below this is too dark …
+    pub min_paper_brightness: u8,
+    /// … and a cell darker than this share of the brightest is a shadow.
+    pub min_shadow_ratio: f64,
+    /// form.not_photographed: pure-white share and flat share of bright
+    /// pixels at or above which an image is digitally made.
+    pub digital_white_fraction: f64,
+    pub digital_flat_fraction: f64,
 }
 
 /// The kind of a material, which decides the checks it gets.

@@ -15,6 +15,7 @@ mod batch;
 mod cli;
 mod common;
 mod containers_checks;
+mod document_reasons;
 mod face_reasons;
 mod file_reasons;
 mod idcard_reasons;

@@ -458,3 +458,110 @@ pub fn id_scene(s: &IdScene) -> RgbImage {
     }
     img
 }
+
+/// A form photographed on a desk: the page (a [`paper_photo`]) placed,
+/// tilted and lit as the test asks; or, with `digital`, a clean render that
+/// fills the frame (pure white, black print, no noise).
+#[derive(Debug, Clone)]
+pub struct DocScene {
+    pub width: u32,
+    pub height: u32,
+    /// Page width as a fraction of the photo width; centre as fractions.
+    pub page_width: f32,
+    pub cx: f32,
+    pub cy: f32,
+    pub angle: f32,
+    pub desk: [u8; 3],
+    pub blur: f32,
+    pub gain: f32,
+    /// Multiplies the light on the left `shadow_width` of the photo.
+    pub shadow: f32,
+    pub shadow_width: f32,
+    pub digital: bool,
+    pub seed: u64,
+}
+
+impl Default for DocScene {
+    fn default() -> Self {
+        DocScene {
+            width: 1200,
+            height: 1600,
+            page_width: 0.80,
+            cx: 0.5,
+            cy: 0.5,
+            angle: 2.0,
+            desk: [120, 92, 70],
+            blur: 0.0,
+            gain: 1.0,
+            shadow: 1.0,
+            shadow_width: 0.45,
+            digital: false,
+            seed: 11,
+        }
+    }
+}
+
+/// A clean digital render of the same form: white, black grid and print.
+pub fn form_render(width: u32, height: u32) -> RgbImage {
+    RgbImage::from_fn(width, height, |x, y| {
+        let on_grid = (x > 60 && x < width - 60 && y > 80 && y < height - 80) && (x % 120 < 2 || y % 70 < 2);
+        let print = y % 70 > 20 && y % 70 < 30 && x % 120 > 10 && x % 120 < 50 && y > 80 && y < height - 80;
+        if on_grid || print {
+            Rgb([0, 0, 0])
+        } else {
+            Rgb([255, 255, 255])
+        }
+    })
+}
+
+/// Renders a [`DocScene`].
+pub fn doc_scene(s: &DocScene) -> RgbImage {
+    use imageproc::geometric_transformations::{warp_into, Border, Interpolation, Projection};
+    if s.digital {
+        return form_render(s.width, s.height);
+    }
+    let (pw, ph) = (840u32, 1188u32); // A4 proportions
+    let page = paper_photo(pw, ph, s.seed);
+    let (w, h) = (s.width as f32, s.height as f32);
+    let half_w = s.page_width * w / 2.0;
+    let half_h = half_w * ph as f32 / pw as f32;
+    let local = [
+        (-half_w, -half_h),
+        (half_w, -half_h),
+        (half_w, half_h),
+        (-half_w, half_h),
+    ];
+    let (sin, cos) = s.angle.to_radians().sin_cos();
+    let dst = local.map(|(x, y)| (s.cx * w + x * cos - y * sin, s.cy * h + x * sin + y * cos));
+    let src = [(0.0, 0.0), (pw as f32, 0.0), (pw as f32, ph as f32), (0.0, ph as f32)];
+    let proj = Projection::from_control_points(src, dst).expect("projection");
+    let mut rng = ChaCha8Rng::seed_from_u64(s.seed ^ 0xD35C);
+    let mut img = RgbImage::from_fn(s.width, s.height, |_, _| {
+        let n = noise(&mut rng, 4.0);
+        Rgb(s.desk.map(|c| (f32::from(c) + n).clamp(0.0, 255.0) as u8))
+    });
+    let mut layer = RgbImage::from_pixel(s.width, s.height, Rgb([1, 2, 3]));
+    warp_into(
+        &page,
+        proj,
+        Interpolation::Bilinear,
+        Border::Constant(Rgb([1, 2, 3])),
+        &mut layer,
+    );
+    for (x, y, p) in layer.enumerate_pixels() {
+        if p.0 != [1, 2, 3] {
+            img.put_pixel(x, y, *p);
+        }
+    }
+    if s.blur > 0.0 {
+        img = image::imageops::blur(&img, s.blur);
+    }
+    let edge = s.shadow_width * w;
+    for (x, _, p) in img.enumerate_pixels_mut() {
+        let light = if (x as f32) < edge { s.gain * s.shadow } else { s.gain };
+        if light != 1.0 {
+            p.0 = p.0.map(|c| (f32::from(c) * light).clamp(0.0, 255.0) as u8);
+        }
+    }
+    img
+}

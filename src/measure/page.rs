@@ -1,0 +1,167 @@
+//! A sheet of paper in a photo: the bright region (Otsu's threshold on the
+//! luma, closed over the print) with its outline, which frame edges it
+//! touches, the light across it (brightness of the paper in a 4 × 4 grid),
+//! and the signs of a digitally made image (pure white, no sensor noise).
+
+use super::colour::lab;
+use image::{GrayImage, Luma, RgbImage};
+use imageproc::contrast::otsu_level;
+use imageproc::morphology::close;
+use imageproc::region_labelling::{connected_components, Connectivity};
+
+/// What the page measures found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PageMeasure {
+    /// The paper region's area / the image's.
+    pub area_fraction: f64,
+    /// Frame edges the region touches: left, top, right, bottom.
+    pub touches: [bool; 4],
+    /// The paper's brightness: the 75th percentile of the luma in each cell
+    /// of a 4 × 4 grid over the region's bounding box (row-major), for the
+    /// cells at least a quarter covered by the page.
+    pub cell_brightness: Vec<u8>,
+    pub otsu: u8,
+}
+
+/// Region labels, as `connected_components` returns them.
+type Labels = image::ImageBuffer<Luma<u32>, Vec<u32>>;
+
+/// The largest 8-connected region of `mask` (after closing over the print):
+/// its label image, label and size.
+fn largest(mask: &GrayImage) -> Option<(Labels, usize, u32)> {
+    let mask = close(mask, imageproc::distance_transform::Norm::LInf, 3);
+    let labels = connected_components(&mask, Connectivity::Eight, Luma([0u8]));
+    let mut sizes: Vec<u32> = Vec::new();
+    for p in labels.pixels() {
+        let l = p.0[0] as usize;
+        if l > 0 {
+            if sizes.len() <= l {
+                sizes.resize(l + 1, 0);
+            }
+            sizes[l] += 1;
+        }
+    }
+    let (best, &count) = sizes.iter().enumerate().max_by_key(|(_, n)| **n)?;
+    Some((labels, best, count))
+}
+
+/// Measures the page in `luma` (an analysis copy of `rgb`).
+pub fn measure_page(luma: &GrayImage, rgb: &RgbImage) -> Option<PageMeasure> {
+    let (w, h) = luma.dimensions();
+    if w < 16 || h < 16 {
+        return None;
+    }
+    let t = otsu_level(luma);
+    let mask = GrayImage::from_fn(w, h, |x, y| Luma([if luma.get_pixel(x, y).0[0] > t { 255 } else { 0 }]));
+    let (labels, best, count) = largest(&mask)?;
+    let mut touches = [false; 4];
+    let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0, 0);
+    for (x, y, p) in labels.enumerate_pixels() {
+        if p.0[0] as usize == best {
+            touches[0] |= x == 0;
+            touches[1] |= y == 0;
+            touches[2] |= x == w - 1;
+            touches[3] |= y == h - 1;
+            x0 = x0.min(x);
+            y0 = y0.min(y);
+            x1 = x1.max(x + 1);
+            y1 = y1.max(y + 1);
+        }
+    }
+    // A shadow can push part of the paper below Otsu's threshold; paper is
+    // neutral, so the neutral region, when larger, is the page for the light
+    // measure (only its pixels counted).
+    let neutral = GrayImage::from_fn(w, h, |x, y| {
+        let c = lab(rgb.get_pixel(x, y).0);
+        Luma([if c.chroma() < 10.0 && c.l > 20.0 { 255 } else { 0 }])
+    });
+    let mut member: Option<(Labels, usize)> = None;
+    if let Some((nl, nb, ncount)) = largest(&neutral) {
+        if f64::from(ncount) > 1.2 * f64::from(count) {
+            let (mut a0, mut b0, mut a1, mut b1) = (w, h, 0, 0);
+            for (x, y, p) in nl.enumerate_pixels() {
+                if p.0[0] as usize == nb {
+                    a0 = a0.min(x);
+                    b0 = b0.min(y);
+                    a1 = a1.max(x + 1);
+                    b1 = b1.max(y + 1);
+                }
+            }
+            (x0, y0, x1, y1) = (a0, b0, a1, b1);
+            member = Some((nl, nb));
+        }
+    }
+    let mut cell_brightness = Vec::with_capacity(16);
+    for gy in 0..4 {
+        for gx in 0..4 {
+            let cx0 = x0 + (x1 - x0) * gx / 4;
+            let cx1 = x0 + (x1 - x0) * (gx + 1) / 4;
+            let cy0 = y0 + (y1 - y0) * gy / 4;
+            let cy1 = y0 + (y1 - y0) * (gy + 1) / 4;
+            let mut hist = [0u32; 256];
+            for y in cy0..cy1 {
+                for x in cx0..cx1 {
+                    if member
+                        .as_ref()
+                        .is_none_or(|(l, b)| l.get_pixel(x, y).0[0] as usize == *b)
+                    {
+                        hist[usize::from(luma.get_pixel(x, y).0[0])] += 1;
+                    }
+                }
+            }
+            // Cells with too few page pixels (corners of a tilted page's box)
+            // say nothing about its light.
+            let n: u32 = hist.iter().sum();
+            if n * 4 >= (cx1 - cx0) * (cy1 - cy0) {
+                cell_brightness.push(percentile(&hist, 0.75));
+            }
+        }
+    }
+    Some(PageMeasure {
+        area_fraction: f64::from(count) / f64::from(w * h),
+        touches,
+        cell_brightness,
+        otsu: t,
+    })
+}
+
+fn percentile(hist: &[u32; 256], q: f64) -> u8 {
+    let n: u32 = hist.iter().sum();
+    if n == 0 {
+        return 0;
+    }
+    let target = (f64::from(n) * q).ceil() as u32;
+    let mut acc = 0;
+    for (v, &c) in hist.iter().enumerate() {
+        acc += c;
+        if acc >= target {
+            return v as u8;
+        }
+    }
+    255
+}
+
+/// Signs of a digitally made image: the share of pixels that are pure
+/// white on every channel, and among bright pixels the share equal to
+/// their right neighbour (a camera's sensor noise makes that rare).
+pub fn digital_signs(img: &RgbImage) -> (f64, f64) {
+    let (w, h) = img.dimensions();
+    let (mut white, mut n, mut bright, mut flat) = (0u64, 0u64, 0u64, 0u64);
+    for y in (0..h).step_by(2) {
+        for x in 0..w.saturating_sub(1) {
+            let p = img.get_pixel(x, y).0;
+            n += 1;
+            if p.iter().all(|&c| c >= 254) {
+                white += 1;
+            }
+            if p.iter().all(|&c| c >= 200) {
+                bright += 1;
+                if img.get_pixel(x + 1, y).0 == p {
+                    flat += 1;
+                }
+            }
+        }
+    }
+    let frac = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+    (frac(white, n), frac(flat, bright))
+}
