@@ -6,11 +6,14 @@
 use crate::codes::Code;
 use crate::input::decode::Decoded;
 use crate::measure::blur::measure_blur;
-use crate::measure::luma;
 use crate::measure::page::{digital_signs, measure_page};
+use crate::measure::{luma, shrink_rgb};
 use crate::report::{FileReport, Reason};
 use crate::rules::{DocumentRules, KindRules};
 use serde_json::json;
+
+/// Long side of the copy the page outline and light are measured on.
+const PAGE_LONG_SIDE: u32 = 400;
 
 fn r3(v: f64) -> f64 {
     (v * 1000.0).round() / 1000.0
@@ -32,18 +35,7 @@ pub fn check_document_image(d: &Decoded, kind: &KindRules, report: &mut FileRepo
 
 /// The page checks; `form` adds `form.not_photographed`.
 pub fn check_page(d: &Decoded, rules: &DocumentRules, form: bool, report: &mut FileReport) {
-    let (w, h) = d.rgb.dimensions();
-    let long = w.max(h);
-    let small = if long > rules.analysis_long_side {
-        let f = f64::from(rules.analysis_long_side) / f64::from(long);
-        let (sw, sh) = (
-            ((f64::from(w) * f).round() as u32).max(1),
-            ((f64::from(h) * f).round() as u32).max(1),
-        );
-        image::imageops::thumbnail(&d.rgb, sw, sh)
-    } else {
-        d.rgb.clone()
-    };
+    let small = shrink_rgb(&d.rgb, rules.analysis_long_side);
 
     if form {
         let (white, flat) = digital_signs(&small);
@@ -67,7 +59,9 @@ pub fn check_page(d: &Decoded, rules: &DocumentRules, form: bool, report: &mut F
     }
 
     let y = luma(&small);
-    let Some(page) = measure_page(&y, &small) else {
+    // The page outline and light need far fewer pixels than the focus.
+    let tiny = shrink_rgb(&small, PAGE_LONG_SIDE);
+    let Some(page) = measure_page(&luma(&tiny), &tiny) else {
         report.push(Reason::new(Code::DocumentNotFound, json!({ "page_fraction": 0.0 })));
         return;
     };

@@ -3,7 +3,6 @@
 //! touches, the light across it (brightness of the paper in a 4 × 4 grid),
 //! and the signs of a digitally made image (pure white, no sensor noise).
 
-use super::colour::lab;
 use image::{GrayImage, Luma, RgbImage};
 use imageproc::contrast::otsu_level;
 use imageproc::morphology::close;
@@ -71,9 +70,12 @@ pub fn measure_page(luma: &GrayImage, rgb: &RgbImage) -> Option<PageMeasure> {
     // A shadow can push part of the paper below Otsu's threshold; paper is
     // neutral, so the neutral region, when larger, is the page for the light
     // measure (only its pixels counted).
+    // Neutral: the channels within 24 of each other (about C* < 10 at
+    // paper brightness), and not black.
     let neutral = GrayImage::from_fn(w, h, |x, y| {
-        let c = lab(rgb.get_pixel(x, y).0);
-        Luma([if c.chroma() < 10.0 && c.l > 20.0 { 255 } else { 0 }])
+        let [r, g, b] = rgb.get_pixel(x, y).0;
+        let spread = r.max(g).max(b) - r.min(g).min(b);
+        Luma([if spread < 24 && r.max(g).max(b) > 40 { 255 } else { 0 }])
     });
     let mut member: Option<(Labels, usize)> = None;
     if let Some((nl, nb, ncount)) = largest(&neutral) {
