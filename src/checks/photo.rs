@@ -114,6 +114,7 @@ pub fn check_photo(d: &Decoded, rules: &PhotoRules, report: &mut FileReport) {
     }
 
     check_face(&y, rules, report);
+    check_recaptured(d, report);
 
     if let Some(software) = &d.exif.software {
         report.measure("exif_software", software.as_str());
@@ -195,6 +196,33 @@ fn check_face(y: &image::GrayImage, rules: &PhotoRules, report: &mut FileReport)
         }
         many => report.push(Reason::new(Code::PhotoMultipleFaces, json!({ "faces": many.len() }))),
     }
+}
+
+/// `photo.recaptured` (a warning): an object with its own edges lies wholly
+/// inside the frame, standing out from what surrounds it: a printed photo
+/// or an ID card photographed on a surface. A proper 1-inch photo has no
+/// such object: the person reaches the bottom edge. Halftone and moiré are
+/// not measured.
+fn check_recaptured(d: &Decoded, report: &mut FileReport) {
+    // A small copy is enough to see an object's outline.
+    let small = crate::measure::shrink_rgb(&d.rgb, 100);
+    let k = f64::from(d.rgb.width()) / f64::from(small.width().max(1));
+    let Some(object) = crate::measure::card::find_object(&small, 0.15, 8.0, false) else {
+        return;
+    };
+    if object.touches_edge || object.area_fraction > 0.9 {
+        return;
+    }
+    let corners: Vec<[f64; 2]> = object.corners.iter().map(|(x, y)| [r1(x * k), r1(y * k)]).collect();
+    report.measure("inner_object_corners", json!(corners));
+    report.push(Reason::new(
+        Code::PhotoRecaptured,
+        json!({
+            "evidence": "an object with its own edges inside the frame",
+            "area_fraction": r3(object.area_fraction),
+            "aspect": r3(object.aspect),
+        }),
+    ));
 }
 
 fn r1(v: f64) -> f64 {

@@ -39,6 +39,12 @@ pub struct CardFind {
 /// Looks for the card; `None` when no region stands out from the background
 /// over at least `min_area` of the image.
 pub fn find_card(img: &RgbImage, min_area: f64, min_delta_e: f64) -> Option<CardFind> {
+    find_object(img, min_area, min_delta_e, true)
+}
+
+/// Like [`find_card`] for any object, without rectifying it (`rectified`
+/// is then empty) unless asked.
+pub fn find_object(img: &RgbImage, min_area: f64, min_delta_e: f64, rectify_it: bool) -> Option<CardFind> {
     let (w, h) = img.dimensions();
     if w < 8 || h < 8 {
         return None;
@@ -112,7 +118,11 @@ pub fn find_card(img: &RgbImage, min_area: f64, min_delta_e: f64) -> Option<Card
     let corners = order_corners(&pts, s1 >= s2);
     let inv = 1.0 / scale;
     let corners_full = corners.map(|(x, y)| (x * inv, y * inv));
-    let rectified = rectify(img, &corners_full)?;
+    let rectified = if rectify_it {
+        rectify(img, &corners_full)?
+    } else {
+        RgbImage::new(0, 0)
+    };
     Some(CardFind {
         corners: corners_full,
         aspect: long / short,

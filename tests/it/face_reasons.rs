@@ -142,3 +142,22 @@ fn face_cut_by_the_top_edge_is_rejected() {
         r.measurements
     );
 }
+
+/// A 1-inch print photographed lying on a desk: the print's edges are
+/// inside the frame.
+#[test]
+fn photo_of_a_printed_photo_is_recaptured() {
+    let print = crate::synth::portrait(&Portrait::default());
+    let small = image::imageops::resize(&print, 177, 248, image::imageops::FilterType::Triangle);
+    let mut desk = image::RgbImage::from_fn(295, 413, |x, y| {
+        image::Rgb([118 + ((x + y) % 7) as u8, 96, 80 - ((x * 3 + y) % 5) as u8])
+    });
+    image::imageops::overlay(&mut desk, &small, 59, 82);
+    let r = check(&jpeg_exact(&desk, 50_000), "photo");
+    let why = reason(&r, Code::PhotoRecaptured);
+    assert_eq!(why.severity, prescreen::Severity::Warn);
+    assert!(r.measurements["inner_object_corners"].is_array());
+    // A proper photo has no such object.
+    let ok = check(&photo_jpeg(&Portrait::default()), "photo");
+    assert!(!codes(&ok).contains(&Code::PhotoRecaptured));
+}
