@@ -44,7 +44,12 @@ pub fn shrink_rgb(img: &RgbImage, max_long: u32) -> RgbImage {
     if k == 1 {
         return img.clone();
     }
-    let (sw, sh) = ((w / k).max(1), (h / k).max(1));
+    if w < k || h < k {
+        // A sliver: no whole block fits across it.
+        let f = |n: u32| (n / k).max(1);
+        return image::imageops::thumbnail(img, f(w), f(h));
+    }
+    let (sw, sh) = (w / k, h / k);
     let area = k * k;
     let mut out = RgbImage::new(sw, sh);
     let raw = img.as_raw();
@@ -81,7 +86,11 @@ pub fn shrink_luma(img: &GrayImage, max_long: u32) -> GrayImage {
     if k == 1 {
         return img.clone();
     }
-    let (sw, sh) = ((w / k).max(1), (h / k).max(1));
+    if w < k || h < k {
+        let f = |n: u32| (n / k).max(1);
+        return image::imageops::thumbnail(img, f(w), f(h));
+    }
+    let (sw, sh) = (w / k, h / k);
     let area = k * k;
     let raw = img.as_raw();
     let mut out = GrayImage::new(sw, sh);
@@ -101,4 +110,23 @@ pub fn shrink_luma(img: &GrayImage, max_long: u32) -> GrayImage {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod shrink_tests {
+    use super::*;
+
+    #[test]
+    fn shrink_averages_blocks_and_survives_slivers() {
+        let img = RgbImage::from_fn(8, 4, |x, _| image::Rgb([if x % 2 == 0 { 0 } else { 200 }; 3]));
+        let s = shrink_rgb(&img, 4);
+        assert_eq!(s.dimensions(), (4, 2));
+        assert_eq!(s.get_pixel(0, 0).0, [100; 3]);
+        for (w, h) in [(1, 1000), (1000, 1), (3, 7)] {
+            let s = shrink_rgb(&RgbImage::new(w, h), 2);
+            assert!(s.width() >= 1 && s.height() >= 1);
+            let g = shrink_luma(&GrayImage::new(w, h), 2);
+            assert!(g.width() >= 1 && g.height() >= 1);
+        }
+    }
 }

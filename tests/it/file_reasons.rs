@@ -178,3 +178,25 @@ fn form_photo_of_the_right_size_passes_the_resolution_check() {
     let r = check(&j, "application_form");
     assert!(!r.has(Code::DocumentResolutionTooLow), "{:?}", codes(&r));
 }
+
+/// Degenerate images (a pixel, slivers, tiny squares) through every kind's
+/// checks: a rejection with reasons, never a panic.
+#[test]
+fn degenerate_sizes_never_panic_in_any_kind() {
+    for (w, h) in [(1, 1), (1, 600), (600, 1), (7, 3), (40, 40), (3, 2000)] {
+        let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x * 7 % 256) as u8, (y * 3 % 256) as u8, 128]));
+        let bytes = crate::synth::jpeg(&img, 90);
+        for slot in [
+            "photo",
+            "id_card_front",
+            "id_card_back",
+            "application_form",
+            "training_certificate",
+        ] {
+            let r = check(&bytes, slot);
+            // Far too small for any material: rejected, with a reason.
+            assert_eq!(r.verdict, prescreen::Verdict::Reject, "{slot} {w}x{h}");
+            assert!(!r.reasons.is_empty());
+        }
+    }
+}
