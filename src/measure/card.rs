@@ -5,12 +5,11 @@
 //! that look inside it.
 
 use super::colour::lab;
+use super::largest_region;
 use image::{Luma, Rgb, RgbImage};
 use imageproc::geometric_transformations::{warp_into, Border, Interpolation, Projection};
 use imageproc::geometry::min_area_rect;
-use imageproc::morphology::close;
 use imageproc::point::Point;
-use imageproc::region_labelling::{connected_components, Connectivity};
 
 /// Width of the analysis copy.
 const ANALYSIS_WIDTH: u32 = 320;
@@ -78,20 +77,8 @@ pub fn find_object(img: &RgbImage, min_area: f64, min_delta_e: f64, rectify_it: 
                 .sqrt();
         Luma([if d > min_delta_e { 255 } else { 0 }])
     });
-    // Close the gaps between text lines and the card's own pale areas.
-    let mask = close(&mask, imageproc::distance_transform::Norm::LInf, 4);
-    let labels = connected_components(&mask, Connectivity::Eight, Luma([0u8]));
-    let mut sizes: Vec<u32> = Vec::new();
-    for p in labels.pixels() {
-        let l = p.0[0] as usize;
-        if l > 0 {
-            if sizes.len() <= l {
-                sizes.resize(l + 1, 0);
-            }
-            sizes[l] += 1;
-        }
-    }
-    let (best, &count) = sizes.iter().enumerate().max_by_key(|(_, n)| **n)?;
+    // Closing bridges the gaps between text lines and the card's pale areas.
+    let (labels, best, count) = largest_region(&mask, 4)?;
     if f64::from(count) < min_area * f64::from(sw * sh) {
         return None;
     }

@@ -35,6 +35,29 @@ pub fn region(w: u32, h: u32, fx0: f64, fy0: f64, fx1: f64, fy1: f64) -> (u32, u
     (x0.min(x1.saturating_sub(1)), y0.min(y1.saturating_sub(1)), x1, y1)
 }
 
+/// Region labels, as `connected_components` returns them.
+pub type Labels = image::ImageBuffer<image::Luma<u32>, Vec<u32>>;
+
+/// The largest 8-connected region of `mask` after closing it with a
+/// `close`-pixel square: the label image, the region's label and its size.
+pub fn largest_region(mask: &GrayImage, close: u8) -> Option<(Labels, usize, u32)> {
+    use imageproc::region_labelling::{connected_components, Connectivity};
+    let mask = imageproc::morphology::close(mask, imageproc::distance_transform::Norm::LInf, close);
+    let labels = connected_components(&mask, Connectivity::Eight, image::Luma([0u8]));
+    let mut sizes: Vec<u32> = Vec::new();
+    for p in labels.pixels() {
+        let l = p.0[0] as usize;
+        if l > 0 {
+            if sizes.len() <= l {
+                sizes.resize(l + 1, 0);
+            }
+            sizes[l] += 1;
+        }
+    }
+    let (best, &count) = sizes.iter().enumerate().max_by_key(|(_, n)| **n)?;
+    Some((labels, best, count))
+}
+
 /// Shrinks `img` by the smallest integer factor that brings its long side
 /// to `max_long` or below, averaging each k × k block. Much faster than a
 /// filtered resize, and for analysis copies as good.

@@ -3,10 +3,9 @@
 //! touches, the light across it (brightness of the paper in a 4 × 4 grid),
 //! and the signs of a digitally made image (pure white, no sensor noise).
 
+use super::largest_region;
 use image::{GrayImage, Luma, RgbImage};
 use imageproc::contrast::otsu_level;
-use imageproc::morphology::close;
-use imageproc::region_labelling::{connected_components, Connectivity};
 
 /// What the page measures found.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,28 +21,6 @@ pub struct PageMeasure {
     pub otsu: u8,
 }
 
-/// Region labels, as `connected_components` returns them.
-type Labels = image::ImageBuffer<Luma<u32>, Vec<u32>>;
-
-/// The largest 8-connected region of `mask` (after closing over the print):
-/// its label image, label and size.
-fn largest(mask: &GrayImage) -> Option<(Labels, usize, u32)> {
-    let mask = close(mask, imageproc::distance_transform::Norm::LInf, 3);
-    let labels = connected_components(&mask, Connectivity::Eight, Luma([0u8]));
-    let mut sizes: Vec<u32> = Vec::new();
-    for p in labels.pixels() {
-        let l = p.0[0] as usize;
-        if l > 0 {
-            if sizes.len() <= l {
-                sizes.resize(l + 1, 0);
-            }
-            sizes[l] += 1;
-        }
-    }
-    let (best, &count) = sizes.iter().enumerate().max_by_key(|(_, n)| **n)?;
-    Some((labels, best, count))
-}
-
 /// Measures the page in `luma` (an analysis copy of `rgb`).
 pub fn measure_page(luma: &GrayImage, rgb: &RgbImage) -> Option<PageMeasure> {
     let (w, h) = luma.dimensions();
@@ -52,7 +29,7 @@ pub fn measure_page(luma: &GrayImage, rgb: &RgbImage) -> Option<PageMeasure> {
     }
     let t = otsu_level(luma);
     let mask = GrayImage::from_fn(w, h, |x, y| Luma([if luma.get_pixel(x, y).0[0] > t { 255 } else { 0 }]));
-    let (labels, best, count) = largest(&mask)?;
+    let (labels, best, count) = largest_region(&mask, 3)?;
     let mut touches = [false; 4];
     let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0, 0);
     for (x, y, p) in labels.enumerate_pixels() {
@@ -77,8 +54,8 @@ pub fn measure_page(luma: &GrayImage, rgb: &RgbImage) -> Option<PageMeasure> {
         let spread = r.max(g).max(b) - r.min(g).min(b);
         Luma([if spread < 24 && r.max(g).max(b) > 40 { 255 } else { 0 }])
     });
-    let mut member: Option<(Labels, usize)> = None;
-    if let Some((nl, nb, ncount)) = largest(&neutral) {
+    let mut member: Option<(super::Labels, usize)> = None;
+    if let Some((nl, nb, ncount)) = largest_region(&neutral, 3) {
         if f64::from(ncount) > 1.2 * f64::from(count) {
             let (mut a0, mut b0, mut a1, mut b1) = (w, h, 0, 0);
             for (x, y, p) in nl.enumerate_pixels() {

@@ -393,10 +393,52 @@ impl Default for IdScene {
     }
 }
 
+/// Projects `flat` so that its corners land on `local` (relative to
+/// `centre`, turned by `angle` degrees) over a noisy `background` of
+/// `width` × `height`.
+#[allow(clippy::too_many_arguments)]
+fn place_on(
+    flat: &RgbImage,
+    local: [(f32, f32); 4],
+    centre: (f32, f32),
+    angle: f32,
+    background: [u8; 3],
+    width: u32,
+    height: u32,
+    seed: u64,
+    sigma: f32,
+) -> RgbImage {
+    use imageproc::geometric_transformations::{warp_into, Border, Interpolation, Projection};
+    let (fw, fh) = (flat.width() as f32, flat.height() as f32);
+    let (sin, cos) = angle.to_radians().sin_cos();
+    let dst = local.map(|(x, y)| (centre.0 + x * cos - y * sin, centre.1 + x * sin + y * cos));
+    let src = [(0.0, 0.0), (fw, 0.0), (fw, fh), (0.0, fh)];
+    let proj = Projection::from_control_points(src, dst).expect("projection");
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut img = RgbImage::from_fn(width, height, |_, _| {
+        let n = noise(&mut rng, sigma);
+        Rgb(background.map(|c| (f32::from(c) + n).clamp(0.0, 255.0) as u8))
+    });
+    // Warp onto a layer whose untouched pixels keep a sentinel, then composite.
+    let mut layer = RgbImage::from_pixel(width, height, Rgb([1, 2, 3]));
+    warp_into(
+        flat,
+        proj,
+        Interpolation::Bilinear,
+        Border::Constant(Rgb([1, 2, 3])),
+        &mut layer,
+    );
+    for (x, y, p) in layer.enumerate_pixels() {
+        if p.0 != [1, 2, 3] {
+            img.put_pixel(x, y, *p);
+        }
+    }
+    img
+}
+
 /// Renders an [`IdScene`]: the flat card (as in [`id_card_photo`], cut out
 /// at 856 × 540) projected onto the background.
 pub fn id_scene(s: &IdScene) -> RgbImage {
-    use imageproc::geometric_transformations::{warp_into, Border, Interpolation, Projection};
     let flat_full = id_card(1000, 700, s.back, s.seed);
     // id_card puts the card at x 8-92 %, y 12 % + 0.84 w / 1.586.
     let (x0, y0) = (80u32, 84u32);
@@ -412,29 +454,17 @@ pub fn id_scene(s: &IdScene) -> RgbImage {
         (half_w, half_h),
         (-half_w, half_h),
     ];
-    let (sin, cos) = s.angle.to_radians().sin_cos();
-    let dst = local.map(|(x, y)| (s.cx * w + x * cos - y * sin, s.cy * h + x * sin + y * cos));
-    let src = [(0.0, 0.0), (cw as f32, 0.0), (cw as f32, ch as f32), (0.0, ch as f32)];
-    let proj = Projection::from_control_points(src, dst).expect("projection");
-    let mut rng = ChaCha8Rng::seed_from_u64(s.seed ^ 0x5EED);
-    let mut img = RgbImage::from_fn(s.width, s.height, |_, _| {
-        let n = noise(&mut rng, 2.0);
-        Rgb(s.background.map(|c| (f32::from(c) + n).clamp(0.0, 255.0) as u8))
-    });
-    // Warp onto a transparent layer marked by a sentinel, then composite.
-    let mut layer = RgbImage::from_pixel(s.width, s.height, Rgb([1, 2, 3]));
-    warp_into(
+    let mut img = place_on(
         &flat,
-        proj,
-        Interpolation::Bilinear,
-        Border::Constant(Rgb([1, 2, 3])),
-        &mut layer,
+        local,
+        (s.cx * w, s.cy * h),
+        s.angle,
+        s.background,
+        s.width,
+        s.height,
+        s.seed ^ 0x5EED,
+        2.0,
     );
-    for (x, y, p) in layer.enumerate_pixels() {
-        if p.0 != [1, 2, 3] {
-            img.put_pixel(x, y, *p);
-        }
-    }
     if s.glare > 0.0 {
         let r = s.glare * 2.0 * half_h;
         let (gx, gy) = (s.cx * w + 0.25 * half_w, s.cy * h - 0.1 * half_h);
@@ -516,7 +546,6 @@ pub fn form_render(width: u32, height: u32) -> RgbImage {
 
 /// Renders a [`DocScene`].
 pub fn doc_scene(s: &DocScene) -> RgbImage {
-    use imageproc::geometric_transformations::{warp_into, Border, Interpolation, Projection};
     if s.digital {
         return form_render(s.width, s.height);
     }
@@ -531,28 +560,17 @@ pub fn doc_scene(s: &DocScene) -> RgbImage {
         (half_w, half_h),
         (-half_w, half_h),
     ];
-    let (sin, cos) = s.angle.to_radians().sin_cos();
-    let dst = local.map(|(x, y)| (s.cx * w + x * cos - y * sin, s.cy * h + x * sin + y * cos));
-    let src = [(0.0, 0.0), (pw as f32, 0.0), (pw as f32, ph as f32), (0.0, ph as f32)];
-    let proj = Projection::from_control_points(src, dst).expect("projection");
-    let mut rng = ChaCha8Rng::seed_from_u64(s.seed ^ 0xD35C);
-    let mut img = RgbImage::from_fn(s.width, s.height, |_, _| {
-        let n = noise(&mut rng, 4.0);
-        Rgb(s.desk.map(|c| (f32::from(c) + n).clamp(0.0, 255.0) as u8))
-    });
-    let mut layer = RgbImage::from_pixel(s.width, s.height, Rgb([1, 2, 3]));
-    warp_into(
+    let mut img = place_on(
         &page,
-        proj,
-        Interpolation::Bilinear,
-        Border::Constant(Rgb([1, 2, 3])),
-        &mut layer,
+        local,
+        (s.cx * w, s.cy * h),
+        s.angle,
+        s.desk,
+        s.width,
+        s.height,
+        s.seed ^ 0xD35C,
+        4.0,
     );
-    for (x, y, p) in layer.enumerate_pixels() {
-        if p.0 != [1, 2, 3] {
-            img.put_pixel(x, y, *p);
-        }
-    }
     if s.blur > 0.0 {
         img = image::imageops::blur(&img, s.blur);
     }
