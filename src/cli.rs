@@ -301,13 +301,7 @@ fn serve(args: ServeArgs, rules: Rules) -> Result<ExitCode> {
 
 fn check(args: CheckArgs, rules: &Rules) -> Result<ExitCode> {
     let target = match (&args.plan, args.clause) {
-        (Some(p), Some(n)) => {
-            let plan = rules.plan(p).with_context(|| unknown_plan(p, rules))?;
-            let clause = plan
-                .clause(n)
-                .with_context(|| format!("plan {p} has no clause {n} (it has {})", clause_list(plan)))?;
-            Some(Target { plan, clause })
-        }
+        (Some(p), Some(n)) => Some(Target::resolve(rules, p, n)?),
         (Some(p), None) => bail!("--plan {p} needs --clause N"),
         _ => None,
     };
@@ -334,8 +328,7 @@ fn list_rules(args: RulesArgs, rules: &Rules) -> Result<ExitCode> {
     let zh = Lang::from(args.lang) == Lang::Zh;
     let out = match (&args.plan, args.clause) {
         (Some(p), Some(n)) => {
-            let plan = rules.plan(p).with_context(|| unknown_plan(p, rules))?;
-            let clause = plan.clause(n).with_context(|| format!("plan {p} has no clause {n}"))?;
+            let (plan, clause) = rules.plan_clause(p, n)?;
             let list = rules.checklist(plan, clause);
             match args.format {
                 Format::Json => serde_json::to_string_pretty(&list)? + "\n",
@@ -393,7 +386,7 @@ fn list_rules(args: RulesArgs, rules: &Rules) -> Result<ExitCode> {
             }
         }
         (Some(p), None) => {
-            let plan = rules.plan(p).with_context(|| unknown_plan(p, rules))?;
+            let plan = rules.plan_or_err(p)?;
             plans_overview(std::slice::from_ref(plan), args.format, zh)?
         }
         _ => plans_overview(&rules.book.plans, args.format, zh)?,
@@ -417,16 +410,6 @@ fn plans_overview(plans: &[prescreen::rules::Plan], format: Format, zh: bool) ->
             s
         }
     })
-}
-
-fn unknown_plan(p: &str, rules: &Rules) -> String {
-    let ids: Vec<&str> = rules.book.plans.iter().map(|p| p.id()).collect();
-    format!("unknown plan {p:?}; plans are: {}", ids.join(", "))
-}
-
-fn clause_list(plan: &prescreen::rules::Plan) -> String {
-    let n: Vec<String> = plan.clauses.iter().map(|c| c.n.get_ref().to_string()).collect();
-    n.join(", ")
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error.

@@ -30,10 +30,9 @@ pub fn parse_input(arg: &str, rules: &Rules) -> Result<InputSpec, Error> {
             });
         }
         if !Path::new(arg).exists() {
-            let known: Vec<&str> = rules.book.slots.iter().map(|s| s.id.get_ref().as_str()).collect();
             return Err(Error::Usage(format!(
                 "unknown slot {slot:?} in {arg:?}; slots are: {}",
-                known.join(", ")
+                rules.slot_ids()
             )));
         }
     }

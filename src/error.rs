@@ -16,7 +16,13 @@ pub enum Error {
     /// The rulebook is malformed or inconsistent.
     #[error("rulebook{}: {message}", line.map(|l| format!(", line {l}")).unwrap_or_default())]
     Rules { line: Option<usize>, message: String },
-    /// A plan or clause that the rulebook does not have.
+    /// A plan that the rulebook does not have.
+    #[error("unknown plan {plan:?}; plans are: {known}")]
+    UnknownPlan { plan: String, known: String },
+    /// A clause that the plan does not have.
+    #[error("plan {plan} has no clause {n} (it has {known})")]
+    UnknownClause { plan: String, n: u32, known: String },
+    /// Any other misuse.
     #[error("{0}")]
     Usage(String),
 }

@@ -53,7 +53,8 @@ fn check_kind(decoded: &Decoded, slot: Option<&SlotDef>, rules: &Rules, report: 
         Some(Kind::Portrait) => check_photo(decoded, &rules.book.photo, report),
         Some(k @ (Kind::HandwrittenForm | Kind::Certificate)) => {
             check_document_image(decoded, rules.kind(k), report);
-            check_page(decoded, &rules.book.document, k == Kind::HandwrittenForm, report);
+            let editing = (k == Kind::HandwrittenForm).then_some(rules.book.photo.editing_software.as_slice());
+            check_page(decoded, &rules.book.document, editing, report);
         }
         Some(Kind::IdCard) => {
             if let Some(s) = slot {
@@ -74,81 +75,72 @@ fn check_pdf(
     report: &mut FileReport,
 ) -> Vec<FileReport> {
     let limits = &rules.book.limits;
-    let pages = match read_pdf(bytes, limits) {
+    let slot_id = slot.map(|s| s.id.get_ref().clone());
+    let kind = slot.map(|s| rules.kind(s.kind));
+    let mut reports = Vec::new();
+    let mut with_images = 0usize;
+    let read = read_pdf(bytes, limits, |page| {
+        with_images += usize::from(page.image.is_some());
+        let mut r = FileReport::new(format!("{name}#page={}", page.number), slot_id.clone());
+        r.page = Some(page.number);
+        if page.rotate != 0 {
+            r.measure("rotate", page.rotate);
+        }
+        let decoded = match page.image {
+            None => {
+                r.push(Reason::new(Code::PdfNoImages, json!({ "page": page.number })));
+                None
+            }
+            Some(PageImage::Jpeg(jpeg)) => match check_file_basics(jpeg, jpeg.len() as u64, kind, rules, &mut r) {
+                Prepared::Image(d) => Some(d),
+                _ => None,
+            },
+            Some(PageImage::Raw {
+                width,
+                height,
+                components,
+                pixels,
+            }) => raw_to_rgb(width, height, components, pixels).map(|rgb| Decoded::from_rgb(rgb, components)),
+            Some(PageImage::Unsupported { filter }) => {
+                r.push(Reason::new(
+                    Code::FileUnsupportedType,
+                    json!({ "format": filter, "accepted": ["jpeg"] }),
+                ));
+                None
+            }
+        };
+        if let Some(mut d) = decoded {
+            d.rotate(page.rotate);
+            // The page as a reader sees it, after /Rotate.
+            r.measure("width", d.original.0);
+            r.measure("height", d.original.1);
+            check_kind(&d, slot, rules, &mut r);
+        }
+        reports.push(r);
+    });
+    let pages = match read {
         Ok(pages) => pages,
-        Err(PdfProblem::Encrypted) => {
-            report.push(Reason::new(Code::PdfEncrypted, json!({})));
-            return Vec::new();
-        }
-        Err(PdfProblem::TooManyPages(n)) => {
-            report.push(Reason::new(
-                Code::PdfTooManyPages,
-                json!({ "pages": n, "max_pages": limits.max_pdf_pages }),
-            ));
-            return Vec::new();
-        }
-        Err(PdfProblem::Malformed(cause)) => {
-            report.push(Reason::new(
-                Code::FileCorrupt,
-                json!({ "problem": "malformed", "cause": cause }),
-            ));
+        Err(problem) => {
+            report.push(match problem {
+                PdfProblem::Encrypted => Reason::new(Code::PdfEncrypted, json!({})),
+                PdfProblem::TooManyPages(n) => Reason::new(
+                    Code::PdfTooManyPages,
+                    json!({ "pages": n, "max_pages": limits.max_pdf_pages }),
+                ),
+                PdfProblem::Malformed(cause) => {
+                    Reason::new(Code::FileCorrupt, json!({ "problem": "malformed", "cause": cause }))
+                }
+            });
             return Vec::new();
         }
     };
-    report.measure("pages", pages.len());
-    let with_images = pages.iter().filter(|p| p.image.is_some()).count();
+    report.measure("pages", pages);
     report.measure("pages_with_images", with_images);
     if with_images == 0 {
-        report.push(Reason::new(Code::PdfNoImages, json!({ "pages": pages.len() })));
+        report.push(Reason::new(Code::PdfNoImages, json!({ "pages": pages })));
         return Vec::new();
     }
-    let slot_id = slot.map(|s| s.id.get_ref().clone());
-    let kind = slot.map(|s| rules.kind(s.kind));
-    pages
-        .into_iter()
-        .map(|page| {
-            let mut r = FileReport::new(format!("{name}#page={}", page.number), slot_id.clone());
-            r.page = Some(page.number);
-            if page.rotate != 0 {
-                r.measure("rotate", page.rotate);
-            }
-            let decoded = match page.image {
-                None => {
-                    r.push(Reason::new(Code::PdfNoImages, json!({ "page": page.number })));
-                    None
-                }
-                Some(PageImage::Jpeg(jpeg)) => match check_file_basics(&jpeg, jpeg.len() as u64, kind, rules, &mut r) {
-                    Prepared::Image(d) => Some(d),
-                    _ => None,
-                },
-                Some(PageImage::Raw {
-                    width,
-                    height,
-                    components,
-                    pixels,
-                }) => {
-                    r.measure("width", width);
-                    r.measure("height", height);
-                    raw_to_rgb(width, height, components, pixels).map(|rgb| Decoded::from_rgb(rgb, components))
-                }
-                Some(PageImage::Unsupported { filter }) => {
-                    r.push(Reason::new(
-                        Code::FileUnsupportedType,
-                        json!({ "format": filter, "accepted": ["jpeg"] }),
-                    ));
-                    None
-                }
-            };
-            if let Some(mut d) = decoded {
-                d.rotate(page.rotate);
-                // The page as a reader sees it, after /Rotate.
-                r.measure("width", d.original.0);
-                r.measure("height", d.original.1);
-                check_kind(&d, slot, rules, &mut r);
-            }
-            r
-        })
-        .collect()
+    reports
 }
 
 fn raw_to_rgb(width: u32, height: u32, components: u8, pixels: Vec<u8>) -> Option<RgbImage> {

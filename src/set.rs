@@ -43,6 +43,14 @@ pub struct Target<'a> {
     pub clause: &'a Clause,
 }
 
+impl<'a> Target<'a> {
+    /// Plan `plan`, clause `n`, or an error naming what the rulebook has.
+    pub fn resolve(rules: &'a Rules, plan: &str, n: u32) -> Result<Target<'a>, crate::Error> {
+        let (plan, clause) = rules.plan_clause(plan, n)?;
+        Ok(Target { plan, clause })
+    }
+}
+
 /// Checks every file (a zip archive without a named slot is one
 /// application: its entries are checked as files), then the set against the
 /// clause when there is one. Messages are filled in `lang`.
@@ -53,16 +61,7 @@ pub fn check_application(uploads: &[Upload], target: Option<Target<'_>>, rules: 
         if u.slot.is_none() && sniff(&u.bytes) == Format::Zip {
             check_archive(u, plan, rules, &mut files);
         } else {
-            check_one(
-                &u.name,
-                &u.name,
-                u.slot.as_deref(),
-                &u.bytes,
-                u.size,
-                plan,
-                rules,
-                &mut files,
-            );
+            check_one(u, &u.name, plan, rules, &mut files);
         }
     }
     let mut report = Report {
@@ -84,24 +83,14 @@ pub fn check_application(uploads: &[Upload], target: Option<Target<'_>>, rules: 
 
 /// One file: its slot named or inferred from `infer_from`, its reports
 /// (more than one for a PDF) appended to `out`.
-#[allow(clippy::too_many_arguments)]
-fn check_one(
-    name: &str,
-    infer_from: &str,
-    slot: Option<&str>,
-    bytes: &[u8],
-    size: u64,
-    plan: Option<&Plan>,
-    rules: &Rules,
-    out: &mut Vec<FileReport>,
-) {
-    let slot = match slot {
+fn check_one(u: &Upload, infer_from: &str, plan: Option<&Plan>, rules: &Rules, out: &mut Vec<FileReport>) {
+    let slot = match &u.slot {
         Some(id) => rules.slot(id),
         None => rules.infer_slot(infer_from, plan),
     };
-    let mut reports = check_upload(bytes, size, name, slot, rules);
+    let mut reports = check_upload(&u.bytes, u.size, &u.name, slot, rules);
     if slot.is_none() {
-        reports[0].push(Reason::new(Code::SetUnknownSlot, json!({ "name": name })));
+        reports[0].push(Reason::new(Code::SetUnknownSlot, json!({ "name": u.name })));
     }
     out.extend(reports);
 }
@@ -126,8 +115,8 @@ fn check_archive(u: &Upload, plan: Option<&Plan>, rules: &Rules, out: &mut Vec<F
     let mut entries = 0usize;
     let problems = read_archive(&u.bytes, limits, |e| {
         entries += 1;
-        let name = format!("{}!/{}", u.name, e.name);
-        check_one(&name, &e.name, None, &e.bytes, e.size, plan, rules, out);
+        let entry = Upload::new(format!("{}!/{}", u.name, e.name), None, e.bytes);
+        check_one(&entry, &e.name, plan, rules, out);
     });
     archive.measure("entries", entries);
     for p in problems {

@@ -226,24 +226,13 @@ pub fn prepare_resume(out: &Path) -> Result<HashSet<String>, Error> {
 /// Checks every application of `apps` that this shard takes and that is
 /// not already done, appending one JSON line per application to the output.
 pub fn run(apps: Vec<App>, opts: &Options, rules: &Rules) -> Result<RunStats, Error> {
-    let target_plan = match &opts.plan {
-        Some(p) => Some(
-            rules
-                .plan(p)
-                .ok_or_else(|| Error::Usage(format!("unknown plan {p:?}")))?,
-        ),
-        None => None,
-    };
-    if let Some(plan) = target_plan {
-        for (id, n) in opts
-            .manifest
-            .iter()
-            .map(|(i, n)| (i.as_str(), *n))
-            .chain(opts.clause.map(|n| ("(--clause)", n)))
-        {
-            if plan.clause(n).is_none() {
-                return Err(Error::Usage(format!("{id}: plan {} has no clause {n}", plan.id())));
-            }
+    // Every clause this run can ask for, resolved once; an unknown plan or
+    // clause stops the run before it starts.
+    let mut targets: HashMap<u32, Target<'_>> = HashMap::new();
+    if let Some(plan) = &opts.plan {
+        rules.plan_or_err(plan)?;
+        for n in opts.manifest.values().copied().chain(opts.clause) {
+            targets.insert(n, Target::resolve(rules, plan, n)?);
         }
     }
     let apps: Vec<App> = apps
@@ -282,11 +271,7 @@ pub fn run(apps: Vec<App>, opts: &Options, rules: &Rules) -> Result<RunStats, Er
     let result: Result<(), Error> = pool.install(|| {
         todo.par_iter().try_for_each(|app| {
             let clause = opts.manifest.get(&app.id).copied().or(opts.clause);
-            // Clauses were validated above.
-            let target = match (target_plan, clause) {
-                (Some(plan), Some(n)) => plan.clause(n).map(|clause| Target { plan, clause }),
-                _ => None,
-            };
+            let target = clause.and_then(|n| targets.get(&n).copied());
             let report = check_one(app, target, rules, opts.lang);
             if report.verdict == Verdict::Reject {
                 rejected.fetch_add(1, Ordering::Relaxed);

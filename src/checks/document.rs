@@ -7,16 +7,16 @@ use crate::codes::Code;
 use crate::input::decode::Decoded;
 use crate::measure::blur::measure_blur;
 use crate::measure::page::{digital_signs, measure_page};
-use crate::measure::{luma, shrink_rgb};
+use crate::measure::{luma, round_to, shrink_rgb};
 use crate::report::{FileReport, Reason};
-use crate::rules::{DocumentRules, KindRules};
+use crate::rules::{editing_app, DocumentRules, KindRules, SoftwareRule};
 use serde_json::json;
 
 /// Long side of the copy the page outline and light are measured on.
 const PAGE_LONG_SIDE: u32 = 400;
 
 fn r3(v: f64) -> f64 {
-    (v * 1000.0).round() / 1000.0
+    round_to(v, 3)
 }
 
 /// `document.resolution_too_low`: the long side of the (upright) image.
@@ -33,15 +33,21 @@ pub fn check_document_image(d: &Decoded, kind: &KindRules, report: &mut FileRepo
     }
 }
 
-/// The page checks; `form` adds `form.not_photographed`.
-pub fn check_page(d: &Decoded, rules: &DocumentRules, form: bool, report: &mut FileReport) {
+/// The page checks; for a form (`editing` is then the rulebook's list of
+/// editing apps) also `form.not_photographed`.
+pub fn check_page(d: &Decoded, rules: &DocumentRules, editing: Option<&[SoftwareRule]>, report: &mut FileReport) {
     let small = shrink_rgb(&d.rgb, rules.analysis_long_side);
 
-    if form {
+    if let Some(editing) = editing {
         let (white, flat) = digital_signs(&small);
         report.measure("pure_white_fraction", r3(white));
         report.measure("flat_fraction", r3(flat));
-        let edited = d.exif.software.is_some() && white >= rules.digital_white_fraction;
+        // Mostly pure white and saved by an editing app: made, not shot.
+        let edited = white >= rules.digital_white_fraction
+            && d.exif
+                .software
+                .as_deref()
+                .is_some_and(|s| editing_app(editing, s).is_some());
         if (white >= rules.digital_white_fraction && flat >= rules.digital_flat_fraction) || edited {
             report.push(Reason::new(
                 Code::FormNotPhotographed,
@@ -61,7 +67,7 @@ pub fn check_page(d: &Decoded, rules: &DocumentRules, form: bool, report: &mut F
     let y = luma(&small);
     // The page outline and light need far fewer pixels than the focus.
     let tiny = shrink_rgb(&small, PAGE_LONG_SIDE);
-    let Some(page) = measure_page(&luma(&tiny), &tiny) else {
+    let Some(page) = measure_page(&tiny) else {
         report.push(Reason::new(Code::DocumentNotFound, json!({ "page_fraction": 0.0 })));
         return;
     };

@@ -6,28 +6,28 @@
 use crate::codes::Code;
 use crate::input::decode::Decoded;
 use crate::measure::blur::measure_blur;
-use crate::measure::card::{find_card, CARD_H};
+use crate::measure::card::{find_object, rectify, CARD_H};
 use crate::measure::colour::lab;
 use crate::measure::exposure::measure_exposure;
-use crate::measure::{luma, region};
+use crate::measure::{luma, region, round_to};
 use crate::report::{FileReport, Reason};
 use crate::rules::IdCardRules;
 use serde_json::json;
 
 fn r3(v: f64) -> f64 {
-    (v * 1000.0).round() / 1000.0
+    round_to(v, 3)
 }
 
 /// Runs the card checks on an upright image uploaded for `slot`.
 pub fn check_idcard(d: &Decoded, slot: &str, rules: &IdCardRules, report: &mut FileReport) {
-    let Some(card) = find_card(&d.rgb, rules.min_region_fraction, rules.min_delta_e) else {
+    let Some(card) = find_object(&d.rgb, rules.min_region_fraction, rules.min_delta_e) else {
         report.push(Reason::new(Code::IdcardNotFound, json!({ "problem": "no_region" })));
         return;
     };
     let corners: Vec<[f64; 2]> = card
         .corners
         .iter()
-        .map(|(x, y)| [(x * 10.0).round() / 10.0, (y * 10.0).round() / 10.0])
+        .map(|(x, y)| [round_to(*x, 1), round_to(*y, 1)])
         .collect();
     report.measure("card_corners", json!(corners));
     report.measure("card_aspect", r3(card.aspect));
@@ -73,7 +73,12 @@ pub fn check_idcard(d: &Decoded, slot: &str, rules: &IdCardRules, report: &mut F
         ));
     }
 
-    let y = luma(&card.rectified);
+    let Some(rectified) = rectify(&d.rgb, &card.corners) else {
+        // The outline is degenerate: no projection maps it to a card.
+        report.push(Reason::new(Code::IdcardNotFound, json!({ "problem": "no_region" })));
+        return;
+    };
+    let y = luma(&rectified);
     let blur = measure_blur(&y, CARD_H);
     report.measure("card_blur", r3(blur));
     if blur > rules.max_blur {
@@ -100,15 +105,8 @@ pub fn check_idcard(d: &Decoded, slot: &str, rules: &IdCardRules, report: &mut F
             json!({ "problem": problem, "median": ex.median, "min_median": rules.min_median, "max_median": rules.max_median }),
         ));
     }
-    let (mut blown, mut n) = (0u32, 0u32);
-    let (x0, y0, x1, y1) = inner;
-    for yy in y0..y1 {
-        for xx in x0..x1 {
-            n += 1;
-            blown += u32::from(y.get_pixel(xx, yy).0[0] >= rules.glare_luma);
-        }
-    }
-    let glare = if n == 0 { 0.0 } else { f64::from(blown) / f64::from(n) };
+    // Blown out: the exposure measure's clipped share (luma >= 250).
+    let glare = ex.clipped_fraction;
     report.measure("card_glare_fraction", r3(glare));
     if glare > rules.max_glare_fraction && median <= rules.max_median {
         report.push(Reason::new(
@@ -124,7 +122,7 @@ pub fn check_idcard(d: &Decoded, slot: &str, rules: &IdCardRules, report: &mut F
         for yy in y0..y1 {
             for xx in x0..x1 {
                 m += 1;
-                k += u32::from(f64::from(lab(card.rectified.get_pixel(xx, yy).0).a) > rules.emblem_min_a);
+                k += u32::from(f64::from(lab(rectified.get_pixel(xx, yy).0).a) > rules.emblem_min_a);
             }
         }
         if m == 0 {

@@ -11,14 +11,14 @@ use crate::measure::blur::measure_blur;
 use crate::measure::colour::{lab, ColourName};
 use crate::measure::exposure::measure_exposure;
 use crate::measure::face::detect_faces;
-use crate::measure::{luma, region};
+use crate::measure::{luma, region, round_to};
 use crate::report::{FileReport, Reason};
-use crate::rules::PhotoRules;
+use crate::rules::{editing_app, PhotoRules};
 use serde_json::json;
 
 /// Rounds a score for the report: three decimals are enough to compare.
 fn r3(v: f64) -> f64 {
-    (v * 1000.0).round() / 1000.0
+    round_to(v, 3)
 }
 
 /// Runs every photo check on an upright decoded image.
@@ -118,12 +118,7 @@ pub fn check_photo(d: &Decoded, rules: &PhotoRules, report: &mut FileReport) {
 
     if let Some(software) = &d.exif.software {
         report.measure("exif_software", software.as_str());
-        let lower = software.to_lowercase();
-        if let Some(app) = rules
-            .editing_software
-            .iter()
-            .find(|a| lower.contains(&a.pattern.to_lowercase()))
-        {
+        if let Some(app) = editing_app(&rules.editing_software, software) {
             report.push(
                 Reason::new(Code::PhotoEdited, json!({ "software": software, "app": app.name }))
                     .with_severity(app.severity),
@@ -207,7 +202,7 @@ fn check_recaptured(d: &Decoded, report: &mut FileReport) {
     // A small copy is enough to see an object's outline.
     let small = crate::measure::shrink_rgb(&d.rgb, 100);
     let k = f64::from(d.rgb.width()) / f64::from(small.width().max(1));
-    let Some(object) = crate::measure::card::find_object(&small, 0.15, 8.0, false) else {
+    let Some(object) = crate::measure::card::find_object(&small, 0.15, 8.0) else {
         return;
     };
     if object.touches_edge || object.area_fraction > 0.9 {
@@ -226,7 +221,7 @@ fn check_recaptured(d: &Decoded, report: &mut FileReport) {
 }
 
 fn r1(v: f64) -> f64 {
-    (v * 10.0).round() / 10.0
+    round_to(v, 1)
 }
 
 /// Fraction of pixels (sampled every third row and column) whose CIELAB

@@ -16,14 +16,15 @@ const RATIO_FLOOR: u64 = 1 << 20;
 pub struct Entry {
     /// The decoded path inside the archive, with `/` separators.
     pub name: String,
-    /// The content, or its first `max_file_bytes + 1` bytes when larger.
+    /// The content, or its first `max_file_bytes + 1` bytes when larger
+    /// (the file checks then report it as too large).
     pub bytes: Vec<u8>,
-    /// The uncompressed size as far as it was read.
-    pub size: u64,
 }
 
-/// What is wrong with an archive. `TooLarge`, `TooManyEntries`, `Overlapping`
-/// and `Malformed` stop the reading; the others skip one entry.
+/// What is wrong with an archive. `TooManyEntries` and `TooLarge` (which
+/// covers overlapping entries) stop the reading; `Malformed` stops it when
+/// the directory or an entry's header cannot be read and skips the entry
+/// otherwise; `UnsafePath` and `Encrypted` skip one entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ArchiveProblem {
     Malformed(String),
@@ -133,19 +134,13 @@ pub fn read_archive(bytes: &[u8], limits: &Limits, mut each: impl FnMut(Entry)) 
                 return problems;
             }
         };
-        let n = data.len() as u64;
-        total = total.saturating_add(n);
-        if n <= limits.max_file_bytes && crc32fast::hash(&data) != crc {
+        total = total.saturating_add(data.len() as u64);
+        // An entry cut at the file limit has no checksum to compare.
+        if data.len() as u64 <= limits.max_file_bytes && crc32fast::hash(&data) != crc {
             problems.push(ArchiveProblem::Malformed(format!("{name}: checksum mismatch")));
             continue;
         }
-        // Over the file limit only: the entry is reported as too large by
-        // the file checks, from the size read so far.
-        each(Entry {
-            name,
-            bytes: data,
-            size: n,
-        });
+        each(Entry { name, bytes: data });
     }
     problems
 }

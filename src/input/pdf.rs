@@ -1,8 +1,8 @@
-//! Scanner-app PDFs to page images. Each page's largest image XObject is
-//! taken: JPEG streams (DCTDecode) as their bytes, so they go through the
-//! same checks as an uploaded JPEG, and 8-bit Flate images as raw pixels.
-//! Parsing is lopdf's with a decompression cap; a parser panic on a hostile
-//! file is caught and reported as a corrupt file.
+//! Scanner-app PDFs to page images, one page at a time. Each page's largest
+//! image XObject is taken: JPEG streams (DCTDecode) as their bytes, so they
+//! go through the same checks as an uploaded JPEG, and 8-bit Flate images
+//! as raw pixels. Parsing is lopdf's with a decompression cap; a parser
+//! panic on a hostile file is caught and reported as a corrupt file.
 
 use crate::rules::Limits;
 use lopdf::{Dictionary, Document, LoadOptions, Object, ObjectId};
@@ -24,9 +24,9 @@ pub enum PdfProblem {
 
 /// One page's picture.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PageImage {
-    /// The bytes of an embedded JPEG.
-    Jpeg(Vec<u8>),
+pub enum PageImage<'a> {
+    /// The bytes of an embedded JPEG, as stored in the PDF.
+    Jpeg(&'a [u8]),
     /// Decoded 8-bit pixels: 1 (gray) or 3 (RGB) components per pixel.
     Raw {
         width: u32,
@@ -40,21 +40,38 @@ pub enum PageImage {
 
 /// A page: its number from 1, its /Rotate, and its largest image if any.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Page {
+pub struct Page<'a> {
     pub number: u32,
     pub rotate: u32,
-    pub image: Option<PageImage>,
+    pub image: Option<PageImage<'a>>,
 }
 
-/// Opens a PDF held in memory and extracts one image per page.
-pub fn read_pdf(bytes: &[u8], limits: &Limits) -> Result<Vec<Page>, PdfProblem> {
-    // lopdf is a parser of untrusted input; a panic in it must not take the
-    // worker down.
-    std::panic::catch_unwind(|| read_pdf_inner(bytes, limits))
-        .unwrap_or_else(|_| Err(PdfProblem::Malformed("the PDF parser gave up".into())))
+/// lopdf is a parser of untrusted input; a panic in it must not take the
+/// worker down.
+fn guard<T>(f: impl FnOnce() -> T) -> Result<T, PdfProblem> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+        .map_err(|_| PdfProblem::Malformed("the PDF parser gave up".into()))
 }
 
-fn read_pdf_inner(bytes: &[u8], limits: &Limits) -> Result<Vec<Page>, PdfProblem> {
+/// Opens a PDF held in memory and calls `each` with every page in order, so
+/// that one page's image at a time is in memory. Returns the page count.
+pub fn read_pdf(bytes: &[u8], limits: &Limits, mut each: impl FnMut(Page<'_>)) -> Result<usize, PdfProblem> {
+    let doc = guard(|| load(bytes))??;
+    let pages = guard(|| doc.get_pages())?;
+    if pages.len() > limits.max_pdf_pages as usize {
+        return Err(PdfProblem::TooManyPages(pages.len()));
+    }
+    if pages.is_empty() {
+        return Err(PdfProblem::Malformed("the PDF has no pages".into()));
+    }
+    for (&number, &id) in &pages {
+        let (rotate, image) = guard(|| (page_rotation(&doc, id), largest_image(&doc, id, limits.max_pixels)))?;
+        each(Page { number, rotate, image });
+    }
+    Ok(pages.len())
+}
+
+fn load(bytes: &[u8]) -> Result<Document, PdfProblem> {
     let options = LoadOptions {
         max_decompressed_size: Some(MAX_DECOMPRESSED),
         ..LoadOptions::default()
@@ -68,21 +85,7 @@ fn read_pdf_inner(bytes: &[u8], limits: &Limits) -> Result<Vec<Page>, PdfProblem
     if doc.is_encrypted() {
         return Err(PdfProblem::Encrypted);
     }
-    let pages = doc.get_pages();
-    if pages.len() > limits.max_pdf_pages as usize {
-        return Err(PdfProblem::TooManyPages(pages.len()));
-    }
-    if pages.is_empty() {
-        return Err(PdfProblem::Malformed("the PDF has no pages".into()));
-    }
-    Ok(pages
-        .into_iter()
-        .map(|(number, id)| Page {
-            number,
-            rotate: page_rotation(&doc, id),
-            image: largest_image(&doc, id, limits.max_pixels),
-        })
-        .collect())
+    Ok(doc)
 }
 
 /// Whether the trailer names an /Encrypt dictionary; used when loading fails
@@ -110,7 +113,7 @@ fn page_rotation(doc: &Document, page: ObjectId) -> u32 {
 }
 
 /// The page's image XObject with the most pixels, read into a checkable form.
-fn largest_image(doc: &Document, page: ObjectId, max_pixels: u64) -> Option<PageImage> {
+fn largest_image(doc: &Document, page: ObjectId, max_pixels: u64) -> Option<PageImage<'_>> {
     let images = doc.get_page_images(page).ok()?;
     let best = images
         .iter()
@@ -123,7 +126,7 @@ fn largest_image(doc: &Document, page: ObjectId, max_pixels: u64) -> Option<Page
         });
     };
     match filters.as_slice() {
-        [f] if f == "DCTDecode" => Some(PageImage::Jpeg(best.content.to_vec())),
+        [f] if f == "DCTDecode" => Some(PageImage::Jpeg(best.content)),
         [] => raw_image(best.origin_dict, best.content, width, height, max_pixels, false),
         [f] if f == "FlateDecode" => raw_image(best.origin_dict, best.content, width, height, max_pixels, true),
         other => Some(PageImage::Unsupported {
@@ -141,7 +144,7 @@ fn raw_image(
     height: u32,
     max_pixels: u64,
     flate: bool,
-) -> Option<PageImage> {
+) -> Option<PageImage<'static>> {
     let unsupported = |why: &str| {
         Some(PageImage::Unsupported {
             filter: why.to_string(),

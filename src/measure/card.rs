@@ -1,8 +1,8 @@
 //! Finding an ID card (ID-1, 85.6 × 54 mm) in a photo: the background is
 //! estimated from the frame's outer ring, the card is the largest connected
 //! region that differs from it, its outline the minimum-area rectangle of
-//! that region; the card is then rectified to a fixed size for the checks
-//! that look inside it.
+//! that region ([`find_object`]); [`rectify`] then warps the card to a fixed
+//! size for the checks that look inside it.
 
 use super::colour::lab;
 use super::largest_region;
@@ -17,9 +17,9 @@ const ANALYSIS_WIDTH: u32 = 320;
 pub const CARD_W: u32 = 428;
 pub const CARD_H: u32 = 270;
 
-/// What was found.
+/// The outline of the object found.
 #[derive(Debug, Clone)]
-pub struct CardFind {
+pub struct Outline {
     /// Corners in the original image's pixels, clockwise from the top-left
     /// of the card as rectified (long side horizontal).
     pub corners: [(f64, f64); 4],
@@ -31,19 +31,11 @@ pub struct CardFind {
     pub touches_edge: bool,
     /// Median colour of the frame's outer ring (CIELAB L*, a*, b*).
     pub background_lab: [f64; 3],
-    /// The card, rectified to `CARD_W` × `CARD_H`.
-    pub rectified: RgbImage,
 }
 
-/// Looks for the card; `None` when no region stands out from the background
-/// over at least `min_area` of the image.
-pub fn find_card(img: &RgbImage, min_area: f64, min_delta_e: f64) -> Option<CardFind> {
-    find_object(img, min_area, min_delta_e, true)
-}
-
-/// Like [`find_card`] for any object, without rectifying it (`rectified`
-/// is then empty) unless asked.
-pub fn find_object(img: &RgbImage, min_area: f64, min_delta_e: f64, rectify_it: bool) -> Option<CardFind> {
+/// Looks for the largest object that stands out from the frame's
+/// background; `None` when none covers at least `min_area` of the image.
+pub fn find_object(img: &RgbImage, min_area: f64, min_delta_e: f64) -> Option<Outline> {
     let (w, h) = img.dimensions();
     if w < 8 || h < 8 {
         return None;
@@ -102,27 +94,19 @@ pub fn find_object(img: &RgbImage, min_area: f64, min_delta_e: f64, rectify_it: 
         return None;
     }
     let area_fraction = long * short / f64::from(sw * sh);
-    let corners = order_corners(&pts, s1 >= s2);
     let inv = 1.0 / scale;
-    let corners_full = corners.map(|(x, y)| (x * inv, y * inv));
-    let rectified = if rectify_it {
-        rectify(img, &corners_full)?
-    } else {
-        RgbImage::new(0, 0)
-    };
-    Some(CardFind {
-        corners: corners_full,
+    Some(Outline {
+        corners: order_corners(&pts).map(|(x, y)| (x * inv, y * inv)),
         aspect: long / short,
         area_fraction,
         touches_edge,
         background_lab: bg,
-        rectified,
     })
 }
 
 /// Orders the rectangle's corners clockwise starting at the top-left of
 /// the card held with its long side horizontal.
-fn order_corners(pts: &[(f64, f64)], first_side_long: bool) -> [(f64, f64); 4] {
+fn order_corners(pts: &[(f64, f64)]) -> [(f64, f64); 4] {
     // Start from the point with the smallest x + y, go clockwise (image
     // coordinates: angle increasing with y down).
     let cx = pts.iter().map(|p| p.0).sum::<f64>() / 4.0;
@@ -136,7 +120,6 @@ fn order_corners(pts: &[(f64, f64)], first_side_long: bool) -> [(f64, f64); 4] {
     for (k, o) in out.iter_mut().enumerate() {
         *o = v[(start + k) % 4];
     }
-    let _ = first_side_long;
     // If the first edge (top) is the short one, the card stands upright:
     // rotate the order so that the long side comes first.
     let side = |a: (f64, f64), b: (f64, f64)| ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt();
@@ -146,7 +129,8 @@ fn order_corners(pts: &[(f64, f64)], first_side_long: bool) -> [(f64, f64); 4] {
     out
 }
 
-fn rectify(img: &RgbImage, corners: &[(f64, f64); 4]) -> Option<RgbImage> {
+/// The quadrilateral `corners` of `img` warped to `CARD_W` × `CARD_H`.
+pub fn rectify(img: &RgbImage, corners: &[(f64, f64); 4]) -> Option<RgbImage> {
     let from = corners.map(|(x, y)| (x as f32, y as f32));
     let (cw, ch) = (CARD_W as f32, CARD_H as f32);
     let to = [(0.0, 0.0), (cw, 0.0), (cw, ch), (0.0, ch)];

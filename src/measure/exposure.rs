@@ -27,15 +27,7 @@ pub fn measure_exposure(luma: &GrayImage, (x0, y0, x1, y1): (u32, u32, u32, u32)
             crushed_fraction: 0.0,
         };
     }
-    let mut acc = 0;
-    let mut median = 255u8;
-    for (v, &c) in hist.iter().enumerate() {
-        acc += c;
-        if acc * 2 >= n {
-            median = v as u8;
-            break;
-        }
-    }
+    let median = super::percentile(&hist, 0.5);
     let clipped: u32 = hist[250..].iter().sum();
     let crushed: u32 = hist[..=10].iter().sum();
     ExposureMeasure {

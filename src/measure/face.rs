@@ -7,7 +7,7 @@
 //! that also finds small faces (a distant selfie, a group, a photo of an ID
 //! card). Padding matters: the detector misses faces that fill the frame.
 
-use crate::rules::FaceRules as FaceDetection;
+use crate::rules::FaceRules;
 use image::GrayImage;
 use rustface::{Detector, ImageData, Model};
 use std::cell::RefCell;
@@ -43,15 +43,9 @@ thread_local! {
     static DETECTOR: RefCell<Option<Box<dyn Detector>>> = const { RefCell::new(None) };
 }
 
-/// Whether the vendored model loaded (it is compiled in; this fails only if
-/// the file in `models/` is damaged).
-pub fn available() -> bool {
-    model().is_some()
-}
-
 /// Finds the faces in `luma`, in its coordinates, largest first. `None`
 /// when the model is unavailable.
-pub fn detect_faces(luma: &GrayImage, rules: &FaceDetection) -> Option<Vec<FaceBox>> {
+pub fn detect_faces(luma: &GrayImage, rules: &FaceRules) -> Option<Vec<FaceBox>> {
     let model = model()?;
     let run = || {
         DETECTOR.with(|cell| {
@@ -80,7 +74,7 @@ pub fn detect_faces(luma: &GrayImage, rules: &FaceDetection) -> Option<Vec<FaceB
 
 /// One detection pass at `width` pixels (never upscaled) with `pad` of the
 /// width added on every side, replicating the edge.
-fn pass(det: &mut dyn Detector, luma: &GrayImage, width: u32, min_face: u32, rules: &FaceDetection) -> Vec<FaceBox> {
+fn pass(det: &mut dyn Detector, luma: &GrayImage, width: u32, min_face: u32, rules: &FaceRules) -> Vec<FaceBox> {
     let (w, h) = luma.dimensions();
     if w == 0 || h == 0 {
         return Vec::new();

@@ -102,37 +102,28 @@ pub fn shrink_rgb(img: &RgbImage, max_long: u32) -> RgbImage {
     out
 }
 
-/// [`shrink_rgb`] for a single channel.
-pub fn shrink_luma(img: &GrayImage, max_long: u32) -> GrayImage {
-    let (w, h) = img.dimensions();
-    let k = w.max(h).div_ceil(max_long.max(1)).max(1);
-    if k == 1 {
-        return img.clone();
+/// `v` rounded to `decimals` places, for reports: more digits say nothing.
+pub fn round_to(v: f64, decimals: i32) -> f64 {
+    let f = 10f64.powi(decimals);
+    (v * f).round() / f
+}
+
+/// The smallest value whose cumulative count reaches `q` of the total in a
+/// 256-bin histogram (0 for an empty one).
+pub fn percentile(hist: &[u32; 256], q: f64) -> u8 {
+    let n: u32 = hist.iter().sum();
+    if n == 0 {
+        return 0;
     }
-    if w < k || h < k {
-        let f = |n: u32| (n / k).max(1);
-        return image::imageops::thumbnail(img, f(w), f(h));
-    }
-    let (sw, sh) = (w / k, h / k);
-    let area = k * k;
-    let raw = img.as_raw();
-    let mut out = GrayImage::new(sw, sh);
-    for oy in 0..sh {
-        let mut acc = vec![0u32; sw as usize];
-        for dy in 0..k {
-            let row = &raw[(oy * k + dy) as usize * w as usize..][..w as usize];
-            for (ox, a) in acc.iter_mut().enumerate() {
-                *a += row[ox * k as usize..][..k as usize]
-                    .iter()
-                    .map(|&v| u32::from(v))
-                    .sum::<u32>();
-            }
-        }
-        for (ox, a) in acc.iter().enumerate() {
-            out.put_pixel(ox as u32, oy, image::Luma([((a + area / 2) / area) as u8]));
+    let target = ((f64::from(n) * q).ceil() as u32).max(1);
+    let mut acc = 0;
+    for (v, &c) in hist.iter().enumerate() {
+        acc += c;
+        if acc >= target {
+            return v as u8;
         }
     }
-    out
+    255
 }
 
 #[cfg(test)]
@@ -148,8 +139,6 @@ mod shrink_tests {
         for (w, h) in [(1, 1000), (1000, 1), (3, 7)] {
             let s = shrink_rgb(&RgbImage::new(w, h), 2);
             assert!(s.width() >= 1 && s.height() >= 1);
-            let g = shrink_luma(&GrayImage::new(w, h), 2);
-            assert!(g.width() >= 1 && g.height() >= 1);
         }
     }
 }

@@ -3,7 +3,7 @@
 //! touches, the light across it (brightness of the paper in a 4 × 4 grid),
 //! and the signs of a digitally made image (pure white, no sensor noise).
 
-use super::largest_region;
+use super::{largest_region, percentile, Labels};
 use image::{GrayImage, Luma, RgbImage};
 use imageproc::contrast::otsu_level;
 
@@ -18,32 +18,36 @@ pub struct PageMeasure {
     /// of a 4 × 4 grid over the region's bounding box (row-major), for the
     /// cells at least a quarter covered by the page.
     pub cell_brightness: Vec<u8>,
-    pub otsu: u8,
 }
 
-/// Measures the page in `luma` (an analysis copy of `rgb`).
-pub fn measure_page(luma: &GrayImage, rgb: &RgbImage) -> Option<PageMeasure> {
-    let (w, h) = luma.dimensions();
-    if w < 16 || h < 16 {
-        return None;
-    }
-    let t = otsu_level(luma);
-    let mask = GrayImage::from_fn(w, h, |x, y| Luma([if luma.get_pixel(x, y).0[0] > t { 255 } else { 0 }]));
-    let (labels, best, count) = largest_region(&mask, 3)?;
-    let mut touches = [false; 4];
+/// The bounding box (x0, y0, x1, y1; exclusive ends) of region `label`.
+fn bounding_box(labels: &Labels, label: usize) -> (u32, u32, u32, u32) {
+    let (w, h) = labels.dimensions();
     let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0, 0);
     for (x, y, p) in labels.enumerate_pixels() {
-        if p.0[0] as usize == best {
-            touches[0] |= x == 0;
-            touches[1] |= y == 0;
-            touches[2] |= x == w - 1;
-            touches[3] |= y == h - 1;
+        if p.0[0] as usize == label {
             x0 = x0.min(x);
             y0 = y0.min(y);
             x1 = x1.max(x + 1);
             y1 = y1.max(y + 1);
         }
     }
+    (x0, y0, x1, y1)
+}
+
+/// Measures the page in `rgb` (an analysis copy).
+pub fn measure_page(rgb: &RgbImage) -> Option<PageMeasure> {
+    let (w, h) = rgb.dimensions();
+    if w < 16 || h < 16 {
+        return None;
+    }
+    let luma = &super::luma(rgb);
+    let t = otsu_level(luma);
+    let mask = GrayImage::from_fn(w, h, |x, y| Luma([if luma.get_pixel(x, y).0[0] > t { 255 } else { 0 }]));
+    let (labels, best, count) = largest_region(&mask, 3)?;
+    let (mut x0, mut y0, mut x1, mut y1) = bounding_box(&labels, best);
+    // Left, top, right, bottom.
+    let touches = [x0 == 0, y0 == 0, x1 == w, y1 == h];
     // A shadow can push part of the paper below Otsu's threshold; paper is
     // neutral, so the neutral region, when larger, is the page for the light
     // measure (only its pixels counted).
@@ -54,19 +58,10 @@ pub fn measure_page(luma: &GrayImage, rgb: &RgbImage) -> Option<PageMeasure> {
         let spread = r.max(g).max(b) - r.min(g).min(b);
         Luma([if spread < 24 && r.max(g).max(b) > 40 { 255 } else { 0 }])
     });
-    let mut member: Option<(super::Labels, usize)> = None;
+    let mut member: Option<(Labels, usize)> = None;
     if let Some((nl, nb, ncount)) = largest_region(&neutral, 3) {
         if f64::from(ncount) > 1.2 * f64::from(count) {
-            let (mut a0, mut b0, mut a1, mut b1) = (w, h, 0, 0);
-            for (x, y, p) in nl.enumerate_pixels() {
-                if p.0[0] as usize == nb {
-                    a0 = a0.min(x);
-                    b0 = b0.min(y);
-                    a1 = a1.max(x + 1);
-                    b1 = b1.max(y + 1);
-                }
-            }
-            (x0, y0, x1, y1) = (a0, b0, a1, b1);
+            (x0, y0, x1, y1) = bounding_box(&nl, nb);
             member = Some((nl, nb));
         }
     }
@@ -100,24 +95,7 @@ pub fn measure_page(luma: &GrayImage, rgb: &RgbImage) -> Option<PageMeasure> {
         area_fraction: f64::from(count) / f64::from(w * h),
         touches,
         cell_brightness,
-        otsu: t,
     })
-}
-
-fn percentile(hist: &[u32; 256], q: f64) -> u8 {
-    let n: u32 = hist.iter().sum();
-    if n == 0 {
-        return 0;
-    }
-    let target = (f64::from(n) * q).ceil() as u32;
-    let mut acc = 0;
-    for (v, &c) in hist.iter().enumerate() {
-        acc += c;
-        if acc >= target {
-            return v as u8;
-        }
-    }
-    255
 }
 
 /// Signs of a digitally made image: the share of pixels that are pure

@@ -178,6 +178,13 @@ pub struct FaceRules {
     pub bottom_max: f64,
 }
 
+/// The editing or beauty app that an EXIF `Software` value names, if any
+/// (patterns matched case-insensitively as substrings).
+pub fn editing_app<'a>(list: &'a [SoftwareRule], software: &str) -> Option<&'a SoftwareRule> {
+    let lower = software.to_lowercase();
+    list.iter().find(|a| lower.contains(&a.pattern.to_lowercase()))
+}
+
 /// An EXIF `Software` value that marks an editing or beauty app.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -204,9 +211,8 @@ pub struct IdCardRules {
     pub max_blur: f64,
     pub min_median: f64,
     pub max_median: f64,
-    /// Luma at or above which a card pixel is blown out by glare, and the
-    /// largest fraction of the card that may be.
-    pub glare_luma: u8,
+    /// The largest fraction of the card that may be blown out by glare
+    /// (luma 250 or more, as the exposure measure counts clipping).
     pub max_glare_fraction: f64,
     /// The margin around the card: white paper, not a desk.
     pub background_min_lightness: f64,
@@ -377,6 +383,36 @@ impl Rules {
     }
 
     /// The file rules of a kind.
+    /// Every slot id, comma-separated, for messages that list them.
+    pub fn slot_ids(&self) -> String {
+        let ids: Vec<&str> = self.book.slots.iter().map(|s| s.id.get_ref().as_str()).collect();
+        ids.join(", ")
+    }
+
+    /// The plan `id`, or an error naming the plans there are.
+    pub fn plan_or_err(&self, id: &str) -> Result<&Plan, Error> {
+        self.plan(id).ok_or_else(|| Error::UnknownPlan {
+            plan: id.to_string(),
+            known: self.book.plans.iter().map(|p| p.id()).collect::<Vec<_>>().join(", "),
+        })
+    }
+
+    /// Clause `n` of plan `id`, or an error naming what there is.
+    pub fn plan_clause(&self, id: &str, n: u32) -> Result<(&Plan, &Clause), Error> {
+        let plan = self.plan_or_err(id)?;
+        let clause = plan.clause(n).ok_or_else(|| Error::UnknownClause {
+            plan: id.to_string(),
+            n,
+            known: plan
+                .clauses
+                .iter()
+                .map(|c| c.n.get_ref().to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })?;
+        Ok((plan, clause))
+    }
+
     pub fn kind(&self, kind: Kind) -> &KindRules {
         match kind {
             Kind::Portrait => &self.book.kinds.portrait,

@@ -153,17 +153,13 @@ async fn run_checks(
 }
 
 fn resolve<'r>(rules: &'r Rules, plan: &str, n: u32) -> Result<Target<'r>, ApiError> {
-    let p = rules.plan(plan).ok_or_else(|| {
-        let ids: Vec<&str> = rules.book.plans.iter().map(|p| p.id()).collect();
-        ApiError::bad(
-            "unknown_plan",
-            format!("unknown plan {plan:?}; plans are: {}", ids.join(", ")),
-        )
-    })?;
-    let clause = p
-        .clause(n)
-        .ok_or_else(|| ApiError::bad("unknown_clause", format!("plan {plan} has no clause {n}")))?;
-    Ok(Target { plan: p, clause })
+    Target::resolve(rules, plan, n).map_err(|e| {
+        let code = match e {
+            crate::Error::UnknownPlan { .. } => "unknown_plan",
+            _ => "unknown_clause",
+        };
+        ApiError::bad(code, e.to_string())
+    })
 }
 
 /// Reads one multipart field, refusing it past `cap` bytes as it streams.
@@ -265,12 +261,11 @@ pub async fn check_multipart(
         } else if state.rules.slot(&name).is_some() {
             Some(name.clone())
         } else {
-            let known: Vec<&str> = state.rules.book.slots.iter().map(|s| s.id.get_ref().as_str()).collect();
             return Err(ApiError::bad(
                 "unknown_slot",
                 format!(
                     "unknown slot {name:?}; name a part `file` or one of: {}",
-                    known.join(", ")
+                    state.rules.slot_ids()
                 ),
             ));
         };
@@ -294,7 +289,7 @@ pub async fn check_multipart(
         (None, None) => None,
     };
     let lang = pick_lang(query.lang.as_deref().or(lang_field.as_deref()), &headers)?;
-    Ok(Json(run_checks(state.clone(), uploads, target, lang).await?))
+    Ok(Json(run_checks(state, uploads, target, lang).await?))
 }
 
 /// Checks one file for one slot: the per-field check of the upload form.
@@ -304,7 +299,8 @@ pub async fn check_multipart(
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file's bytes"),
     responses(
         (status = 200, description = "The verdict on the file", body = Report),
-        (status = 400, description = "Unknown slot or empty body", body = ErrorBody),
+        (status = 400, description = "Unknown slot, or lang not zh/en", body = ErrorBody),
+        (status = 401, description = "Missing or wrong API key", body = ErrorBody),
         (status = 413, description = "Over the file limit", body = ErrorBody),
         (status = 503, description = "Busy or too slow: retry", body = ErrorBody),
     )
@@ -327,7 +323,7 @@ pub async fn check_slot(
         .map_err(|_| ApiError::too_large(format!("the file is over the limit of {cap} bytes")))?;
     let name = format!("{slot}.upload");
     let uploads = vec![Upload::new(name, Some(slot), bytes.to_vec())];
-    Ok(Json(run_checks(state.clone(), uploads, None, lang).await?))
+    Ok(Json(run_checks(state, uploads, None, lang).await?))
 }
 
 /// Plans and their clauses.
