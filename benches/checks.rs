@@ -11,17 +11,14 @@ mod synth;
 #[path = "../tests/support/containers.rs"]
 mod containers;
 
+#[path = "../tests/support/samples.rs"]
+mod samples;
+
+use samples::{sample, SAMPLE_FILES};
+
 use criterion::{criterion_group, criterion_main, Criterion};
 use prescreen::{check_application, check_file, Lang, Rules, Target, Upload};
 use std::hint::black_box;
-use std::path::Path;
-
-fn sample(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/sample-application")
-        .join(name);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
 
 fn per_file(c: &mut Criterion) {
     let rules = Rules::builtin().expect("rulebook");
@@ -57,17 +54,10 @@ fn big_and_many(c: &mut Criterion) {
     });
 
     // The six sample files plus four certificate photos, as one zip.
-    let mut entries: Vec<containers::ZipEntry> = [
-        "身份证正面.jpg",
-        "身份证反面.jpg",
-        "一寸照.jpg",
-        "职业技能认定申报表.jpg",
-        "个人工作经历承诺书.jpg",
-        "个人诚信承诺书.jpg",
-    ]
-    .iter()
-    .map(|n| containers::ZipEntry::gbk(n, sample(n)))
-    .collect();
+    let mut entries: Vec<containers::ZipEntry> = SAMPLE_FILES
+        .iter()
+        .map(|n| containers::ZipEntry::gbk(n, sample(n)))
+        .collect();
     for (i, name) in [
         "助理电子商务师证书.jpg",
         "培训结业证书.jpg",

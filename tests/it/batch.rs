@@ -2,6 +2,7 @@
 //! SIGKILL mid-run then `--resume`, shards that add up to the whole run,
 //! bad applications that never stop the batch, the CSV and HTML outputs.
 
+use crate::samples::sample;
 use prescreen::batch::{from_list, read_manifest, Shard};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -15,15 +16,6 @@ fn bin() -> Command {
     c
 }
 
-fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fixtures/sample-application")
-            .join(name),
-    )
-    .unwrap()
-}
-
 /// An archive of `n` applications (every fifth without its photo, so the
 /// verdicts differ), one corrupt zip and one empty folder.
 fn archive(root: &Path, n: usize) -> Vec<String> {
@@ -33,7 +25,7 @@ fn archive(root: &Path, n: usize) -> Vec<String> {
         "身份证反面.jpg",
         "职业技能认定申报表.jpg",
     ];
-    let bytes: Vec<Vec<u8>> = files.iter().map(|f| fixture(f)).collect();
+    let bytes: Vec<Vec<u8>> = files.iter().map(|f| sample(f)).collect();
     let mut ids = Vec::new();
     for i in 0..n {
         let id = format!("A{i:04}");

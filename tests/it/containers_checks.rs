@@ -1,40 +1,16 @@
 //! Zip archives and PDFs: names, limits, bombs and hostile bytes; scanner
 //! PDFs page by page; text-only and encrypted PDFs.
 
-use crate::common::rules;
+use crate::common::{codes, rules};
 use crate::containers::{overlapping_zip, pdf, pdf_doc, save, zip, PdfPage, ZipEntry};
+use crate::samples::{sample, SAMPLE_FILES as SAMPLE};
 use crate::synth::{jpeg, paper_photo};
 use lopdf::dictionary;
 use prescreen::rules::DEFAULT_RULEBOOK;
 use prescreen::{check_application, Code, FileReport, Lang, Report, Rules, Target, Upload, Verdict};
-use std::path::Path;
-
-fn sample(name: &str) -> Vec<u8> {
-    std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fixtures/sample-application")
-            .join(name),
-    )
-    .unwrap()
-}
-
-const SAMPLE: [&str; 6] = [
-    "身份证正面.jpg",
-    "身份证反面.jpg",
-    "一寸照.jpg",
-    "职业技能认定申报表.jpg",
-    "个人工作经历承诺书.jpg",
-    "个人诚信承诺书.jpg",
-];
 
 fn check_with(rules: &Rules, uploads: Vec<Upload>, clause: Option<u32>) -> Report {
-    let target = clause.map(|n| {
-        let plan = rules.plan("ecommerce-l2").unwrap();
-        Target {
-            plan,
-            clause: plan.clause(n).unwrap(),
-        }
-    });
+    let target = clause.map(|n| Target::resolve(rules, "ecommerce-l2", n).unwrap());
     check_application(&uploads, target, rules, Lang::Zh)
 }
 
@@ -47,10 +23,6 @@ fn file<'a>(r: &'a Report, name: &str) -> &'a FileReport {
         .iter()
         .find(|f| f.name == name)
         .unwrap_or_else(|| panic!("no {name} in {:?}", r.files.iter().map(|f| &f.name).collect::<Vec<_>>()))
-}
-
-fn codes(f: &FileReport) -> Vec<Code> {
-    f.reasons.iter().map(|r| r.code).collect()
 }
 
 fn rules_with(from: &str, to: &str) -> Rules {

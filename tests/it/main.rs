@@ -11,6 +11,9 @@ mod synth;
 #[path = "../support/containers.rs"]
 mod containers;
 
+#[path = "../support/samples.rs"]
+mod samples;
+
 mod batch;
 mod cli;
 mod common;

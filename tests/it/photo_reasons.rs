@@ -55,7 +55,9 @@ fn blue_background_is_named_blue() {
         }),
         "photo",
     );
+    // The astronaut on blue: only the background is wrong, the face is found.
     assert_rejected_with(&r, &[Code::PhotoBackgroundNotWhite]);
+    assert_eq!(r.measurements["faces"], 1);
     let why = reason(&r, Code::PhotoBackgroundNotWhite);
     assert_eq!(why.detail["colour"], "blue");
     assert!(num(why, "white_fraction") < 0.05);

@@ -9,10 +9,11 @@ use http_body_util::BodyExt;
 use prescreen::server::{router, Config};
 use prescreen::{check_application, Lang, Rules, Target, Upload};
 use serde_json::Value;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use tower::ServiceExt;
+
+use crate::samples::{fixture, SAMPLE_FILES as SAMPLE};
 
 const BOUNDARY: &str = "----prescreen-test-boundary";
 
@@ -26,16 +27,6 @@ fn app_with(config: Config) -> Router {
 
 fn app() -> Router {
     app_with(config())
-}
-
-fn fixture(dir: &str, name: &str) -> Vec<u8> {
-    std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fixtures")
-            .join(dir)
-            .join(name),
-    )
-    .unwrap()
 }
 
 /// A multipart body: `(field, Some(file name), bytes)` or a text field.
@@ -84,15 +75,6 @@ fn error_code(v: &Value) -> &str {
         .unwrap_or_else(|| panic!("not an error body: {v}"))
 }
 
-const SAMPLE: [&str; 6] = [
-    "一寸照.jpg",
-    "个人工作经历承诺书.jpg",
-    "个人诚信承诺书.jpg",
-    "职业技能认定申报表.jpg",
-    "身份证反面.jpg",
-    "身份证正面.jpg",
-];
-
 fn sample_body(with_plan: bool) -> Vec<u8> {
     let files: Vec<(String, Vec<u8>)> = SAMPLE
         .iter()
@@ -118,11 +100,7 @@ async fn multipart_check_of_the_sample_equals_the_library_report() {
         .iter()
         .map(|n| Upload::new(*n, None, fixture("sample-application", n)))
         .collect();
-    let plan = r.plan("ecommerce-l2").unwrap();
-    let target = Target {
-        plan,
-        clause: plan.clause(1).unwrap(),
-    };
+    let target = Target::resolve(r, "ecommerce-l2", 1).unwrap();
     let want = serde_json::to_value(check_application(&uploads, Some(target), r, Lang::Zh)).unwrap();
     assert_eq!(json, want);
     assert_eq!(json["verdict"], "pass");

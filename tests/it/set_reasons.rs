@@ -5,12 +5,7 @@ use crate::common::*;
 use prescreen::{check_application, Code, Lang, Report, Upload, Verdict};
 
 fn target(plan: &str, n: u32) -> prescreen::Target<'static> {
-    let rules = rules();
-    let plan = rules.plan(plan).expect("plan");
-    prescreen::Target {
-        plan,
-        clause: plan.clause(n).expect("clause"),
-    }
+    prescreen::Target::resolve(rules(), plan, n).expect("plan and clause")
 }
 
 /// Uploads named as an applicant names them; the content does not matter
@@ -23,14 +18,7 @@ fn run(names: &[&str], plan: &str, n: u32) -> Report {
     check_application(&named(names), Some(target(plan, n)), rules(), Lang::Zh)
 }
 
-const CLAUSE1: &[&str] = &[
-    "身份证正面.jpg",
-    "身份证反面.jpg",
-    "一寸照.jpg",
-    "职业技能认定申报表.jpg",
-    "个人工作经历承诺书.jpg",
-    "个人诚信承诺书.jpg",
-];
+const CLAUSE1: &[&str] = &crate::samples::SAMPLE_FILES;
 
 #[test]
 fn complete_clause_1_has_nothing_missing() {
