@@ -5,6 +5,7 @@
 pub mod background;
 pub mod blur;
 pub mod card;
+pub mod cascade;
 pub mod colour;
 pub mod exposure;
 pub mod face;

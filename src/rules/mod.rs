@@ -153,19 +153,20 @@ pub struct ExposureRules {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct FaceRules {
-    /// First detection pass: image width and smallest face, in pixels.
+    /// First detection pass: image width in pixels, and how much larger
+    /// each scale's window is than the previous one.
     pub first_width: u32,
-    pub first_min_face: u32,
-    /// A first-pass face below this score sends the photo to the second pass.
+    pub first_scale_factor: Spanned<f64>,
+    /// A first-pass face with fewer grouped hits than this, or narrower
+    /// than `width_min`, sends the photo to the second pass.
     pub first_min_score: f64,
-    /// Second pass, run when the first finds nothing.
+    /// Second pass, run when the first does not settle it.
     pub second_width: u32,
-    pub second_min_face: u32,
+    pub second_scale_factor: Spanned<f64>,
     /// Padding added on every side, as a fraction of the width.
     pub pad: f64,
-    pub score_threshold: f64,
-    pub pyramid_scale: f64,
-    pub window_step: u32,
+    /// Raw hits a face needs around it.
+    pub min_neighbours: usize,
     /// Face box width / photo width.
     pub width_min: Spanned<f64>,
     pub width_max: f64,
@@ -621,6 +622,15 @@ fn validate(book: &Rulebook, text: &str) -> Result<HashMap<String, usize>, Error
     }
     if f.top_min.get_ref() > &f.top_max {
         return Err(err(f.top_min.span(), "photo.face: top_min > top_max".into()));
+    }
+    // A factor of 1 or less would never reach the next scale.
+    for factor in [&f.first_scale_factor, &f.second_scale_factor] {
+        if !(*factor.get_ref() > 1.0 && *factor.get_ref() <= 2.0) {
+            return Err(err(
+                factor.span(),
+                "photo.face: a scale factor must be above 1 and at most 2".into(),
+            ));
+        }
     }
     let fractions = [
         ("photo.background.top_band", bg.top_band),

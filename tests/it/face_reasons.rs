@@ -1,7 +1,8 @@
 //! Faces in the 1-inch photo, on real faces: scikit-image's public-domain
 //! astronaut composited on generated backgrounds, and a crop of the 1927
 //! Solvay conference photograph (public domain, shipped in the rustface
-//! crate) for a group. See fixtures/README.md.
+//! crate) for a group, and scikit-image's CC0 cat and coffee photos for no
+//! face. See fixtures/README.md.
 
 use crate::common::{assert_clean_pass, check, codes, num, photo_jpeg, reason};
 use crate::synth::{jpeg_exact, paper_photo, Portrait};
@@ -69,6 +70,19 @@ fn coffee_and_paper_have_no_face() {
     let page = image::imageops::crop_imm(&paper_photo(600, 840, 5), 100, 100, 295, 413).to_image();
     let r = check(&jpeg_exact(&page, 50_000), "photo");
     assert!(codes(&r).contains(&Code::PhotoNoFace), "{:?}", codes(&r));
+}
+
+#[test]
+fn real_cat_and_coffee_photos_have_no_face() {
+    // scikit-image's CC0 photos, cropped to 295 × 413 (fixtures/README.md).
+    for photo in [
+        &include_bytes!("../data/cat.jpg")[..],
+        include_bytes!("../data/coffee.jpg"),
+    ] {
+        let r = check(&crate::synth::pad_to(photo.to_vec(), 45_000), "photo");
+        assert!(codes(&r).contains(&Code::PhotoNoFace), "{:?}", codes(&r));
+        assert_eq!(r.measurements["faces"], 0);
+    }
 }
 
 #[test]

@@ -115,13 +115,17 @@ pub fn portrait(p: &Portrait) -> RgbImage {
         *px = Rgb(base.map(|c| (c + n).clamp(0.0, 255.0) as u8));
     }
     if p.real_face {
+        // Sized by the height, with a face's own proportions (0.31 of the
+        // width by 0.26 of the height at 295 × 413), so that other frame
+        // shapes do not stretch it.
         let k = p.head_scale;
+        let ry = 0.26 * h * k;
         paste_head(
             &mut img,
             (0.5 + p.head_dx) * w,
             (0.36 + p.head_dy) * h,
-            0.31 * w * k,
-            0.26 * h * k,
+            ry * (0.31 * 295.0) / (0.26 * 413.0),
+            ry,
         );
     }
     if p.blur > 0.0 {
