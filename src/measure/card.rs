@@ -56,8 +56,8 @@ pub fn find_object(img: &RgbImage, min_area: f64, min_delta_e: f64) -> Option<Ou
     }
     let med = |f: fn(&super::colour::Lab) -> f32| {
         let mut v: Vec<f32> = ring_lab.iter().map(f).collect();
-        v.sort_by(f32::total_cmp);
-        f64::from(v[v.len() / 2])
+        let mid = v.len() / 2;
+        f64::from(*v.select_nth_unstable_by(mid, f32::total_cmp).1)
     };
     let bg = [med(|c| c.l), med(|c| c.a), med(|c| c.b)];
 

@@ -16,13 +16,15 @@ use image::{GrayImage, RgbImage};
 /// Rec.601 luma of an RGB image.
 pub fn luma(img: &RgbImage) -> GrayImage {
     let (w, h) = img.dimensions();
-    let mut out = GrayImage::new(w, h);
-    for (o, p) in out.pixels_mut().zip(img.pixels()) {
-        let [r, g, b] = p.0;
-        let y = (299 * u32::from(r) + 587 * u32::from(g) + 114 * u32::from(b) + 500) / 1000;
-        o.0[0] = y.min(255) as u8;
-    }
-    out
+    let y = img
+        .as_raw()
+        .chunks_exact(3)
+        .map(|p| {
+            let y = (299 * u32::from(p[0]) + 587 * u32::from(p[1]) + 114 * u32::from(p[2]) + 500) / 1000;
+            y.min(255) as u8
+        })
+        .collect();
+    GrayImage::from_raw(w, h, y).unwrap_or_default()
 }
 
 /// A rectangle given as fractions of the image, turned into pixel bounds
@@ -74,33 +76,23 @@ pub fn shrink_rgb(img: &RgbImage, max_long: u32) -> RgbImage {
         return image::imageops::thumbnail(img, f(w), f(h));
     }
     let (sw, sh) = (w / k, h / k);
-    let area = k * k;
-    let mut out = RgbImage::new(sw, sh);
-    let raw = img.as_raw();
-    let stride = w as usize * 3;
-    for oy in 0..sh {
-        let mut acc = vec![0u32; sw as usize * 3];
-        for dy in 0..k {
-            let row = &raw[(oy * k + dy) as usize * stride..][..stride];
-            for ox in 0..sw as usize {
-                let base = ox * k as usize * 3;
-                for dx in 0..k as usize {
-                    for c in 0..3 {
-                        acc[ox * 3 + c] += u32::from(row[base + dx * 3 + c]);
-                    }
+    let (k, area) = (k as usize, k * k);
+    let mut out = Vec::with_capacity(sw as usize * sh as usize * 3);
+    let mut acc = vec![0u32; sw as usize * 3];
+    for rows in img.as_raw().chunks_exact(w as usize * 3 * k).take(sh as usize) {
+        acc.fill(0);
+        for row in rows.chunks_exact(w as usize * 3) {
+            for (sum, block) in acc.chunks_exact_mut(3).zip(row.chunks_exact(k * 3)) {
+                for px in block.chunks_exact(3) {
+                    sum[0] += u32::from(px[0]);
+                    sum[1] += u32::from(px[1]);
+                    sum[2] += u32::from(px[2]);
                 }
             }
         }
-        for ox in 0..sw {
-            let i = ox as usize * 3;
-            out.put_pixel(
-                ox,
-                oy,
-                image::Rgb([0, 1, 2].map(|c| ((acc[i + c] + area / 2) / area) as u8)),
-            );
-        }
+        out.extend(acc.iter().map(|&v| ((v + area / 2) / area) as u8));
     }
-    out
+    RgbImage::from_raw(sw, sh, out).unwrap_or_default()
 }
 
 /// `v` rounded to `decimals` places, for reports: more digits say nothing.
