@@ -44,7 +44,11 @@ pub fn find_object(img: &RgbImage, min_area: f64, min_delta_e: f64) -> Option<Ou
     let sw = ((f64::from(w) * scale).round() as u32).max(8);
     let sh = ((f64::from(h) * scale).round() as u32).max(8);
     // thumbnail (area averaging) is several times faster than a filtered resize.
-    let small = image::imageops::thumbnail(img, sw, sh);
+    let small = if (sw, sh) == (w, h) {
+        img.clone()
+    } else {
+        image::imageops::thumbnail(img, sw, sh)
+    };
 
     // The outer ring: 3 % of each side.
     let ring = (sw.min(sh) / 33).max(1);
@@ -74,15 +78,19 @@ pub fn find_object(img: &RgbImage, min_area: f64, min_delta_e: f64) -> Option<Ou
     if f64::from(count) < min_area * f64::from(sw * sh) {
         return None;
     }
-    let mut points = Vec::with_capacity(count as usize);
+    // The hull of a region is the hull of its leftmost and rightmost pixel
+    // in each row: two points a row instead of all of them to sort.
+    let mut points = Vec::with_capacity(2 * sh as usize);
     let mut touches_edge = false;
-    for (x, y, p) in labels.enumerate_pixels() {
-        if p.0[0] as usize == best {
-            points.push(Point::new(x as i32, y as i32));
-            if x == 0 || y == 0 || x == sw - 1 || y == sh - 1 {
-                touches_edge = true;
-            }
+    for y in 0..sh {
+        let mut xs = (0..sw).filter(|&x| labels.get_pixel(x, y).0[0] as usize == best);
+        let Some(first) = xs.next() else { continue };
+        let last = xs.last().unwrap_or(first);
+        points.push(Point::new(first as i32, y as i32));
+        if last != first {
+            points.push(Point::new(last as i32, y as i32));
         }
+        touches_edge |= first == 0 || last == sw - 1 || y == 0 || y == sh - 1;
     }
     let hull = imageproc::geometry::convex_hull(points);
     let rect = min_area_rect(&hull);
