@@ -85,7 +85,7 @@ pub fn find_object(img: &RgbImage, min_area: f64, min_delta_e: f64) -> Option<Ou
     for y in 0..sh {
         let mut xs = (0..sw).filter(|&x| labels.get_pixel(x, y).0[0] as usize == best);
         let Some(first) = xs.next() else { continue };
-        let last = xs.last().unwrap_or(first);
+        let last = xs.next_back().unwrap_or(first);
         points.push(Point::new(first as i32, y as i32));
         if last != first {
             points.push(Point::new(last as i32, y as i32));
