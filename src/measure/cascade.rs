@@ -279,7 +279,7 @@ fn row_codes(ii: &[u32], row: usize, p: &[u32; 16], out: &mut [u8]) {
 
 /// Bilinear resize with OpenCV's pixel-centre convention, in 11-bit fixed
 /// point.
-fn resize_linear(src: &GrayImage, w: u32, h: u32) -> GrayImage {
+pub(crate) fn resize_linear(src: &GrayImage, w: u32, h: u32) -> GrayImage {
     const ONE: u32 = 1 << 11;
     let (sw, sh) = src.dimensions();
     if (sw, sh) == (w, h) || sw == 0 || sh == 0 {
