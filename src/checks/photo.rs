@@ -11,9 +11,10 @@ use crate::measure::blur::measure_blur;
 use crate::measure::colour::{lab, ColourName};
 use crate::measure::exposure::measure_exposure;
 use crate::measure::face::detect_faces;
+use crate::measure::halftone;
 use crate::measure::{luma, region, round_to};
 use crate::report::{FileReport, Reason};
-use crate::rules::{editing_app, PhotoRules};
+use crate::rules::{editing_app, PhotoRules, RecapturedRules};
 use serde_json::json;
 
 /// Rounds a score for the report: three decimals are enough to compare.
@@ -114,7 +115,7 @@ pub fn check_photo(d: &Decoded, rules: &PhotoRules, report: &mut FileReport) {
     }
 
     check_face(&y, rules, report);
-    check_recaptured(d, report);
+    check_recaptured(d, &y, &rules.recaptured, report);
 
     if let Some(software) = &d.exif.software {
         report.measure("exif_software", software.as_str());
@@ -193,16 +194,33 @@ fn check_face(y: &image::GrayImage, rules: &PhotoRules, report: &mut FileReport)
     }
 }
 
-/// `photo.recaptured` (a warning): an object with its own edges lies wholly
-/// inside the frame, standing out from what surrounds it: a printed photo
-/// or an ID card photographed on a surface. A proper 1-inch photo has no
-/// such object: the person reaches the bottom edge. Halftone and moiré are
-/// not measured.
-fn check_recaptured(d: &Decoded, report: &mut FileReport) {
+/// `photo.recaptured` (a warning), on either evidence: an object with its
+/// own edges lies wholly inside the frame, standing out from what surrounds
+/// it (a printed photo or an ID card photographed on a surface; a proper
+/// 1-inch photo has no such object: the person reaches the bottom edge), or
+/// a halftone screen shows in the face region (a photo of a print).
+fn check_recaptured(d: &Decoded, y: &image::GrayImage, rules: &RecapturedRules, report: &mut FileReport) {
+    let (w, h) = y.dimensions();
+    if let Some(screen) = halftone::measure(y, w / 2, h * 2 / 5) {
+        report.measure("screen_ratio", r1(screen.second_ratio));
+        if screen.second_ratio >= rules.min_screen_ratio {
+            report.push(Reason::new(
+                Code::PhotoRecaptured,
+                json!({
+                    "evidence": "a halftone screen: periodic dots in two directions",
+                    "screen_ratio": r1(screen.second_ratio),
+                    "min_screen_ratio": rules.min_screen_ratio,
+                    "period_px": round_to(screen.period, 2),
+                }),
+            ));
+            return;
+        }
+    }
     // A small copy is enough to see an object's outline.
     let small = crate::measure::shrink_rgb(&d.rgb, 100);
     let k = f64::from(d.rgb.width()) / f64::from(small.width().max(1));
-    let Some(object) = crate::measure::card::find_object(&small, 0.15, 8.0) else {
+    let Some(object) = crate::measure::card::find_object(&small, rules.min_object_area, rules.min_object_delta_e)
+    else {
         return;
     };
     if object.touches_edge || object.area_fraction > 0.9 {

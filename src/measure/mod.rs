@@ -9,6 +9,7 @@ pub mod cascade;
 pub mod colour;
 pub mod exposure;
 pub mod face;
+pub mod halftone;
 pub mod page;
 
 use image::{GrayImage, RgbImage};

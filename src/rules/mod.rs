@@ -105,8 +105,22 @@ pub struct PhotoRules {
     pub blur: BlurRules,
     pub exposure: ExposureRules,
     pub face: FaceRules,
+    pub recaptured: RecapturedRules,
     #[serde(default)]
     pub editing_software: Vec<SoftwareRule>,
+}
+
+/// Evidence that a photo is a photo of a print or of a card.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecapturedRules {
+    /// An object inside the frame: at least this share of the image, and
+    /// this far (CIELAB ΔE) from the frame's outer ring.
+    pub min_object_area: f64,
+    pub min_object_delta_e: f64,
+    /// A halftone screen: periodic power, in two directions, this many times
+    /// the median at its frequency.
+    pub min_screen_ratio: f64,
 }
 
 /// Where the background is sampled and what counts as white (CIELAB).

@@ -162,3 +162,44 @@ fn photo_of_a_printed_photo_is_recaptured() {
     let ok = check(&photo_jpeg(&Portrait::default()), "photo");
     assert!(!codes(&ok).contains(&Code::PhotoRecaptured));
 }
+
+#[test]
+fn photographed_halftone_print_is_recaptured() {
+    // The astronaut portrait printed with a colour halftone screen (dots every
+    // 6 and 3 px at 590 × 826), photographed at half size with a little blur.
+    for (pitch, blur) in [(6.0, 0.8), (3.0, 0.0)] {
+        let big = crate::synth::portrait(&Portrait {
+            width: 590,
+            height: 826,
+            ..Default::default()
+        });
+        let print = crate::synth::halftone_print(&big, pitch);
+        let shot = image::imageops::resize(&print, 295, 413, image::imageops::FilterType::Triangle);
+        let shot = if blur > 0.0 {
+            image::imageops::blur(&shot, blur)
+        } else {
+            shot
+        };
+        let r = check(&jpeg_exact(&shot, 70_000), "photo");
+        let why = reason(&r, Code::PhotoRecaptured);
+        assert_eq!(why.severity, prescreen::Severity::Warn);
+        assert!(why.detail["evidence"].as_str().unwrap().contains("halftone"));
+        assert!(
+            num(why, "screen_ratio") >= num(why, "min_screen_ratio"),
+            "{:?}",
+            why.detail
+        );
+    }
+    // Camera photos stay far below: the composite, and the real group photo.
+    let ok = check(&photo_jpeg(&Portrait::default()), "photo");
+    assert!(ok.measurements["screen_ratio"].as_f64().unwrap() < 50.0);
+    let group = check(
+        &crate::synth::pad_to(include_bytes!("../data/solvay-group.jpg").to_vec(), 45_000),
+        "photo",
+    );
+    assert!(
+        !codes(&group).contains(&Code::PhotoRecaptured),
+        "{:?}",
+        group.measurements
+    );
+}

@@ -587,3 +587,29 @@ pub fn doc_scene(s: &DocScene) -> RgbImage {
     }
     img
 }
+
+/// `img` printed with a colour halftone screen: for each channel, dots of
+/// ink on a square grid of `pitch` pixels at that channel's screen angle
+/// (15°, 75°, 45°, as presses place C, M and Y), each dot's area the ink the
+/// pixel needs. The print, not yet photographed.
+pub fn halftone_print(img: &RgbImage, pitch: f32) -> RgbImage {
+    let angles = [15f32, 75.0, 45.0].map(f32::to_radians);
+    RgbImage::from_fn(img.width(), img.height(), |x, y| {
+        let p = img.get_pixel(x, y).0;
+        let mut out = [255u8; 3];
+        for c in 0..3 {
+            let ink = 1.0 - f32::from(p[c]) / 255.0;
+            let (s, co) = angles[c].sin_cos();
+            let (u, v) = (
+                (x as f32 * co + y as f32 * s) / pitch,
+                (-(x as f32) * s + y as f32 * co) / pitch,
+            );
+            let (du, dv) = (u - u.round(), v - v.round());
+            // A round dot covering `ink` of its cell.
+            if (du * du + dv * dv).sqrt() < (ink / std::f32::consts::PI).sqrt() {
+                out[c] = 0;
+            }
+        }
+        Rgb(out)
+    })
+}
