@@ -258,22 +258,7 @@ fn row_codes(ii: &[u32], row: usize, p: &[u32; 16], out: &mut [u8]) {
     let n = out.len();
     let c: [&[u32]; 16] = std::array::from_fn(|k| &ii[row + p[k] as usize..][..n]);
     for (x, code) in out.iter_mut().enumerate() {
-        let cell = |a: usize, b: usize, e: usize, d: usize| {
-            c[a][x]
-                .wrapping_add(c[d][x])
-                .wrapping_sub(c[b][x])
-                .wrapping_sub(c[e][x])
-        };
-        let centre = cell(5, 6, 9, 10);
-        let bit = |sum: u32, value: u8| if sum >= centre { value } else { 0 };
-        *code = bit(cell(0, 1, 4, 5), 128)
-            | bit(cell(1, 2, 5, 6), 64)
-            | bit(cell(2, 3, 6, 7), 32)
-            | bit(cell(6, 7, 10, 11), 16)
-            | bit(cell(10, 11, 14, 15), 8)
-            | bit(cell(9, 10, 13, 14), 4)
-            | bit(cell(8, 9, 12, 13), 2)
-            | bit(cell(4, 5, 8, 9), 1);
+        *code = lbp_code(|k| c[k][x]);
     }
 }
 
@@ -325,12 +310,19 @@ fn integral(gray: &GrayImage) -> Vec<u32> {
     ii
 }
 
-/// The multi-block LBP code of a 3 × 3 grid of cells whose 16 corners are at
-/// `window[p[k]]`: one bit per outer cell, set when its sum is at least the
-/// centre's, clockwise from the top-left (OpenCV's bit order).
+/// The multi-block LBP code of the window at `window[0]`, its feature's 16
+/// corners at `window[p[k]]`.
 #[inline]
 fn lbp(window: &[u32], p: &[u32; 16]) -> u8 {
-    let at = |k: usize| window[p[k] as usize];
+    lbp_code(|k| window[p[k] as usize])
+}
+
+/// The multi-block LBP code of a 3 × 3 grid of cells given the integral
+/// image at its 16 corners (`at(k)`, row by row): one bit per outer cell,
+/// set when its sum is at least the centre's, clockwise from the top-left
+/// (OpenCV's bit order).
+#[inline(always)]
+fn lbp_code(at: impl Fn(usize) -> u32) -> u8 {
     let cell =
         |a: usize, b: usize, c: usize, d: usize| at(a).wrapping_add(at(d)).wrapping_sub(at(b)).wrapping_sub(at(c));
     let centre = cell(5, 6, 9, 10);
