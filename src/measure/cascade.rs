@@ -1,7 +1,8 @@
 //! An evaluator for OpenCV's boosted LBP cascades (the XML written by
 //! `opencv_traincascade`: stumps over multi-block LBP features), used for
-//! face detection.
-//!
+//! face detection. Like OpenCV's `detectMultiScale`, it scans an image
+//! pyramid with the cascade's own window at every pixel and groups the
+//! hits; unlike it, the first stages run over a whole row of windows at once.
 
 use image::GrayImage;
 
@@ -186,8 +187,9 @@ impl Cascade {
                 })
                 .collect();
             // Every window position of a row at once for the first stages
-            // (contiguous reads the compiler vectorises; they reject about
-            // three windows in four), then the survivors one by one.
+            // (contiguous reads the compiler vectorises; each stage was
+            // trained to pass at most half of the non-faces), then the
+            // survivors one by one.
             let nx = (lw - self.window.0) as usize + 1;
             let early = self.stages.len().min(ROW_STAGES);
             let (mut codes, mut sums, mut alive) = (vec![0u8; nx], vec![0f32; nx], vec![true; nx]);
