@@ -138,6 +138,24 @@ fn shrink_luma(luma: &GrayImage, k: u32) -> GrayImage {
 
 #[cfg(test)]
 mod tests {
+    use image::GrayImage;
+
+    #[test]
+    fn odd_shapes_find_nothing_and_never_panic() {
+        let rules = crate::Rules::builtin().map(|r| r.book.photo.face);
+        let Ok(rules) = rules else {
+            panic!("builtin rulebook");
+        };
+        for (w, h) in [(1, 1), (24, 24), (30, 2000), (2000, 30), (73, 101)] {
+            let flat = GrayImage::from_pixel(w, h, image::Luma([128]));
+            assert_eq!(
+                super::detect_faces(&flat, &rules).map(|f| f.len()),
+                Some(0),
+                "{w} x {h}"
+            );
+        }
+    }
+
     #[test]
     fn vendored_cascade_parses() {
         let c = super::cascade().map(|c| c.window());
