@@ -7,17 +7,13 @@ use crate::codes::Code;
 use crate::input::decode::Decoded;
 use crate::measure::blur::measure_blur;
 use crate::measure::page::{digital_signs, measure_page};
-use crate::measure::{luma, round_to, shrink_rgb};
+use crate::measure::{luma, r3, shrink_rgb};
 use crate::report::{FileReport, Reason};
 use crate::rules::{editing_app, DocumentRules, KindRules, SoftwareRule};
 use serde_json::json;
 
 /// Long side of the copy the page outline and light are measured on.
 const PAGE_LONG_SIDE: u32 = 400;
-
-fn r3(v: f64) -> f64 {
-    round_to(v, 3)
-}
 
 /// `document.resolution_too_low`: the long side of the (upright) image.
 pub fn check_document_image(d: &Decoded, kind: &KindRules, report: &mut FileReport) {

@@ -9,14 +9,10 @@ use crate::measure::blur::measure_blur;
 use crate::measure::card::{find_object, rectify, CARD_H};
 use crate::measure::colour::lab;
 use crate::measure::exposure::measure_exposure;
-use crate::measure::{luma, region, round_to};
+use crate::measure::{luma, r1, r3, region};
 use crate::report::{FileReport, Reason};
 use crate::rules::IdCardRules;
 use serde_json::json;
-
-fn r3(v: f64) -> f64 {
-    round_to(v, 3)
-}
 
 /// Runs the card checks on an upright image uploaded for `slot`.
 pub fn check_idcard(d: &Decoded, slot: &str, rules: &IdCardRules, report: &mut FileReport) {
@@ -24,11 +20,7 @@ pub fn check_idcard(d: &Decoded, slot: &str, rules: &IdCardRules, report: &mut F
         report.push(Reason::new(Code::IdcardNotFound, json!({ "problem": "no_region" })));
         return;
     };
-    let corners: Vec<[f64; 2]> = card
-        .corners
-        .iter()
-        .map(|(x, y)| [round_to(*x, 1), round_to(*y, 1)])
-        .collect();
+    let corners: Vec<[f64; 2]> = card.corners.iter().map(|(x, y)| [r1(*x), r1(*y)]).collect();
     report.measure("card_corners", json!(corners));
     report.measure("card_aspect", r3(card.aspect));
     report.measure("card_area_fraction", r3(card.area_fraction));

@@ -12,15 +12,10 @@ use crate::measure::colour::{lab, ColourName};
 use crate::measure::exposure::measure_exposure;
 use crate::measure::face::detect_faces;
 use crate::measure::halftone;
-use crate::measure::{luma, region, round_to};
+use crate::measure::{luma, r1, r3, region, round_to};
 use crate::report::{FileReport, Reason};
 use crate::rules::{editing_app, PhotoRules, RecapturedRules};
 use serde_json::json;
-
-/// Rounds a score for the report: three decimals are enough to compare.
-fn r3(v: f64) -> f64 {
-    round_to(v, 3)
-}
 
 /// Runs every photo check on an upright decoded image.
 pub fn check_photo(d: &Decoded, rules: &PhotoRules, report: &mut FileReport) {
@@ -236,10 +231,6 @@ fn check_recaptured(d: &Decoded, y: &image::GrayImage, rules: &RecapturedRules, 
             "aspect": r3(object.aspect),
         }),
     ));
-}
-
-fn r1(v: f64) -> f64 {
-    round_to(v, 1)
 }
 
 /// Fraction of pixels (sampled every third row and column) whose CIELAB

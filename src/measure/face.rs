@@ -83,7 +83,7 @@ fn pass(cascade: &Cascade, luma: &GrayImage, width: u32, scale_factor: f64, rule
         // Block averages to the nearest size above, then bilinear for the
         // rest: area-averaged like a thumbnail at a fraction of its cost.
         let k = (w / sw).min(h / sh).max(1);
-        let blocks = shrink_luma(luma, k);
+        let blocks = crate::measure::shrink_luma_by(luma, k);
         crate::measure::cascade::resize_linear(&blocks, sw, sh)
     } else {
         luma.clone()
@@ -96,7 +96,6 @@ fn pass(cascade: &Cascade, luma: &GrayImage, width: u32, scale_factor: f64, rule
     });
     let scan = Scan {
         min_size: cascade.window().0,
-        max_size: u32::MAX,
         scale_factor,
         min_neighbours: rules.min_neighbours,
     };
@@ -111,29 +110,6 @@ fn pass(cascade: &Cascade, luma: &GrayImage, width: u32, scale_factor: f64, rule
             score: f.neighbours as f64,
         })
         .collect()
-}
-
-/// `luma` shrunk by the integer factor `k`, each k × k block averaged
-/// (the remainder rows and columns dropped).
-fn shrink_luma(luma: &GrayImage, k: u32) -> GrayImage {
-    if k <= 1 {
-        return luma.clone();
-    }
-    let (w, h) = luma.dimensions();
-    let (sw, sh, k) = (w / k, h / k, k as usize);
-    let area = (k * k) as u32;
-    let mut out = Vec::with_capacity(sw as usize * sh as usize);
-    let mut acc = vec![0u32; sw as usize];
-    for rows in luma.as_raw().chunks_exact(w as usize * k).take(sh as usize) {
-        acc.fill(0);
-        for row in rows.chunks_exact(w as usize) {
-            for (sum, block) in acc.iter_mut().zip(row.chunks_exact(k)) {
-                *sum += block.iter().map(|&v| u32::from(v)).sum::<u32>();
-            }
-        }
-        out.extend(acc.iter().map(|&v| ((v + area / 2) / area) as u8));
-    }
-    GrayImage::from_raw(sw, sh, out).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -76,30 +76,56 @@ pub fn shrink_rgb(img: &RgbImage, max_long: u32) -> RgbImage {
         let f = |n: u32| (n / k).max(1);
         return image::imageops::thumbnail(img, f(w), f(h));
     }
-    let (sw, sh) = (w / k, h / k);
-    let (k, area) = (k as usize, k * k);
-    let mut out = Vec::with_capacity(sw as usize * sh as usize * 3);
-    let mut acc = vec![0u32; sw as usize * 3];
-    for rows in img.as_raw().chunks_exact(w as usize * 3 * k).take(sh as usize) {
+    RgbImage::from_raw(w / k, h / k, block_average::<3>(img.as_raw(), w, k)).unwrap_or_default()
+}
+
+/// `luma` shrunk by the integer factor `k`, each k × k block averaged (the
+/// remainder rows and columns dropped); `k` larger than a side leaves it.
+pub fn shrink_luma_by(luma: &GrayImage, k: u32) -> GrayImage {
+    let (w, h) = luma.dimensions();
+    if k <= 1 || w < k || h < k {
+        return luma.clone();
+    }
+    GrayImage::from_raw(w / k, h / k, block_average::<1>(luma.as_raw(), w, k)).unwrap_or_default()
+}
+
+/// The mean of each k × k block of an image `w` pixels wide with `C`
+/// interleaved channels, rounded; remainder rows and columns dropped.
+fn block_average<const C: usize>(raw: &[u8], w: u32, k: u32) -> Vec<u8> {
+    let (sw, k, area) = ((w / k) as usize, k as usize, k * k);
+    let stride = w as usize * C;
+    let mut out = Vec::with_capacity(raw.len() / area as usize);
+    let mut acc = vec![0u32; sw * C];
+    for rows in raw.chunks_exact(stride * k) {
         acc.fill(0);
-        for row in rows.chunks_exact(w as usize * 3) {
-            for (sum, block) in acc.chunks_exact_mut(3).zip(row.chunks_exact(k * 3)) {
-                for px in block.chunks_exact(3) {
-                    sum[0] += u32::from(px[0]);
-                    sum[1] += u32::from(px[1]);
-                    sum[2] += u32::from(px[2]);
+        for row in rows.chunks_exact(stride) {
+            for (sum, block) in acc.chunks_exact_mut(C).zip(row.chunks_exact(k * C)) {
+                for px in block.chunks_exact(C) {
+                    for (s, &v) in sum.iter_mut().zip(px) {
+                        *s += u32::from(v);
+                    }
                 }
             }
         }
         out.extend(acc.iter().map(|&v| ((v + area / 2) / area) as u8));
     }
-    RgbImage::from_raw(sw, sh, out).unwrap_or_default()
+    out
 }
 
 /// `v` rounded to `decimals` places, for reports: more digits say nothing.
 pub fn round_to(v: f64, decimals: i32) -> f64 {
     let f = 10f64.powi(decimals);
     (v * f).round() / f
+}
+
+/// A score or fraction for a report: three decimals are enough to compare.
+pub fn r3(v: f64) -> f64 {
+    round_to(v, 3)
+}
+
+/// A pixel coordinate or ratio for a report, to one decimal.
+pub fn r1(v: f64) -> f64 {
+    round_to(v, 1)
 }
 
 /// The smallest value whose cumulative count reaches `q` of the total in a

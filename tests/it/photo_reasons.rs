@@ -19,6 +19,10 @@ fn good_photo_passes() {
         assert_eq!(r.measurements["width"], 295);
         assert_eq!(r.measurements["height"], 413);
         assert_eq!(r.measurements["background_colour"], "white");
+        // The astronaut's face: one, of 1-inch size.
+        assert_eq!(r.measurements["faces"], 1);
+        let box0 = &r.measurements["face_boxes"][0];
+        assert!(box0["width"].as_f64().unwrap() > 100.0, "{box0}");
     }
 }
 
