@@ -35,9 +35,6 @@ struct Weak {
 /// How a scan runs.
 #[derive(Debug, Clone, Copy)]
 pub struct Scan {
-    /// Smallest window side, in pixels of the scanned image; the largest is
-    /// the image's short side.
-    pub min_size: u32,
     /// Each scale's window is this much larger than the previous one.
     pub scale_factor: f64,
     /// Raw hits a detection needs around it (OpenCV's `minNeighbors`).
@@ -151,13 +148,13 @@ impl Cascade {
         self.window
     }
 
-    /// Scans `gray` at every scale from `scan.min_size` up to the whole
-    /// image and groups the hits as OpenCV's `detectMultiScale` does; largest first.
+    /// Scans `gray` at every scale from the cascade's own window up to the
+    /// whole image and groups the hits as OpenCV's `detectMultiScale` does; largest first.
     pub fn detect(&self, gray: &GrayImage, scan: &Scan) -> Vec<Detection> {
         let (w, h) = gray.dimensions();
         let (win_w, win_h) = (f64::from(self.window.0), f64::from(self.window.1));
         let mut hits = Vec::new();
-        let mut s = (f64::from(scan.min_size) / win_w).max(1.0);
+        let mut s = 1.0;
         let largest = f64::from(w.min(h));
         while s * win_w <= largest + 0.5 {
             // As OpenCV does: the image is resized for each scale and the

@@ -11,6 +11,7 @@
 use crate::measure::cascade::{Cascade, Scan};
 use crate::rules::FaceRules;
 use image::GrayImage;
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
 const CASCADE: &str = include_str!("../../models/lbpcascade_frontalface.xml");
@@ -69,8 +70,8 @@ pub fn detect_faces(luma: &GrayImage, rules: &FaceRules) -> Option<Vec<FaceBox>>
 }
 
 /// One pass at `width` pixels (never upscaled), windows growing by
-/// `scale_factor`, with `pad` of the width added
-/// on every side, replicating the edge.
+/// `scale_factor`, with `pad` of the width added on every side, replicating
+/// the edge.
 fn pass(cascade: &Cascade, luma: &GrayImage, width: u32, scale_factor: f64, rules: &FaceRules) -> Vec<FaceBox> {
     let (w, h) = luma.dimensions();
     if w == 0 || h == 0 {
@@ -84,9 +85,9 @@ fn pass(cascade: &Cascade, luma: &GrayImage, width: u32, scale_factor: f64, rule
         // rest: area-averaged like a thumbnail at a fraction of its cost.
         let k = (w / sw).min(h / sh).max(1);
         let blocks = crate::measure::shrink_luma_by(luma, k);
-        crate::measure::cascade::resize_linear(&blocks, sw, sh)
+        Cow::Owned(crate::measure::cascade::resize_linear(&blocks, sw, sh))
     } else {
-        luma.clone()
+        Cow::Borrowed(luma)
     };
     let pad = (f64::from(sw) * rules.pad).round() as u32;
     let padded = GrayImage::from_fn(sw + 2 * pad, sh + 2 * pad, |x, y| {
@@ -95,7 +96,6 @@ fn pass(cascade: &Cascade, luma: &GrayImage, width: u32, scale_factor: f64, rule
         *small.get_pixel(sx, sy)
     });
     let scan = Scan {
-        min_size: cascade.window().0,
         scale_factor,
         min_neighbours: rules.min_neighbours,
     };
