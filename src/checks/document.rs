@@ -1,15 +1,16 @@
 //! Checks of photographed paper (forms and certificates): resolution, the
 //! page found and whole, sharpness, light, and for forms whether the image
-//! is a photograph at all. The handwriting checks (`form.blank`,
-//! `form.altered`) are not implemented: see the README.
+//! is a photograph at all, whether it is written in (`form.blank`) and
+//! whether it shows corrections (`form.altered`).
 
 use crate::codes::Code;
 use crate::input::decode::Decoded;
 use crate::measure::blur::measure_blur;
+use crate::measure::ink::{flatten, measure_ink};
 use crate::measure::page::{digital_signs, measure_page};
-use crate::measure::{luma, r3, shrink_rgb};
+use crate::measure::{luma, r3, round_to, shrink_rgb};
 use crate::report::{FileReport, Reason};
-use crate::rules::{editing_app, DocumentRules, KindRules, SoftwareRule};
+use crate::rules::{editing_app, DocumentRules, FormRules, KindRules, SoftwareRule};
 use serde_json::json;
 
 /// Long side of the copy the page outline and light are measured on.
@@ -129,5 +130,69 @@ pub fn check_page(d: &Decoded, rules: &DocumentRules, editing: Option<&[Software
                 "min_shadow_ratio": rules.min_shadow_ratio,
             }),
         ));
+        return;
+    }
+
+    // What is written is judged only on a page that is whole, sharp and lit.
+    if editing.is_some() && !report.has(Code::DocumentCropped) && !report.has(Code::DocumentBlurry) {
+        let scale = (
+            f64::from(d.rgb.width()) / f64::from(tiny.width()),
+            f64::from(d.rgb.height()) / f64::from(tiny.height()),
+        );
+        let corners = page.corners.map(|(x, y)| (x * scale.0, y * scale.1));
+        check_writing(d, &corners, &rules.form, report);
+    }
+}
+
+/// `form.blank` and `form.altered` on the page inside `corners`.
+fn check_writing(d: &Decoded, corners: &[(f64, f64); 4], rules: &FormRules, report: &mut FileReport) {
+    let Some(flat) = flatten(&d.rgb, corners, rules.analysis_width, rules.blue_excess) else {
+        return;
+    };
+    let ink = measure_ink(&flat, rules);
+    let empty_share = if ink.fields == 0 {
+        0.0
+    } else {
+        f64::from(ink.empty_fields) / f64::from(ink.fields)
+    };
+    report.measure("form_fields", ink.fields);
+    report.measure("form_empty_fields", ink.empty_fields);
+    report.measure("blue_ink", round_to(ink.blue_ink, 5));
+    if ink.fields >= rules.min_fields && empty_share >= rules.max_empty_share && ink.blue_ink < rules.min_blue_ink {
+        report.push(Reason::new(
+            Code::FormBlank,
+            json!({
+                "fields": ink.fields,
+                "empty_fields": ink.empty_fields,
+                "empty_share": r3(empty_share),
+                "max_empty_share": rules.max_empty_share,
+                "blue_ink": round_to(ink.blue_ink, 5),
+                "min_blue_ink": rules.min_blue_ink,
+            }),
+        ));
+    }
+    if !ink.scribbles.is_empty() || !ink.tape_patches.is_empty() {
+        // Boxes as shares of the flattened page, for a reviewer to find them.
+        let (w, h) = (f64::from(flat.luma.width()), f64::from(flat.luma.height()));
+        let boxes = |v: &[[u32; 4]]| -> Vec<[f64; 4]> {
+            v.iter()
+                .map(|b| [
+                    r3(f64::from(b[0]) / w),
+                    r3(f64::from(b[1]) / h),
+                    r3(f64::from(b[2]) / w),
+                    r3(f64::from(b[3]) / h),
+                ])
+                .collect()
+        };
+        report.push(
+            Reason::new(
+                Code::FormAltered,
+                json!({
+                    "scribbles": boxes(&ink.scribbles),
+                    "correction_patches": boxes(&ink.tape_patches),
+                }),
+            )
+            .with_severity(rules.altered_severity),
+        );
     }
 }

@@ -10,6 +10,7 @@ pub mod colour;
 pub mod exposure;
 pub mod face;
 pub mod halftone;
+pub mod ink;
 pub mod page;
 
 use image::{GrayImage, RgbImage};

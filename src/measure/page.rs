@@ -18,6 +18,11 @@ pub struct PageMeasure {
     /// of a 4 × 4 grid over the region's bounding box (row-major), for the
     /// cells at least a quarter covered by the page.
     pub cell_brightness: Vec<u8>,
+    /// The page's corners, clockwise from the top-left, in pixels of the
+    /// measured image: the region's extreme points along the diagonals,
+    /// which follow a perspective quadrilateral (a rotated rectangle would
+    /// not).
+    pub corners: [(f64, f64); 4],
 }
 
 /// The bounding box (x0, y0, x1, y1; exclusive ends) of region `label`.
@@ -48,6 +53,7 @@ pub fn measure_page(rgb: &RgbImage) -> Option<PageMeasure> {
     let (mut x0, mut y0, mut x1, mut y1) = bounding_box(&labels, best);
     // Left, top, right, bottom.
     let touches = [x0 == 0, y0 == 0, x1 == w, y1 == h];
+    let corners = diagonal_corners(&labels, best);
     // A shadow can push part of the paper below Otsu's threshold; paper is
     // neutral, so the neutral region, when larger, is the page for the light
     // measure (only its pixels counted).
@@ -95,7 +101,38 @@ pub fn measure_page(rgb: &RgbImage) -> Option<PageMeasure> {
         area_fraction: f64::from(count) / f64::from(w * h),
         touches,
         cell_brightness,
+        corners,
     })
+}
+
+/// The extreme pixels of region `label` along the diagonals: top-left
+/// (least x + y), top-right (most x − y), bottom-right (most x + y),
+/// bottom-left (least x − y), at the pixels' outer edges.
+fn diagonal_corners(labels: &Labels, label: usize) -> [(f64, f64); 4] {
+    // For each corner: the score to maximise and the best (score, x, y).
+    let score = |k: usize, x: i64, y: i64| match k {
+        0 => -(x + y),
+        1 => x - y,
+        2 => x + y,
+        _ => y - x,
+    };
+    let mut best = [(i64::MIN, 0i64, 0i64); 4];
+    for (y, row) in labels.rows().enumerate() {
+        let mut xs = row.enumerate().filter(|(_, p)| p.0[0] as usize == label).map(|(x, _)| x);
+        let Some(first) = xs.next() else { continue };
+        let last = xs.next_back().unwrap_or(first);
+        for x in [first as i64, last as i64] {
+            for (k, b) in best.iter_mut().enumerate() {
+                let s = score(k, x, y as i64);
+                if s > b.0 {
+                    *b = (s, x, y as i64);
+                }
+            }
+        }
+    }
+    // Right and bottom corners at the pixels' far edges.
+    let at = |k: usize, dx: i64, dy: i64| ((best[k].1 + dx) as f64, (best[k].2 + dy) as f64);
+    [at(0, 0, 0), at(1, 1, 0), at(2, 1, 1), at(3, 0, 1)]
 }
 
 /// Signs of a digitally made image: the share of pixels that are pure

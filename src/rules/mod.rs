@@ -260,6 +260,44 @@ pub struct DocumentRules {
     /// pixels at or above which an image is digitally made.
     pub digital_white_fraction: f64,
     pub digital_flat_fraction: f64,
+    pub form: FormRules,
+}
+
+/// What is written on a form (`measure::ink`), in pixels of the page
+/// flattened to `analysis_width` unless a share.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FormRules {
+    pub analysis_width: u32,
+    /// Ink: luma below this share of the paper level.
+    pub ink_ratio: f64,
+    /// A ruled line: a horizontal run of ink at least this share of the width.
+    pub min_line: f64,
+    /// A column separates two cells when ink covers this share of the row.
+    pub separator_cover: f64,
+    /// A field holding at least this many ink pixels is written in.
+    pub min_field_ink: u32,
+    /// The field above a fill-in line: this share of the page height.
+    pub fill_line_field: f64,
+    /// Blue pen ink: blue above the larger of red and green by this much.
+    pub blue_excess: u8,
+    /// form.blank: at least `min_fields` fields found, at least
+    /// `max_empty_share` of them empty, and less blue ink than `min_blue_ink`
+    /// (share of the page).
+    pub min_fields: u32,
+    pub max_empty_share: f64,
+    pub min_blue_ink: f64,
+    /// A scribble: ink pixels whose (2r + 1)² square is all ink, in a blob of
+    /// at least `min_scribble_area` such pixels.
+    pub scribble_radius: u32,
+    pub min_scribble_area: u32,
+    /// Correction tape: 3 × 3 mean luma above the paper level by this share,
+    /// over at least `min_tape_area` pixels filling `min_tape_fill` of its box.
+    pub tape_brightness: f64,
+    pub min_tape_area: u32,
+    pub min_tape_fill: f64,
+    /// form.altered can only point at marks a reviewer should look at.
+    pub altered_severity: Severity,
 }
 
 /// The kind of a material, which decides the checks it gets.

@@ -1,0 +1,87 @@
+//! The form-writing measures (fields found / empty, blue ink, scribbles,
+//! correction patches) and the reasons given, on generated photos of the
+//! two printed forms: filled in blue and in black, blank, scribbled, taped,
+//! at 1200 × 1600 and 12 MP, at several angles and seeds.
+//! `cargo run --release --example form_probe`
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../tests/support/synth.rs"]
+mod synth;
+
+use prescreen::{check_file, Rules};
+use synth::{doc_scene, jpeg, DocScene, FormPage, Layout, BLACK_PEN, BLUE_PEN};
+
+fn main() {
+    let rules = Rules::builtin().unwrap();
+    let slot = rules.slot("application_form");
+    let mut cases: Vec<(String, DocScene)> = Vec::new();
+    let forms = [
+        ("blue", Some(BLUE_PEN)),
+        ("black", Some(BLACK_PEN)),
+        ("blank", None),
+    ];
+    for layout in [Layout::Application, Layout::Pledge] {
+        for (pen_name, pen) in forms {
+            for (angle, seed, size) in [(0.0, 1, 1200), (3.0, 2, 1200), (-4.0, 3, 1200), (2.0, 4, 3000)] {
+                cases.push((
+                    format!("{layout:?} {pen_name} {angle}° {size}"),
+                    DocScene {
+                        width: size,
+                        height: size * 4 / 3,
+                        angle,
+                        seed,
+                        form: Some(FormPage {
+                            layout,
+                            pen,
+                            scribble: false,
+                            tape: false,
+                        }),
+                        ..Default::default()
+                    },
+                ));
+            }
+        }
+        for (what, scribble, tape) in [("scribble", true, false), ("tape", false, true)] {
+            for (pen_name, pen) in &forms[..2] {
+                for (angle, seed) in [(0.0, 5), (-3.0, 6)] {
+                    cases.push((
+                        format!("{layout:?} {pen_name} {what} {angle}°"),
+                        DocScene {
+                            angle,
+                            seed,
+                            form: Some(FormPage {
+                                layout,
+                                pen: *pen,
+                                scribble,
+                                tape,
+                            }),
+                            ..Default::default()
+                        },
+                    ));
+                }
+            }
+        }
+    }
+    cases.push(("stand-in (fixtures)".into(), DocScene::default()));
+    println!("| case | fields | empty | blue ink | reasons |");
+    println!("|---|---|---|---|---|");
+    for (name, scene) in &cases {
+        let bytes = jpeg(&doc_scene(scene), 85);
+        let t = std::time::Instant::now();
+        let r = &check_file(&bytes, "form.jpg", slot, &rules);
+        let ms = t.elapsed().as_secs_f64() * 1000.0;
+        let m = &r.measurements;
+        let reasons: Vec<String> = r
+            .reasons
+            .iter()
+            .map(|x| format!("{} {}", x.code, serde_json::Value::Object(x.detail.clone())))
+            .collect();
+        println!(
+            "| {name} | {} | {} | {} | {} | {ms:.0} ms |",
+            m.get("form_fields").map(|v| v.to_string()).unwrap_or_default(),
+            m.get("form_empty_fields").map(|v| v.to_string()).unwrap_or_default(),
+            m.get("blue_ink").map(|v| v.to_string()).unwrap_or_default(),
+            reasons.join("; ")
+        );
+    }
+}
