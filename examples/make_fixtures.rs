@@ -4,7 +4,8 @@
 //! * `fixtures/sample-application/`: a complete clause-1 application
 //!   (ecommerce-l2) whose files all pass;
 //! * `fixtures/sample-rejected/`: a blue-background photo, a selfie-shaped
-//!   photo, a truncated ID card and no integrity pledge.
+//!   photo, a truncated ID card, a form photo of too low a resolution, a
+//!   blank pledge and no integrity pledge.
 //!
 //! Run with `cargo run --example make_fixtures`; the output is the same
 //! bytes on every run (the golden test relies on it).
@@ -46,9 +47,14 @@ fn main() -> std::io::Result<()> {
             61_234,
         ),
     )?;
-    write(&ok, "职业技能认定申报表.jpg", &jpeg(&paper_photo(1200, 1600, 21), 75))?;
-    write(&ok, "个人工作经历承诺书.jpg", &jpeg(&paper_photo(1200, 1600, 22), 75))?;
-    write(&ok, "个人诚信承诺书.jpg", &jpeg(&paper_photo(1200, 1600, 23), 75))?;
+    let filled = |layout, pen, seed| jpeg(&form_photo(1200, 1600, FormPage::filled(layout, pen), seed), 75);
+    write(
+        &ok,
+        "职业技能认定申报表.jpg",
+        &filled(Layout::Application, BLUE_PEN, 21),
+    )?;
+    write(&ok, "个人工作经历承诺书.jpg", &filled(Layout::Pledge, BLACK_PEN, 22))?;
+    write(&ok, "个人诚信承诺书.jpg", &filled(Layout::Pledge, BLUE_PEN, 23))?;
 
     let bad = root.join("sample-rejected");
     let blue = Portrait {
@@ -71,7 +77,8 @@ fn main() -> std::io::Result<()> {
         "身份证反面.jpg",
         &jpeg_exact(&id_card_back_photo(800, 520, 14), 66_000),
     )?;
-    write(&bad, "职业技能认定申报表.jpg", &jpeg(&paper_photo(800, 600, 24), 75))?;
-    write(&bad, "个人工作经历承诺书.jpg", &jpeg(&paper_photo(1200, 1600, 25), 75))?;
+    write(&bad, "职业技能认定申报表.jpg", &jpeg(&paper_photo(600, 800, 24), 75))?;
+    let blank = form_photo(1200, 1600, FormPage::blank(Layout::Pledge), 25);
+    write(&bad, "个人工作经历承诺书.jpg", &jpeg(&blank, 75))?;
     Ok(())
 }

@@ -176,12 +176,14 @@ fn check_writing(d: &Decoded, corners: &[(f64, f64); 4], rules: &FormRules, repo
         let (w, h) = (f64::from(flat.luma.width()), f64::from(flat.luma.height()));
         let boxes = |v: &[[u32; 4]]| -> Vec<[f64; 4]> {
             v.iter()
-                .map(|b| [
-                    r3(f64::from(b[0]) / w),
-                    r3(f64::from(b[1]) / h),
-                    r3(f64::from(b[2]) / w),
-                    r3(f64::from(b[3]) / h),
-                ])
+                .map(|b| {
+                    [
+                        r3(f64::from(b[0]) / w),
+                        r3(f64::from(b[1]) / h),
+                        r3(f64::from(b[2]) / w),
+                        r3(f64::from(b[3]) / h),
+                    ]
+                })
                 .collect()
         };
         report.push(

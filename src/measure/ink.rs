@@ -70,7 +70,10 @@ pub fn flatten(img: &RgbImage, corners: &[(f64, f64); 4], width: u32, blue_exces
     for y in 0..h {
         for x in 0..w {
             let (sx, sy) = back * (x as f32 + 0.5, y as f32 + 0.5);
-            let (sx, sy) = ((sx - 0.5).clamp(0.0, (iw - 2) as f32), (sy - 0.5).clamp(0.0, (ih - 2) as f32));
+            let (sx, sy) = (
+                (sx - 0.5).clamp(0.0, (iw - 2) as f32),
+                (sy - 0.5).clamp(0.0, (ih - 2) as f32),
+            );
             let (x0, y0) = (sx as usize, sy as usize);
             let (fx, fy) = (sx - x0 as f32, sy - y0 as f32);
             let i = (y0 * iw as usize + x0) * 3;
@@ -333,10 +336,7 @@ pub fn measure_ink(page: &FlatPage, p: &FormRules) -> InkMeasure {
         .count();
 
     let fields = find_fields(&ink, w, h, p);
-    let empty = fields
-        .iter()
-        .filter(|f| ink_in(&ink, w, **f) < p.min_field_ink)
-        .count() as u32;
+    let empty = fields.iter().filter(|f| ink_in(&ink, w, **f) < p.min_field_ink).count() as u32;
 
     // Solid ink: the (2r + 1)² square around the pixel all ink, counted on
     // an integral image.
@@ -355,7 +355,12 @@ pub fn measure_ink(page: &FlatPage, p: &FormRules) -> InkMeasure {
         if x < r || y < r || x + r >= w || y + r >= h {
             return image::Luma([0]);
         }
-        let (x0, y0, x1, y1) = ((x - r) as usize, (y - r) as usize, (x + r + 1) as usize, (y + r + 1) as usize);
+        let (x0, y0, x1, y1) = (
+            (x - r) as usize,
+            (y - r) as usize,
+            (x + r + 1) as usize,
+            (y + r + 1) as usize,
+        );
         let n = sum[y1 * stride + x1] + sum[y0 * stride + x0] - sum[y0 * stride + x1] - sum[y1 * stride + x0];
         image::Luma([if n == full { 255 } else { 0 }])
     });
@@ -368,7 +373,11 @@ pub fn measure_ink(page: &FlatPage, p: &FormRules) -> InkMeasure {
     let smooth = imageproc::filter::box_filter(&page.luma, 1, 1);
     let bright = GrayImage::from_fn(w, h, |x, y| {
         let v = f64::from(smooth.get_pixel(x, y).0[0]);
-        image::Luma([if v > (1.0 + p.tape_brightness) * level_at(x, y) { 255 } else { 0 }])
+        image::Luma([if v > (1.0 + p.tape_brightness) * level_at(x, y) {
+            255
+        } else {
+            0
+        }])
     });
     // Writing over the tape cuts the patch into pieces: close over strokes.
     let bright = imageproc::morphology::close(&bright, imageproc::distance_transform::Norm::LInf, 2);

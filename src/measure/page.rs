@@ -118,7 +118,10 @@ fn diagonal_corners(labels: &Labels, label: usize) -> [(f64, f64); 4] {
     };
     let mut best = [(i64::MIN, 0i64, 0i64); 4];
     for (y, row) in labels.rows().enumerate() {
-        let mut xs = row.enumerate().filter(|(_, p)| p.0[0] as usize == label).map(|(x, _)| x);
+        let mut xs = row
+            .enumerate()
+            .filter(|(_, p)| p.0[0] as usize == label)
+            .map(|(x, _)| x);
         let Some(first) = xs.next() else { continue };
         let last = xs.next_back().unwrap_or(first);
         for x in [first as i64, last as i64] {

@@ -1,9 +1,10 @@
 //! Photographed forms and certificates: the page found and whole, sharp,
-//! evenly lit, and really photographed. Scenes from `synth::doc_scene`.
+//! evenly lit, really photographed, written in and not altered. Scenes from
+//! `synth::doc_scene` with the generated 申报表 and 承诺书.
 
-use crate::common::{check, codes};
-use crate::synth::{doc_scene, jpeg, DocScene};
-use prescreen::{Code, FileReport, Verdict};
+use crate::common::{check, codes, num, reason};
+use crate::synth::{doc_scene, jpeg, DocScene, FormPage, Layout, BLACK_PEN, BLUE_PEN};
+use prescreen::{Code, FileReport, Severity, Verdict};
 
 fn shot(s: &DocScene, slot: &str) -> FileReport {
     check(&jpeg(&doc_scene(s), 85), slot)
@@ -102,4 +103,139 @@ fn clean_render_of_a_form_is_not_photographed() {
     // The same image as a certificate (a scan is fine) is not judged so.
     let cert = shot(&render, "training_certificate");
     assert!(!codes(&cert).contains(&Code::FormNotPhotographed));
+}
+
+/// The two forms in both pens, at two angles each.
+fn scenes(fill: impl Fn(Layout, [u8; 3]) -> FormPage) -> Vec<(String, DocScene)> {
+    let mut out = Vec::new();
+    for layout in [Layout::Application, Layout::Pledge] {
+        for (pen, colour) in [("blue", BLUE_PEN), ("black", BLACK_PEN)] {
+            for (angle, seed) in [(3.0, 31), (-2.0, 32)] {
+                out.push((
+                    format!("{layout:?} {pen} {angle}°"),
+                    DocScene {
+                        angle,
+                        seed,
+                        form: fill(layout, colour),
+                        ..Default::default()
+                    },
+                ));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn filled_forms_pass_in_blue_and_in_black() {
+    for (name, scene) in scenes(FormPage::filled) {
+        let r = shot(&scene, "application_form");
+        assert_eq!(codes(&r), [], "{name}: {:?}", r.measurements);
+        // The print's fields were found and nearly all written in.
+        let fields = r.measurements["form_fields"].as_u64().unwrap();
+        let empty = r.measurements["form_empty_fields"].as_u64().unwrap();
+        assert!(
+            fields >= 3 && empty * 4 < fields,
+            "{name}: {fields} fields, {empty} empty"
+        );
+    }
+}
+
+#[test]
+fn blank_twins_are_blank() {
+    for (name, scene) in scenes(|layout, _| FormPage::blank(layout)) {
+        let r = shot(&scene, "application_form");
+        assert_eq!(codes(&r), [Code::FormBlank], "{name}: {:?}", r.measurements);
+        assert_eq!(r.verdict, Verdict::Reject);
+        let blank = reason(&r, Code::FormBlank);
+        assert!(num(blank, "empty_share") >= 0.6, "{name}: {:?}", blank.detail);
+        assert_eq!(num(blank, "blue_ink"), 0.0);
+    }
+}
+
+#[test]
+fn twelve_megapixel_filled_form_passes_and_its_blank_twin_is_blank() {
+    let big = |form| DocScene {
+        width: 3000,
+        height: 4000,
+        angle: 2.0,
+        seed: 4,
+        form,
+        ..Default::default()
+    };
+    let filled = shot(
+        &big(FormPage::filled(Layout::Application, BLACK_PEN)),
+        "application_form",
+    );
+    assert_eq!(codes(&filled), [], "{:?}", filled.measurements);
+    let blank = shot(&big(FormPage::blank(Layout::Application)), "application_form");
+    assert_eq!(codes(&blank), [Code::FormBlank], "{:?}", blank.measurements);
+}
+
+#[test]
+fn a_blank_certificate_slot_is_not_judged_for_writing() {
+    let scene = DocScene {
+        form: FormPage::blank(Layout::Application),
+        ..Default::default()
+    };
+    let r = shot(&scene, "training_certificate");
+    assert_eq!(codes(&r), [], "{:?}", r.measurements);
+    assert!(!r.measurements.contains_key("form_fields"));
+}
+
+/// The form.altered reason's boxes of `key`, as shares of the page.
+fn boxes(r: &FileReport, key: &str) -> Vec<[f64; 4]> {
+    serde_json::from_value(reason(r, Code::FormAltered).detail[key].clone()).unwrap()
+}
+
+fn contains(b: &[f64; 4], (x, y): (f64, f64)) -> bool {
+    b[0] <= x && x <= b[2] && b[1] <= y && y <= b[3]
+}
+
+#[test]
+fn scribbled_out_word_warns_altered() {
+    for (pen, colour) in [("blue", BLUE_PEN), ("black", BLACK_PEN)] {
+        let scene = DocScene {
+            angle: -3.0,
+            form: FormPage {
+                scribble: true,
+                ..FormPage::filled(Layout::Application, colour)
+            },
+            ..Default::default()
+        };
+        let r = shot(&scene, "application_form");
+        assert_eq!(codes(&r), [Code::FormAltered], "{pen}: {:?}", r.measurements);
+        assert_eq!(reason(&r, Code::FormAltered).severity, Severity::Warn);
+        assert_eq!(r.verdict, Verdict::Pass);
+        // The blob was drawn around (330, 485) of the 1240 x 1754 page.
+        let found = boxes(&r, "scribbles");
+        assert!(
+            found.iter().any(|b| contains(b, (330.0 / 1240.0, 485.0 / 1754.0))),
+            "{pen}: {found:?}"
+        );
+        assert!(boxes(&r, "correction_patches").is_empty());
+    }
+}
+
+#[test]
+fn correction_tape_warns_altered() {
+    for layout in [Layout::Application, Layout::Pledge] {
+        let scene = DocScene {
+            form: FormPage {
+                tape: true,
+                ..FormPage::filled(layout, BLACK_PEN)
+            },
+            ..Default::default()
+        };
+        let r = shot(&scene, "application_form");
+        assert_eq!(codes(&r), [Code::FormAltered], "{layout:?}: {:?}", r.measurements);
+        // Tape strips (written over) at these centres of the 1240 x 1754 page.
+        let centre = match layout {
+            Layout::Application => (355.0 / 1240.0, 1044.0 / 1754.0),
+            Layout::Pledge => (850.0 / 1240.0, 898.0 / 1754.0),
+        };
+        let found = boxes(&r, "correction_patches");
+        assert!(found.iter().any(|b| contains(b, centre)), "{layout:?}: {found:?}");
+        assert!(boxes(&r, "scribbles").is_empty());
+    }
 }

@@ -1,6 +1,7 @@
 //! Deterministic synthetic test images: 1-inch portraits (a drawn head and
 //! shoulders with skin, hair and cloth texture), mock ID cards with no text
-//! and no number, and photographed-paper stand-ins, plus JPEG helpers that
+//! and no number, and photographed forms (generated print and writing,
+//! see `examples/make_form_data.rs`), plus JPEG helpers that
 //! hit an exact byte size and write EXIF. Shared by tests, benches and
 //! `examples/make_fixtures.rs` through `#[path]`; every image is a function
 //! of its parameters and seed.
@@ -238,27 +239,29 @@ fn id_card(width: u32, height: u32, back: bool, seed: u64) -> RgbImage {
     image::imageops::blur(&img, 0.7)
 }
 
-/// A stand-in for a photographed paper form: off-white page, a printed
-/// grid, grey print bars and blue pen strokes.
+/// A photographed form as applicants send it: the generated 申报表 (or,
+/// for every third seed, the 承诺书) filled in blue or black pen, on a desk,
+/// turned by a few degrees, all set by `seed`.
 pub fn paper_photo(width: u32, height: u32, seed: u64) -> RgbImage {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut img = RgbImage::new(width, height);
-    for (x, y, px) in img.enumerate_pixels_mut() {
-        let shade = 236.0 - 18.0 * (x as f32 / width as f32);
-        let on_grid = (x > 60 && x < width - 60 && y > 80 && y < height - 80) && (x % 120 < 2 || y % 70 < 2);
-        let print = y % 70 > 20 && y % 70 < 30 && x % 120 > 10 && x % 120 < 50 && y > 80 && y < height - 80;
-        let ink = y % 70 > 35 && y % 70 < 55 && x % 120 > 55 && x % 120 < 110 && ((x + 3 * (y % 70)) % 9 < 2);
-        let base: [f32; 3] = if on_grid || print {
-            [40.0, 40.0, 40.0]
-        } else if ink {
-            [30.0, 50.0, 150.0]
-        } else {
-            [shade, shade, shade - 6.0]
-        };
-        let n = noise(&mut rng, 3.0);
-        *px = Rgb(base.map(|c| (c + n).clamp(0.0, 255.0) as u8));
-    }
-    img
+    let layout = if seed % 3 == 2 {
+        Layout::Pledge
+    } else {
+        Layout::Application
+    };
+    let pen = if seed % 2 == 0 { BLUE_PEN } else { BLACK_PEN };
+    form_photo(width, height, FormPage::filled(layout, pen), seed)
+}
+
+/// `form` photographed on a desk, turned by a few degrees set by `seed`.
+pub fn form_photo(width: u32, height: u32, form: FormPage, seed: u64) -> RgbImage {
+    doc_scene(&DocScene {
+        width,
+        height,
+        angle: (seed % 7) as f32 - 3.0,
+        form,
+        seed,
+        ..Default::default()
+    })
 }
 
 /// Encodes at a JPEG quality.
@@ -512,9 +515,8 @@ pub struct DocScene {
     pub shadow: f32,
     pub shadow_width: f32,
     pub digital: bool,
-    /// The printed form on the page; `None`: the plain stand-in of
-    /// [`paper_photo`].
-    pub form: Option<FormPage>,
+    /// The printed form on the page and what is written on it.
+    pub form: FormPage,
     pub seed: u64,
 }
 
@@ -533,22 +535,21 @@ impl Default for DocScene {
             shadow: 1.0,
             shadow_width: 0.45,
             digital: false,
-            form: None,
+            form: FormPage::filled(Layout::Application, BLUE_PEN),
             seed: 11,
         }
     }
 }
 
-/// A clean digital render of the same form: white, black grid and print.
+/// A clean digital render of the filled 申报表 at `width` × `height`:
+/// pure white paper, pure black print and writing, no light, no noise.
 pub fn form_render(width: u32, height: u32) -> RgbImage {
+    let (print, writing) = form_layers(Layout::Application);
+    let (pw, ph) = print.dimensions();
     RgbImage::from_fn(width, height, |x, y| {
-        let on_grid = (x > 60 && x < width - 60 && y > 80 && y < height - 80) && (x % 120 < 2 || y % 70 < 2);
-        let print = y % 70 > 20 && y % 70 < 30 && x % 120 > 10 && x % 120 < 50 && y > 80 && y < height - 80;
-        if on_grid || print {
-            Rgb([0, 0, 0])
-        } else {
-            Rgb([255, 255, 255])
-        }
+        let (sx, sy) = (x * pw / width, y * ph / height);
+        let v = print.get_pixel(sx, sy).0[0].min(writing.get_pixel(sx, sy).0[0]);
+        Rgb([v, v, v])
     })
 }
 
@@ -557,10 +558,7 @@ pub fn doc_scene(s: &DocScene) -> RgbImage {
     if s.digital {
         return form_render(s.width, s.height);
     }
-    let page = match &s.form {
-        Some(f) => form_page(f, s.seed),
-        None => paper_photo(840, 1188, s.seed), // A4 proportions
-    };
+    let page = form_page(&s.form, s.seed);
     let (pw, ph) = page.dimensions();
     let (w, h) = (s.width as f32, s.height as f32);
     let half_w = s.page_width * w / 2.0;
@@ -705,8 +703,7 @@ pub fn form_page(f: &FormPage, seed: u64) -> RgbImage {
     let pen = f.pen.unwrap_or([0, 0, 0]).map(f32::from);
     RgbImage::from_fn(print.width(), print.height(), |x, y| {
         let n = noise(&mut rng, 2.0);
-        let under_tape =
-            f.tape && x >= tape_box.0 && x < tape_box.2 && y >= tape_box.1 && y < tape_box.3;
+        let under_tape = f.tape && x >= tape_box.0 && x < tape_box.2 && y >= tape_box.1 && y < tape_box.3;
         let mut c = if under_tape {
             // The tape hides the print and writing beneath.
             [251.0f32, 251.0, 249.0]
