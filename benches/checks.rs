@@ -1,7 +1,8 @@
 //! Per-file check cost on the images of the bundled sample: the 1-inch
 //! photo (295 × 413, 61 234 bytes), an ID-card photo (800 × 520, 72 000
 //! bytes) and a 1200 × 1600 form photo; a generated 12 MP form photo (DCT-
-//! scaled decode); a 10-file application zip. Medians go in the README.
+//! scaled decode); a 10-file application zip; the form-writing measure
+//! alone. Medians go in the README.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -26,7 +27,7 @@ fn per_file(c: &mut Criterion) {
     for (label, name, slot) in [
         ("photo_295x413_61KB", "一寸照.jpg", "photo"),
         ("id_card_800x520_72KB", "身份证正面.jpg", "id_card_front"),
-        ("form_1200x1600_418KB", "职业技能认定申报表.jpg", "application_form"),
+        ("form_1200x1600_190KB", "职业技能认定申报表.jpg", "application_form"),
     ] {
         let bytes = sample(name);
         let slot = rules.slot(slot);
@@ -99,5 +100,26 @@ fn faces(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, per_file, faces, big_and_many);
+/// The form-writing measure alone (flatten to 720 px, fields, scribbles,
+/// tape) on the sample 申报表 photo, its page corners from the page check.
+fn form_writing(c: &mut Criterion) {
+    use prescreen::measure::ink::{flatten, measure_ink};
+    let rules = Rules::builtin().expect("rulebook");
+    let form = &rules.book.document.form;
+    let img = image::load_from_memory(&sample("职业技能认定申报表.jpg"))
+        .expect("jpeg")
+        .to_rgb8();
+    let tiny = prescreen::measure::shrink_rgb(&img, 400);
+    let page = prescreen::measure::page::measure_page(&tiny).expect("page");
+    let k = f64::from(img.width()) / f64::from(tiny.width());
+    let corners = page.corners.map(|(x, y)| (x * k, y * k));
+    c.bench_function("form_writing_1200x1600", |b| {
+        b.iter(|| {
+            let flat = flatten(black_box(&img), &corners, form.analysis_width, form.blue_excess).expect("flat");
+            measure_ink(&flat, form)
+        })
+    });
+}
+
+criterion_group!(benches, per_file, faces, form_writing, big_and_many);
 criterion_main!(benches);

@@ -19,7 +19,6 @@
 use crate::rules::FormRules;
 use image::{GrayImage, RgbImage};
 use imageproc::geometric_transformations::Projection;
-use imageproc::region_labelling::{connected_components, Connectivity};
 
 /// The page, flattened: luma and the pixels of blue pen ink.
 #[derive(Debug, Clone)]
@@ -61,35 +60,69 @@ pub fn flatten(img: &RgbImage, corners: &[(f64, f64); 4], width: u32, blue_exces
     let from = [(0.0, 0.0), (w as f32, 0.0), (w as f32, h as f32), (0.0, h as f32)];
     let back = Projection::from_control_points(from, to)?;
     let (iw, ih) = img.dimensions();
-    if iw < 2 || ih < 2 {
+    if iw < 4 || ih < 4 {
+        return None;
+    }
+    // Luma and blue excess once for the source pixels under the page (its
+    // bounding box), then sampled: one channel costs a third of three.
+    let xs = corners.map(|c| c.0);
+    let ys = corners.map(|c| c.1);
+    let lo = |v: [f64; 4], n: u32| (v.iter().copied().fold(f64::MAX, f64::min).floor().max(0.0) as u32).min(n - 2);
+    let hi = |v: [f64; 4], n: u32| (v.iter().copied().fold(f64::MIN, f64::max).ceil().max(0.0) as u32 + 2).min(n);
+    let (bx0, by0, bx1, by1) = (lo(xs, iw), lo(ys, ih), hi(xs, iw), hi(ys, ih));
+    let (bw, bh) = ((bx1 - bx0) as usize, (by1 - by0) as usize);
+    if bw < 2 || bh < 2 {
         return None;
     }
     let raw = img.as_raw();
-    let mut luma = GrayImage::new(w, h);
-    let mut blue = GrayImage::new(w, h);
-    for y in 0..h {
-        for x in 0..w {
-            let (sx, sy) = back * (x as f32 + 0.5, y as f32 + 0.5);
-            let (sx, sy) = (
-                (sx - 0.5).clamp(0.0, (iw - 2) as f32),
-                (sy - 0.5).clamp(0.0, (ih - 2) as f32),
-            );
-            let (x0, y0) = (sx as usize, sy as usize);
-            let (fx, fy) = (sx - x0 as f32, sy - y0 as f32);
-            let i = (y0 * iw as usize + x0) * 3;
-            let j = i + iw as usize * 3;
-            let mut c = [0f32; 3];
-            for (k, v) in c.iter_mut().enumerate() {
-                let top = f32::from(raw[i + k]) * (1.0 - fx) + f32::from(raw[i + 3 + k]) * fx;
-                let bottom = f32::from(raw[j + k]) * (1.0 - fx) + f32::from(raw[j + 3 + k]) * fx;
-                *v = top * (1.0 - fy) + bottom * fy;
-            }
-            let l = 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2];
-            luma.put_pixel(x, y, image::Luma([l.round().clamp(0.0, 255.0) as u8]));
-            let is_blue = c[2] - c[0].max(c[1]) > f32::from(blue_excess);
-            blue.put_pixel(x, y, image::Luma([if is_blue { 255 } else { 0 }]));
+    let mut src_luma = Vec::with_capacity(bw * bh);
+    let mut src_blue = Vec::with_capacity(bw * bh);
+    for y in by0..by1 {
+        let start = (y as usize * iw as usize + bx0 as usize) * 3;
+        for p in raw[start..start + bw * 3].chunks_exact(3) {
+            let (r, g, b) = (u32::from(p[0]), u32::from(p[1]), u32::from(p[2]));
+            src_luma.push(((299 * r + 587 * g + 114 * b + 500) / 1000) as u8);
+            src_blue.push(b.saturating_sub(r.max(g)).min(255) as u8);
         }
     }
+    let (ox, oy) = (bx0 as f32 + 0.5, by0 as f32 + 0.5);
+    // Source positions in 16.16 fixed point, clamped so that the 2 × 2
+    // neighbourhood stays inside the box.
+    let (max_x, max_y) = (((bw - 2) << 16) as i64, ((bh - 2) << 16) as i64);
+    let fixed = |v: f32| (f64::from(v) * 65536.0) as i64;
+    let mut luma = vec![0u8; (w * h) as usize];
+    let mut blue = vec![0u8; (w * h) as usize];
+    // The source position is exact every STEP pixels along a row and
+    // linear between: a perspective barely bends over 16 pixels.
+    const STEP: u32 = 16;
+    for y in 0..h {
+        let row = (y * w) as usize;
+        let mut x = 0;
+        while x < w {
+            let end = (x + STEP).min(w);
+            let (ax, ay) = back * (x as f32 + 0.5, y as f32 + 0.5);
+            let (cx, cy) = back * (end as f32 + 0.5, y as f32 + 0.5);
+            let n = i64::from(end - x);
+            let (mut sx, mut sy) = (fixed(ax - ox), fixed(ay - oy));
+            let (dx, dy) = ((fixed(cx - ox) - sx) / n, (fixed(cy - oy) - sy) / n);
+            for i in row + x as usize..row + end as usize {
+                let (px, py) = (sx.clamp(0, max_x), sy.clamp(0, max_y));
+                let (x0, y0) = ((px >> 16) as usize, (py >> 16) as usize);
+                let (fx, fy) = (((px >> 8) & 255) as u32, ((py >> 8) & 255) as u32);
+                let k = y0 * bw + x0;
+                let p = |k: usize| u32::from(src_luma[k]);
+                let top = p(k) * (256 - fx) + p(k + 1) * fx;
+                let bottom = p(k + bw) * (256 - fx) + p(k + bw + 1) * fx;
+                luma[i] = ((top * (256 - fy) + bottom * fy + (1 << 15)) >> 16) as u8;
+                blue[i] = if src_blue[k] > blue_excess { 255 } else { 0 };
+                sx += dx;
+                sy += dy;
+            }
+            x = end;
+        }
+    }
+    let luma = GrayImage::from_raw(w, h, luma)?;
+    let blue = GrayImage::from_raw(w, h, blue)?;
     Some(FlatPage { luma, blue })
 }
 
@@ -282,28 +315,76 @@ fn find_fields(ink: &[bool], w: u32, h: u32, p: &FormRules) -> Fields {
     fields
 }
 
-/// Boxes of the 8-connected regions of `mask` (one byte a pixel, 0 off)
-/// with at least `min_area` pixels, with their pixel counts.
-fn blobs(mask: GrayImage, min_area: u32) -> Vec<(Box4, u32)> {
-    let labels = connected_components(&mask, Connectivity::Eight, image::Luma([0u8]));
-    let mut found: Vec<(Box4, u32)> = Vec::new();
-    for (x, y, l) in labels.enumerate_pixels() {
-        let l = l.0[0] as usize;
-        if l == 0 {
+/// Boxes of the 8-connected regions of `mask` (`w` wide) with at least
+/// `min_area` pixels, with their pixel counts. A flood fill from each set
+/// pixel: the masks here are nearly empty, so this touches little more
+/// than one pass over them.
+fn blobs(mask: &[bool], w: u32, min_area: u32) -> Vec<(Box4, u32)> {
+    let (w, h) = (w as usize, mask.len() / w.max(1) as usize);
+    let mut seen = vec![false; mask.len()];
+    let mut found = Vec::new();
+    let mut stack = Vec::new();
+    for start in 0..mask.len() {
+        if !mask[start] || seen[start] {
             continue;
         }
-        if found.len() < l {
-            found.resize(l, ([u32::MAX, u32::MAX, 0, 0], 0));
+        seen[start] = true;
+        stack.push(start);
+        let (mut b, mut n) = ([u32::MAX, u32::MAX, 0, 0], 0u32);
+        while let Some(i) = stack.pop() {
+            let (x, y) = (i % w, i / w);
+            n += 1;
+            b = [
+                b[0].min(x as u32),
+                b[1].min(y as u32),
+                b[2].max(x as u32 + 1),
+                b[3].max(y as u32 + 1),
+            ];
+            for ny in y.saturating_sub(1)..(y + 2).min(h) {
+                for nx in x.saturating_sub(1)..(x + 2).min(w) {
+                    let j = ny * w + nx;
+                    if mask[j] && !seen[j] {
+                        seen[j] = true;
+                        stack.push(j);
+                    }
+                }
+            }
         }
-        let (b, n) = &mut found[l - 1];
-        b[0] = b[0].min(x);
-        b[1] = b[1].min(y);
-        b[2] = b[2].max(x + 1);
-        b[3] = b[3].max(y + 1);
-        *n += 1;
+        if n >= min_area {
+            found.push((b, n));
+        }
     }
-    found.retain(|(_, n)| *n >= min_area);
     found
+}
+
+/// Whether each pixel's (2r + 1)² square lies wholly in `mask`: a sliding
+/// count along the rows, then along the columns of that.
+fn erode(mask: &[bool], w: usize, r: usize) -> Vec<bool> {
+    let h = mask.len() / w.max(1);
+    let full = 2 * r + 1;
+    let mut across = vec![false; mask.len()];
+    for y in 0..h {
+        let row = &mask[y * w..(y + 1) * w];
+        let mut run = 0;
+        for x in 0..w {
+            run = if row[x] { run + 1 } else { 0 };
+            // `run` ink pixels end at x: the square's row is whole around x - r.
+            if run >= full {
+                across[y * w + x - r] = true;
+            }
+        }
+    }
+    let mut out = vec![false; mask.len()];
+    let mut run = vec![0usize; w];
+    for y in 0..h {
+        for x in 0..w {
+            run[x] = if across[y * w + x] { run[x] + 1 } else { 0 };
+            if run[x] >= full {
+                out[(y - r) * w + x] = true;
+            }
+        }
+    }
+    out
 }
 
 /// Measures the writing on a flattened page.
@@ -313,22 +394,23 @@ pub fn measure_ink(page: &FlatPage, p: &FormRules) -> InkMeasure {
         return InkMeasure::default();
     }
     let (level, bw, _) = paper_level(&page.luma);
-    let level_at = |x: u32, y: u32| f64::from(level[((y / BLOCK) * bw + x / BLOCK) as usize]);
+    let luma = page.luma.as_raw();
+    let (wu, hu) = (w as usize, h as usize);
     // The outline found can be a pixel or two outside the paper, and the
     // desk there is dark: the margin (1.5 % of the width, 3 mm; forms
     // leave more) holds no ink.
-    let margin = w * 3 / 200;
-    let ink: Vec<bool> = page
-        .luma
-        .enumerate_pixels()
-        .map(|(x, y, l)| {
-            x >= margin
-                && y >= margin
-                && x + margin < w
-                && y + margin < h
-                && f64::from(l.0[0]) < p.ink_ratio * level_at(x, y)
-        })
-        .collect();
+    let margin = wu * 3 / 200;
+    let mut ink = vec![false; wu * hu];
+    for y in margin..hu - margin {
+        let levels = &level[(y / BLOCK as usize) * bw as usize..];
+        let thresholds: Vec<u8> = levels[..bw as usize]
+            .iter()
+            .map(|&l| (p.ink_ratio * f64::from(l)).ceil().min(255.0) as u8)
+            .collect();
+        for x in margin..wu - margin {
+            ink[y * wu + x] = luma[y * wu + x] < thresholds[x / BLOCK as usize];
+        }
+    }
     let blue = ink
         .iter()
         .zip(page.blue.as_raw())
@@ -338,57 +420,41 @@ pub fn measure_ink(page: &FlatPage, p: &FormRules) -> InkMeasure {
     let fields = find_fields(&ink, w, h, p);
     let empty = fields.iter().filter(|f| ink_in(&ink, w, **f) < p.min_field_ink).count() as u32;
 
-    // Solid ink: the (2r + 1)² square around the pixel all ink, counted on
-    // an integral image.
     let r = p.scribble_radius;
-    let stride = (w + 1) as usize;
-    let mut sum = vec![0u32; stride * (h + 1) as usize];
-    for y in 0..h as usize {
-        let mut row = 0;
-        for x in 0..w as usize {
-            row += u32::from(ink[y * w as usize + x]);
-            sum[(y + 1) * stride + x + 1] = sum[y * stride + x + 1] + row;
-        }
-    }
-    let full = (2 * r + 1) * (2 * r + 1);
-    let solid = GrayImage::from_fn(w, h, |x, y| {
-        if x < r || y < r || x + r >= w || y + r >= h {
-            return image::Luma([0]);
-        }
-        let (x0, y0, x1, y1) = (
-            (x - r) as usize,
-            (y - r) as usize,
-            (x + r + 1) as usize,
-            (y + r + 1) as usize,
-        );
-        let n = sum[y1 * stride + x1] + sum[y0 * stride + x0] - sum[y0 * stride + x1] - sum[y1 * stride + x0];
-        image::Luma([if n == full { 255 } else { 0 }])
-    });
-    let scribbles = blobs(solid, p.min_scribble_area)
+    let solid = erode(&ink, wu, r as usize);
+    let scribbles = blobs(&solid, w, p.min_scribble_area)
         .into_iter()
         .map(|([x0, y0, x1, y1], _)| [x0 - r, y0 - r, x1 + r, y1 + r])
         .collect();
 
-    // Brighter than the paper, on a 3 × 3 mean against sensor noise.
-    let smooth = imageproc::filter::box_filter(&page.luma, 1, 1);
-    let bright = GrayImage::from_fn(w, h, |x, y| {
-        let v = f64::from(smooth.get_pixel(x, y).0[0]);
-        image::Luma([if v > (1.0 + p.tape_brightness) * level_at(x, y) {
-            255
-        } else {
-            0
-        }])
-    });
-    // Writing over the tape cuts the patch into pieces: close over strokes.
-    let bright = imageproc::morphology::close(&bright, imageproc::distance_transform::Norm::LInf, 2);
-    let max_area = (w * h) / 20;
-    let tape_patches = blobs(bright, p.min_tape_area)
+    // Correction tape, on 4 × 4 blocks: a block is bright when one of its
+    // 2 × 2 means (which quiet the sensor noise) is above the paper level,
+    // so that writing over the tape does not cut the patch apart.
+    let (tw, th) = (wu / 4, hu / 4);
+    let means = super::shrink_luma_by(&page.luma, 2);
+    let mw = means.width() as usize;
+    let means = means.as_raw();
+    let mut bright = vec![false; tw * th];
+    for by in 0..th {
+        let paper = &level[(by * 4 / BLOCK as usize) * bw as usize..];
+        for bx in 0..tw {
+            let top = [0, 1, mw, mw + 1]
+                .iter()
+                .map(|d| means[2 * by * mw + 2 * bx + d])
+                .max()
+                .unwrap_or(0);
+            let limit = (1.0 + p.tape_brightness) * f64::from(paper[bx * 4 / BLOCK as usize]);
+            bright[by * tw + bx] = f64::from(top) > limit;
+        }
+    }
+    let max_area = (tw * th / 20) as u32;
+    let tape_patches = blobs(&bright, tw as u32, p.min_tape_area.div_ceil(16))
         .into_iter()
         .filter(|(b, n)| {
             let area = (b[2] - b[0]) * (b[3] - b[1]);
-            *n <= max_area && f64::from(*n) >= p.min_tape_fill * f64::from(area) && (b[2] - b[0]).min(b[3] - b[1]) >= 6
+            *n <= max_area && f64::from(*n) >= p.min_tape_fill * f64::from(area) && (b[2] - b[0]).min(b[3] - b[1]) >= 2
         })
-        .map(|(b, _)| b)
+        .map(|(b, _)| b.map(|v| v * 4))
         .collect();
 
     InkMeasure {

@@ -248,7 +248,7 @@ pub fn paper_photo(width: u32, height: u32, seed: u64) -> RgbImage {
     } else {
         Layout::Application
     };
-    let pen = if seed % 2 == 0 { BLUE_PEN } else { BLACK_PEN };
+    let pen = if seed.is_multiple_of(2) { BLUE_PEN } else { BLACK_PEN };
     form_photo(width, height, FormPage::filled(layout, pen), seed)
 }
 
