@@ -221,7 +221,7 @@ fn horizontal_lines(ink: &[bool], w: u32, h: u32, min_len: u32) -> Vec<Line> {
 /// Columns in `x0..x1` where ink (or a horizontal neighbour's, for a
 /// slightly tilted line) covers at least `cover` of the rows `y0..y1`,
 /// merged into runs.
-fn separators(ink: &[bool], w: u32, (x0, y0, x1, y1): (u32, u32, u32, u32), cover: f64) -> Vec<(u32, u32)> {
+fn separators(ink: &[bool], w: u32, (x0, y0, x1, y1): Rect, cover: f64) -> Vec<(u32, u32)> {
     let need = (cover * f64::from(y1 - y0)).ceil() as u32;
     let mut runs: Vec<(u32, u32)> = Vec::new();
     for x in x0..x1 {
@@ -241,16 +241,18 @@ fn separators(ink: &[bool], w: u32, (x0, y0, x1, y1): (u32, u32, u32, u32), cove
 }
 
 /// Ink pixels in a box.
-fn ink_in(ink: &[bool], w: u32, (x0, y0, x1, y1): (u32, u32, u32, u32)) -> u32 {
+fn ink_in(ink: &[bool], w: u32, (x0, y0, x1, y1): Rect) -> u32 {
     (y0..y1)
         .map(|y| (x0..x1).filter(|&x| ink[(y * w + x) as usize]).count() as u32)
         .sum()
 }
 
-/// Table cells and fill-in fields: (boxes of cells, boxes of fill-in fields).
-type Fields = Vec<(u32, u32, u32, u32)>;
+/// A box (x0, y0, x1, y1), exclusive ends, as the field finder passes it.
+type Rect = (u32, u32, u32, u32);
 
-fn find_fields(ink: &[bool], w: u32, h: u32, p: &FormRules) -> Fields {
+/// The fields of the print: the inside of each table cell (inset 3 px from
+/// its lines) and the strip above each fill-in line.
+fn find_fields(ink: &[bool], w: u32, h: u32, p: &FormRules) -> Vec<Rect> {
     let min_len = (p.min_line * f64::from(w)).round() as u32;
     let mut lines = horizontal_lines(ink, w, h, min_len.max(8));
     lines.sort_by_key(|l| l.y0);
@@ -463,5 +465,61 @@ pub fn measure_ink(page: &FlatPage, p: &FormRules) -> InkMeasure {
         blue_ink: blue as f64 / f64::from(w * h),
         scribbles,
         tape_patches,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mask(w: usize, h: usize, on: impl Fn(usize, usize) -> bool) -> Vec<bool> {
+        (0..w * h).map(|i| on(i % w, i / w)).collect()
+    }
+
+    #[test]
+    fn erosion_keeps_only_centres_of_whole_squares() {
+        // A 7 x 7 block and a 2 px wide stroke; radius 3 needs 7 x 7.
+        let m = mask(20, 12, |x, y| (2..9).contains(&x) && (2..9).contains(&y) || x == 15 || x == 16);
+        let e = erode(&m, 20, 3);
+        let on: Vec<usize> = (0..e.len()).filter(|&i| e[i]).collect();
+        assert_eq!(on, [5 * 20 + 5]);
+    }
+
+    #[test]
+    fn blobs_are_eight_connected_and_sized() {
+        // Two pixels touching at a corner are one blob; a lone pixel is
+        // dropped by min_area 2.
+        let m = mask(6, 4, |x, y| (x, y) == (1, 1) || (x, y) == (2, 2) || (x, y) == (5, 0));
+        assert_eq!(blobs(&m, 6, 2), [([1, 1, 3, 3], 2)]);
+        assert_eq!(blobs(&m, 6, 1).len(), 2);
+    }
+
+    #[test]
+    fn fields_of_a_drawn_table_and_a_fill_line() {
+        let rules = crate::rules::Rules::builtin().expect("rulebook");
+        let p = &rules.book.document.form;
+        let (w, h) = (720usize, 1018usize);
+        // Two rows of three cells between x 100 and 640, y 200-260-320, lines
+        // 2 px; "print" in the first cell of each row, "writing" in the
+        // second of the first row; a fill-in line at y 500, x 300-600, with
+        // nothing above it.
+        let m = mask(w, h, |x, y| {
+            let in_table = (100..=641).contains(&x) && (200..=321).contains(&y);
+            let hline = [200, 260, 320].iter().any(|&l| y == l || y == l + 1) && (100..=641).contains(&x);
+            let vline = [100, 280, 460, 640].iter().any(|&l| x == l || x == l + 1) && in_table;
+            let print = (130..170).contains(&x) && (225..235).contains(&y) && x % 3 == 0;
+            let print2 = (130..170).contains(&x) && (285..295).contains(&y) && x % 3 == 0;
+            let writing = (300..360).contains(&x) && (220..240).contains(&y) && (x + y) % 5 == 0;
+            let fill = (y == 500 || y == 501) && (300..600).contains(&x);
+            hline || vline || print || print2 || writing || fill
+        });
+        let fields = find_fields(&m, w as u32, h as u32, p);
+        assert_eq!(fields.len(), 7, "{fields:?}");
+        let empty = fields.iter().filter(|f| ink_in(&m, w as u32, **f) < p.min_field_ink).count();
+        // Written: two print cells and one writing cell; empty: three cells
+        // and the fill-in line's strip.
+        assert_eq!(empty, 4, "{fields:?}");
+        // The fill-in field is the strip above its line.
+        assert!(fields.iter().any(|f| (498..=500).contains(&f.3) && f.1 < 480), "{fields:?}");
     }
 }

@@ -695,6 +695,14 @@ fn validate(book: &Rulebook, text: &str) -> Result<HashMap<String, usize>, Error
         ("photo.aspect_tolerance", ph.aspect_tolerance),
         ("id_card.aspect_tolerance", book.id_card.aspect_tolerance),
         ("id_card.min_area_fraction", book.id_card.min_area_fraction),
+        ("document.form.ink_ratio", book.document.form.ink_ratio),
+        ("document.form.min_line", book.document.form.min_line),
+        ("document.form.separator_cover", book.document.form.separator_cover),
+        ("document.form.fill_line_field", book.document.form.fill_line_field),
+        ("document.form.max_empty_share", book.document.form.max_empty_share),
+        ("document.form.min_blue_ink", book.document.form.min_blue_ink),
+        ("document.form.tape_brightness", book.document.form.tape_brightness),
+        ("document.form.min_tape_fill", book.document.form.min_tape_fill),
     ];
     for (name, v) in fractions {
         if !(0.0..=1.0).contains(&v) {
@@ -703,6 +711,14 @@ fn validate(book: &Rulebook, text: &str) -> Result<HashMap<String, usize>, Error
                 message: format!("{name} = {v} is not a fraction between 0 and 1"),
             });
         }
+    }
+    // The flattened page's size bounds the form measure's memory and time.
+    let form = &book.document.form;
+    if !(256..=2048).contains(&form.analysis_width) || !(1..=16).contains(&form.scribble_radius) {
+        return Err(Error::Rules {
+            line: find_table_line(text, "[document.form]"),
+            message: "document.form: analysis_width must be 256-2048 and scribble_radius 1-16".into(),
+        });
     }
     if ph.aspect_ratio <= 0.0 || ph.blur.analysis_height < 32 {
         return Err(Error::Rules {

@@ -218,6 +218,19 @@ fn min_above_max_names_its_line() {
 }
 
 #[test]
+fn form_measure_out_of_bounds_is_refused() {
+    // A huge flattened page would cost unbounded memory per upload.
+    let bad = edited("analysis_width = 720", "analysis_width = 100000");
+    let (line, message) = refused(&bad);
+    assert_eq!(line, Some(line_of(&bad, "[document.form]")));
+    assert!(message.contains("analysis_width"), "{message}");
+    let bad = edited("max_empty_share = 0.45", "max_empty_share = 45");
+    let (line, message) = refused(&bad);
+    assert_eq!(line, Some(line_of(&bad, "max_empty_share = 45")));
+    assert!(message.contains("max_empty_share"), "{message}");
+}
+
+#[test]
 fn toml_syntax_error_names_its_line() {
     let bad = edited("max_pixels = 100_000_000", "max_pixels = = 1");
     let (line, _) = refused(&bad);
