@@ -58,6 +58,34 @@ fn main() {
             }
         }
     }
+    // Harder light and focus, within what the page checks let through.
+    for layout in [Layout::Application, Layout::Pledge] {
+        for (pen_name, pen) in forms {
+            for (what, gain, blur, shadow, seed) in [
+                ("dim", 0.7, 0.0, 1.0, 7),
+                ("soft focus", 1.0, 1.2, 1.0, 8),
+                ("light shadow", 1.0, 0.0, 0.8, 9),
+            ] {
+                cases.push((
+                    format!("{layout:?} {pen_name} {what}"),
+                    DocScene {
+                        angle: 1.5,
+                        gain,
+                        blur,
+                        shadow,
+                        seed,
+                        form: FormPage {
+                            layout,
+                            pen,
+                            scribble: false,
+                            tape: false,
+                        },
+                        ..Default::default()
+                    },
+                ));
+            }
+        }
+    }
     println!("| case | fields | empty | blue ink | reasons |");
     println!("|---|---|---|---|---|");
     for (name, scene) in &cases {

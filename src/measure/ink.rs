@@ -389,6 +389,38 @@ fn erode(mask: &[bool], w: usize, r: usize) -> Vec<bool> {
     out
 }
 
+/// The median luma of the non-ink pixels in box `b`.
+fn paper_inside(luma: &[u8], ink: &[bool], w: usize, b: &Box4) -> u8 {
+    let mut hist = [0u32; 256];
+    for y in b[1] as usize..b[3] as usize {
+        for x in b[0] as usize..b[2] as usize {
+            if !ink[y * w + x] {
+                hist[usize::from(luma[y * w + x])] += 1;
+            }
+        }
+    }
+    super::percentile(&hist, 0.5)
+}
+
+/// The brightest of the paper levels (median non-ink luma) in the four
+/// 6 px strips just outside box `b`, the sides within the page.
+fn paper_around(luma: &[u8], ink: &[bool], w: usize, h: usize, b: &Box4) -> u8 {
+    const STRIP: u32 = 6;
+    let (w32, h32) = (w as u32, h as u32);
+    let sides = [
+        [b[0], b[1].saturating_sub(STRIP), b[2], b[1]],
+        [b[0], b[3], b[2], (b[3] + STRIP).min(h32)],
+        [b[0].saturating_sub(STRIP), b[1], b[0], b[3]],
+        [b[2], b[1], (b[2] + STRIP).min(w32), b[3]],
+    ];
+    sides
+        .iter()
+        .filter(|s| s[2] > s[0] && s[3] > s[1])
+        .map(|s| paper_inside(luma, ink, w, s))
+        .max()
+        .unwrap_or(0)
+}
+
 /// Measures the writing on a flattened page.
 pub fn measure_ink(page: &FlatPage, p: &FormRules) -> InkMeasure {
     let (w, h) = page.luma.dimensions();
@@ -456,7 +488,14 @@ pub fn measure_ink(page: &FlatPage, p: &FormRules) -> InkMeasure {
             let area = (b[2] - b[0]) * (b[3] - b[1]);
             *n <= max_area && f64::from(*n) >= p.min_tape_fill * f64::from(area) && (b[2] - b[0]).min(b[3] - b[1]) >= 2
         })
-        .map(|(b, _)| b.map(|v| v * 4))
+        .map(|(b, _)| b.map(|v| (v * 4).min(if v == b[0] || v == b[2] { w } else { h })))
+        // Brighter than the paper on every side, not only than the block
+        // level: the lit edge of a sharp shadow is bright against the
+        // shadow but not against the paper beyond it.
+        .filter(|b| {
+            let (inside, around) = (paper_inside(luma, &ink, wu, b), paper_around(luma, &ink, wu, hu, b));
+            f64::from(inside) > (1.0 + p.tape_brightness) * f64::from(around)
+        })
         .collect();
 
     InkMeasure {
@@ -479,7 +518,9 @@ mod tests {
     #[test]
     fn erosion_keeps_only_centres_of_whole_squares() {
         // A 7 x 7 block and a 2 px wide stroke; radius 3 needs 7 x 7.
-        let m = mask(20, 12, |x, y| (2..9).contains(&x) && (2..9).contains(&y) || x == 15 || x == 16);
+        let m = mask(20, 12, |x, y| {
+            (2..9).contains(&x) && (2..9).contains(&y) || x == 15 || x == 16
+        });
         let e = erode(&m, 20, 3);
         let on: Vec<usize> = (0..e.len()).filter(|&i| e[i]).collect();
         assert_eq!(on, [5 * 20 + 5]);
@@ -515,11 +556,17 @@ mod tests {
         });
         let fields = find_fields(&m, w as u32, h as u32, p);
         assert_eq!(fields.len(), 7, "{fields:?}");
-        let empty = fields.iter().filter(|f| ink_in(&m, w as u32, **f) < p.min_field_ink).count();
+        let empty = fields
+            .iter()
+            .filter(|f| ink_in(&m, w as u32, **f) < p.min_field_ink)
+            .count();
         // Written: two print cells and one writing cell; empty: three cells
         // and the fill-in line's strip.
         assert_eq!(empty, 4, "{fields:?}");
         // The fill-in field is the strip above its line.
-        assert!(fields.iter().any(|f| (498..=500).contains(&f.3) && f.1 < 480), "{fields:?}");
+        assert!(
+            fields.iter().any(|f| (498..=500).contains(&f.3) && f.1 < 480),
+            "{fields:?}"
+        );
     }
 }

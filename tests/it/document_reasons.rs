@@ -239,3 +239,20 @@ fn correction_tape_warns_altered() {
         assert!(boxes(&r, "scribbles").is_empty());
     }
 }
+
+#[test]
+fn lit_edge_of_a_shadow_is_not_correction_tape() {
+    // A shadow mild enough for the exposure check leaves a sharp edge whose
+    // lit side is brighter than the block level estimate next to it.
+    for layout in [Layout::Application, Layout::Pledge] {
+        let scene = DocScene {
+            angle: 1.5,
+            shadow: 0.8,
+            seed: 9,
+            form: FormPage::filled(layout, BLACK_PEN),
+            ..Default::default()
+        };
+        let r = shot(&scene, "application_form");
+        assert_eq!(codes(&r), [], "{layout:?}: {:?}", r.measurements);
+    }
+}
