@@ -86,6 +86,20 @@ fn main() {
             }
         }
     }
+    // A lamp's reflection: a soft highlight, from faint to clipping.
+    for layout in [Layout::Application, Layout::Pledge] {
+        for glare in [15.0, 30.0, 60.0] {
+            cases.push((
+                format!("{layout:?} black glare +{glare}"),
+                DocScene {
+                    glare,
+                    seed: 10,
+                    form: FormPage::filled(layout, BLACK_PEN),
+                    ..Default::default()
+                },
+            ));
+        }
+    }
     println!("| case | fields | empty | blue ink | reasons |");
     println!("|---|---|---|---|---|");
     for (name, scene) in &cases {

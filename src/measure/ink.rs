@@ -14,7 +14,7 @@
 //!   a scribbled-out word is a solid blob: ink pixels whose whole square
 //!   neighbourhood is ink.
 //! * **Correction tape / fluid.** A patch brighter than the paper around it,
-//!   rectangular and of a tape's size.
+//!   rectangular, of a tape's size, with sharp edges.
 
 use crate::rules::FormRules;
 use image::{GrayImage, RgbImage};
@@ -421,6 +421,54 @@ fn paper_around(luma: &[u8], ink: &[bool], w: usize, h: usize, b: &Box4) -> u8 {
         .unwrap_or(0)
 }
 
+/// How many pixels the luma takes to climb from a quarter to three
+/// quarters of the way from `around` to `inside`, entering box `b` from
+/// each side (left, right, top, bottom) along its middle (the median of the
+/// non-ink pixels of a 7 px band): tape has a step for an edge, a lamp's
+/// reflection a slope. `None` where the profile never climbs.
+fn edge_ramps(luma: &[u8], ink: &[bool], w: usize, h: usize, b: &Box4, around: u8, inside: u8) -> [Option<usize>; 4] {
+    const REACH: usize = 12;
+    let (lo, hi) = {
+        let (a, i) = (f64::from(around), f64::from(inside));
+        (a + 0.25 * (i - a), a + 0.75 * (i - a))
+    };
+    let (cx, cy) = (((b[0] + b[2]) / 2) as usize, ((b[1] + b[3]) / 2) as usize);
+    // Median of the non-ink pixels at `points`.
+    let median = |points: &mut dyn Iterator<Item = (usize, usize)>| -> Option<f64> {
+        let mut v: Vec<u8> = points
+            .filter(|&(x, y)| !ink[y * w + x])
+            .map(|(x, y)| luma[y * w + x])
+            .collect();
+        if v.is_empty() {
+            return None;
+        }
+        let mid = v.len() / 2;
+        Some(f64::from(*v.select_nth_unstable(mid).1))
+    };
+    let band = |c: usize, n: usize| c.saturating_sub(3)..(c + 4).min(n);
+    let ramp = |profile: Vec<Option<f64>>| -> Option<usize> {
+        let top = profile.iter().position(|v| v.is_some_and(|v| v >= hi))?;
+        let bottom = profile[..top].iter().rposition(|v| v.is_some_and(|v| v <= lo))?;
+        Some(top - bottom)
+    };
+    let (x0, x1) = (
+        (b[0] as usize).saturating_sub(REACH),
+        (b[2] as usize + REACH).min(w - 1),
+    );
+    let (y0, y1) = (
+        (b[1] as usize).saturating_sub(REACH),
+        (b[3] as usize + REACH).min(h - 1),
+    );
+    let column = |x: usize| median(&mut band(cy, h).map(|y| (x, y)));
+    let row = |y: usize| median(&mut band(cx, w).map(|x| (x, y)));
+    [
+        ramp((x0..=cx).map(column).collect()),
+        ramp((cx..=x1).rev().map(column).collect()),
+        ramp((y0..=cy).map(row).collect()),
+        ramp((cy..=y1).rev().map(row).collect()),
+    ]
+}
+
 /// Measures the writing on a flattened page.
 pub fn measure_ink(page: &FlatPage, p: &FormRules) -> InkMeasure {
     let (w, h) = page.luma.dimensions();
@@ -491,10 +539,15 @@ pub fn measure_ink(page: &FlatPage, p: &FormRules) -> InkMeasure {
         .map(|(b, _)| b.map(|v| (v * 4).min(if v == b[0] || v == b[2] { w } else { h })))
         // Brighter than the paper on every side, not only than the block
         // level: the lit edge of a sharp shadow is bright against the
-        // shadow but not against the paper beyond it.
+        // shadow but not against the paper beyond it. And edged by a step on
+        // three sides at least: a lamp's reflection rises gently.
         .filter(|b| {
             let (inside, around) = (paper_inside(luma, &ink, wu, b), paper_around(luma, &ink, wu, hu, b));
-            f64::from(inside) > (1.0 + p.tape_brightness) * f64::from(around)
+            let sharp = edge_ramps(luma, &ink, wu, hu, b, around, inside)
+                .iter()
+                .filter(|r| r.is_some_and(|r| r <= p.max_tape_edge as usize))
+                .count();
+            f64::from(inside) > (1.0 + p.tape_brightness) * f64::from(around) && sharp >= 3
         })
         .collect();
 

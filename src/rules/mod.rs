@@ -296,6 +296,9 @@ pub struct FormRules {
     pub tape_brightness: f64,
     pub min_tape_area: u32,
     pub min_tape_fill: f64,
+    /// … with at least three edges that climb from a quarter to three
+    /// quarters of its brightness within this many pixels.
+    pub max_tape_edge: u32,
     /// form.altered can only point at marks a reviewer should look at.
     pub altered_severity: Severity,
 }

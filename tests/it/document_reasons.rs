@@ -256,3 +256,19 @@ fn lit_edge_of_a_shadow_is_not_correction_tape() {
         assert_eq!(codes(&r), [], "{layout:?}: {:?}", r.measurements);
     }
 }
+
+#[test]
+fn lamp_reflection_is_not_correction_tape() {
+    // A highlight up to clipping, brighter than the paper on all sides like
+    // tape, but with sloping edges.
+    for glare in [30.0, 60.0] {
+        let scene = DocScene {
+            glare,
+            seed: 10,
+            form: FormPage::filled(Layout::Application, BLACK_PEN),
+            ..Default::default()
+        };
+        let r = shot(&scene, "application_form");
+        assert_eq!(codes(&r), [], "glare {glare}: {:?}", r.measurements);
+    }
+}
