@@ -86,6 +86,28 @@ fn main() {
             }
         }
     }
+    // A scanner app's crop: the page fills the frame.
+    for layout in [Layout::Application, Layout::Pledge] {
+        for (pen_name, pen) in forms {
+            cases.push((
+                format!("{layout:?} {pen_name} scanner crop"),
+                DocScene {
+                    width: 1240,
+                    height: 1754,
+                    page_width: 1.0,
+                    angle: 0.0,
+                    seed: 12,
+                    form: FormPage {
+                        layout,
+                        pen,
+                        scribble: false,
+                        tape: false,
+                    },
+                    ..Default::default()
+                },
+            ));
+        }
+    }
     // A lamp's reflection: a soft highlight, from faint to clipping.
     for layout in [Layout::Application, Layout::Pledge] {
         for glare in [15.0, 30.0, 60.0] {

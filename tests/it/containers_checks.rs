@@ -4,7 +4,7 @@
 use crate::common::{codes, rules};
 use crate::containers::{overlapping_zip, pdf, pdf_doc, save, zip, PdfPage, ZipEntry};
 use crate::samples::{sample, SAMPLE_FILES as SAMPLE};
-use crate::synth::{jpeg, paper_photo};
+use crate::synth::{doc_scene, jpeg, paper_photo, DocScene, FormPage, Layout, BLUE_PEN};
 use lopdf::dictionary;
 use prescreen::rules::DEFAULT_RULEBOOK;
 use prescreen::{check_application, Code, FileReport, Lang, Report, Rules, Target, Upload, Verdict};
@@ -205,14 +205,54 @@ fn pdf_pages_count_once_for_the_set() {
 
 #[test]
 fn page_rotate_is_honoured() {
-    // A landscape scan shown upright by /Rotate 90.
-    let r = check_pdf(pdf(&[form_jpeg(1600, 1200, 35)], 90), None);
+    // An upright form photo stored turned a quarter to the left, shown
+    // upright by /Rotate 90: checked upright, its table found.
+    let upright = paper_photo(1200, 1600, 34);
+    let stored = image::imageops::rotate270(&upright);
+    let page = PdfPage::Jpeg {
+        width: 1600,
+        height: 1200,
+        bytes: jpeg(&stored, 75),
+    };
+    let r = check_pdf(pdf(&[page], 90), None);
     let p1 = file(&r, "申报表.pdf#page=1");
     assert_eq!(p1.measurements["rotate"], 90);
     assert_eq!(
         (&p1.measurements["width"], &p1.measurements["height"]),
         (&1200.into(), &1600.into())
     );
+    assert_eq!(p1.verdict, Verdict::Pass, "{:?} {:?}", codes(p1), p1.measurements);
+    assert!(
+        p1.measurements["form_fields"].as_u64().unwrap() >= 40,
+        "{:?}",
+        p1.measurements
+    );
+}
+
+#[test]
+fn scanner_crop_pages_are_judged_for_writing() {
+    // Scanner apps crop to the page: the page fills the frame.
+    let scan = |form| {
+        let img = doc_scene(&DocScene {
+            width: 1240,
+            height: 1754,
+            page_width: 1.0,
+            angle: 0.0,
+            form,
+            ..Default::default()
+        });
+        PdfPage::Jpeg {
+            width: 1240,
+            height: 1754,
+            bytes: jpeg(&img, 80),
+        }
+    };
+    let filled = scan(FormPage::filled(Layout::Application, BLUE_PEN));
+    let blank = scan(FormPage::blank(Layout::Application));
+    let r = check_pdf(pdf(&[filled, blank], 0), None);
+    assert_eq!(codes(file(&r, "申报表.pdf#page=1")), []);
+    assert_eq!(codes(file(&r, "申报表.pdf#page=2")), [Code::FormBlank]);
+    assert_eq!(r.verdict, Verdict::Reject);
 }
 
 #[test]
