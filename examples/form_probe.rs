@@ -139,7 +139,7 @@ fn main() {
             "| {name} | {} | {} | {} | {} | {ms:.0} ms |",
             m.get("form_fields").map(|v| v.to_string()).unwrap_or_default(),
             m.get("form_empty_fields").map(|v| v.to_string()).unwrap_or_default(),
-            m.get("blue_ink").map(|v| v.to_string()).unwrap_or_default(),
+            m.get("form_blue_ink").map(|v| v.to_string()).unwrap_or_default(),
             reasons.join("; ")
         );
     }

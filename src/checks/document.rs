@@ -157,7 +157,7 @@ fn check_writing(d: &Decoded, corners: &[(f64, f64); 4], rules: &FormRules, repo
     };
     report.measure("form_fields", ink.fields);
     report.measure("form_empty_fields", ink.empty_fields);
-    report.measure("blue_ink", round_to(ink.blue_ink, 5));
+    report.measure("form_blue_ink", round_to(ink.blue_ink, 5));
     if ink.fields >= rules.min_fields && empty_share >= rules.max_empty_share && ink.blue_ink < rules.min_blue_ink {
         report.push(Reason::new(
             Code::FormBlank,

@@ -221,7 +221,7 @@ fn horizontal_lines(ink: &[bool], w: u32, h: u32, min_len: u32) -> Vec<Line> {
 /// Columns in `x0..x1` where ink (or a horizontal neighbour's, for a
 /// slightly tilted line) covers at least `cover` of the rows `y0..y1`,
 /// merged into runs.
-fn separators(ink: &[bool], w: u32, (x0, y0, x1, y1): Rect, cover: f64) -> Vec<(u32, u32)> {
+fn separators(ink: &[bool], w: u32, &[x0, y0, x1, y1]: &Box4, cover: f64) -> Vec<(u32, u32)> {
     let need = (cover * f64::from(y1 - y0)).ceil() as u32;
     let mut runs: Vec<(u32, u32)> = Vec::new();
     for x in x0..x1 {
@@ -241,18 +241,15 @@ fn separators(ink: &[bool], w: u32, (x0, y0, x1, y1): Rect, cover: f64) -> Vec<(
 }
 
 /// Ink pixels in a box.
-fn ink_in(ink: &[bool], w: u32, (x0, y0, x1, y1): Rect) -> u32 {
+fn ink_in(ink: &[bool], w: u32, &[x0, y0, x1, y1]: &Box4) -> u32 {
     (y0..y1)
         .map(|y| (x0..x1).filter(|&x| ink[(y * w + x) as usize]).count() as u32)
         .sum()
 }
 
-/// A box (x0, y0, x1, y1), exclusive ends, as the field finder passes it.
-type Rect = (u32, u32, u32, u32);
-
 /// The fields of the print: the inside of each table cell (inset 3 px from
 /// its lines) and the strip above each fill-in line.
-fn find_fields(ink: &[bool], w: u32, h: u32, p: &FormRules) -> Vec<Rect> {
+fn find_fields(ink: &[bool], w: u32, h: u32, p: &FormRules) -> Vec<Box4> {
     let min_len = (p.min_line * f64::from(w)).round() as u32;
     let mut lines = horizontal_lines(ink, w, h, min_len.max(8));
     lines.sort_by_key(|l| l.y0);
@@ -283,11 +280,11 @@ fn find_fields(ink: &[bool], w: u32, h: u32, p: &FormRules) -> Vec<Rect> {
                     still.push((d, b));
                 }
                 // A table row: closed at both ends by vertical borders.
-                let band = (c, upper.y1 + 1, d, lower.y0);
-                if band.3 - band.1 < 8 || f64::from(band.3 - band.1) > 0.25 * f64::from(h) {
+                let band = [c, upper.y1 + 1, d, lower.y0];
+                if band[3] - band[1] < 8 || f64::from(band[3] - band[1]) > 0.25 * f64::from(h) {
                     continue;
                 }
-                let seps = separators(ink, w, band, p.separator_cover);
+                let seps = separators(ink, w, &band, p.separator_cover);
                 let closed_left = seps.first().is_some_and(|s| s.0 <= c + inset);
                 let closed_right = seps.last().is_some_and(|s| s.1 + inset >= d);
                 if !(closed_left && closed_right) {
@@ -297,9 +294,9 @@ fn find_fields(ink: &[bool], w: u32, h: u32, p: &FormRules) -> Vec<Rect> {
                 bounding[j] = true;
                 for pair in seps.windows(2) {
                     let (cx0, cx1) = (pair[0].1 + inset, pair[1].0.saturating_sub(inset));
-                    let (cy0, cy1) = (band.1 + inset, band.3.saturating_sub(inset));
+                    let (cy0, cy1) = (band[1] + inset, band[3].saturating_sub(inset));
                     if cx1 > cx0 + 8 && cy1 > cy0 + 4 {
-                        fields.push((cx0, cy0, cx1, cy1));
+                        fields.push([cx0, cy0, cx1, cy1]);
                     }
                 }
             }
@@ -311,7 +308,7 @@ fn find_fields(ink: &[bool], w: u32, h: u32, p: &FormRules) -> Vec<Rect> {
     for (l, _) in lines.iter().zip(&bounding).filter(|(_, b)| !**b) {
         let y0 = l.y0.saturating_sub(strip);
         if l.y0 > y0 + 4 && l.x1 > l.x0 + 2 * inset {
-            fields.push((l.x0 + inset, y0, l.x1 - inset, l.y0));
+            fields.push([l.x0 + inset, y0, l.x1 - inset, l.y0]);
         }
     }
     fields
@@ -500,7 +497,7 @@ pub fn measure_ink(page: &FlatPage, p: &FormRules) -> InkMeasure {
         .count();
 
     let fields = find_fields(&ink, w, h, p);
-    let empty = fields.iter().filter(|f| ink_in(&ink, w, **f) < p.min_field_ink).count() as u32;
+    let empty = fields.iter().filter(|f| ink_in(&ink, w, f) < p.min_field_ink).count() as u32;
 
     let r = p.scribble_radius;
     let solid = erode(&ink, wu, r as usize);
@@ -611,14 +608,14 @@ mod tests {
         assert_eq!(fields.len(), 7, "{fields:?}");
         let empty = fields
             .iter()
-            .filter(|f| ink_in(&m, w as u32, **f) < p.min_field_ink)
+            .filter(|f| ink_in(&m, w as u32, f) < p.min_field_ink)
             .count();
         // Written: two print cells and one writing cell; empty: three cells
         // and the fill-in line's strip.
         assert_eq!(empty, 4, "{fields:?}");
         // The fill-in field is the strip above its line.
         assert!(
-            fields.iter().any(|f| (498..=500).contains(&f.3) && f.1 < 480),
+            fields.iter().any(|f| (498..=500).contains(&f[3]) && f[1] < 480),
             "{fields:?}"
         );
     }

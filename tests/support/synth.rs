@@ -648,7 +648,8 @@ pub struct FormPage {
     pub layout: Layout,
     /// The colour of the applicant's pen; `None` leaves the form blank.
     pub pen: Option<[u8; 3]>,
-    /// A word in the 工作单位 cell scribbled out.
+    /// Dense strokes over an ellipse at (330, 485) of the page: a word in
+    /// the 申报表's 工作单位 cell, or paragraph text on the 承诺书, scribbled out.
     pub scribble: bool,
     /// A strip of correction tape under the start of the 申报条件 entry
     /// (written over) or, on the pledge, under the ID number.
