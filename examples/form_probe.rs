@@ -1,7 +1,8 @@
 //! The form-writing measures (fields found / empty, blue ink, scribbles,
 //! correction patches) and the reasons given, on generated photos of the
 //! two printed forms: filled in blue and in black, blank, scribbled, taped,
-//! at 1200 × 1600 and 12 MP, at several angles and seeds.
+//! at 1200 × 1600 and 12 MP, at several angles and seeds, in poor light, soft
+//! focus, perspective, a scanner's crop and under a lamp's reflection.
 //! `cargo run --release --example form_probe`
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -61,10 +62,11 @@ fn main() {
     // Harder light and focus, within what the page checks let through.
     for layout in [Layout::Application, Layout::Pledge] {
         for (pen_name, pen) in forms {
-            for (what, gain, blur, shadow, seed) in [
-                ("dim", 0.7, 0.0, 1.0, 7),
-                ("soft focus", 1.0, 1.2, 1.0, 8),
-                ("light shadow", 1.0, 0.0, 0.8, 9),
+            for (what, gain, blur, shadow, keystone, seed) in [
+                ("dim", 0.7, 0.0, 1.0, 0.0, 7),
+                ("soft focus", 1.0, 1.2, 1.0, 0.0, 8),
+                ("light shadow", 1.0, 0.0, 0.8, 0.0, 9),
+                ("perspective and vignette", 1.0, 0.0, 1.0, 0.08, 13),
             ] {
                 cases.push((
                     format!("{layout:?} {pen_name} {what}"),
@@ -73,6 +75,8 @@ fn main() {
                         gain,
                         blur,
                         shadow,
+                        keystone,
+                        vignette: if keystone > 0.0 { 0.3 } else { 0.0 },
                         seed,
                         form: FormPage {
                             layout,

@@ -3,7 +3,7 @@
 //! `synth::doc_scene` with the generated 申报表 and 承诺书.
 
 use crate::common::{check, codes, num, reason};
-use crate::synth::{doc_scene, jpeg, DocScene, FormPage, Layout, BLACK_PEN, BLUE_PEN};
+use crate::synth::{doc_scene, jpeg, with_exif, DocScene, FormPage, Layout, BLACK_PEN, BLUE_PEN};
 use prescreen::{Code, FileReport, Severity, Verdict};
 
 fn shot(s: &DocScene, slot: &str) -> FileReport {
@@ -155,20 +155,31 @@ fn blank_twins_are_blank() {
 
 #[test]
 fn twelve_megapixel_filled_form_passes_and_its_blank_twin_is_blank() {
-    let big = |form| DocScene {
-        width: 3000,
-        height: 4000,
-        angle: 2.0,
-        seed: 4,
-        form,
-        ..Default::default()
+    // A phone shot: 12 MP, in perspective, darker towards the corners,
+    // stored landscape with EXIF Orientation 6 as phones held upright do.
+    let shot_12mp = |form| {
+        let upright = doc_scene(&DocScene {
+            width: 3000,
+            height: 4000,
+            angle: 2.0,
+            keystone: 0.06,
+            vignette: 0.25,
+            seed: 4,
+            form,
+            ..Default::default()
+        });
+        let stored = image::imageops::rotate270(&upright);
+        let bytes = with_exif(jpeg(&stored, 85), 6, Some("iPhone 15 iOS 18.1"));
+        check(&bytes, "application_form")
     };
-    let filled = shot(
-        &big(FormPage::filled(Layout::Application, BLACK_PEN)),
-        "application_form",
-    );
+    let filled = shot_12mp(FormPage::filled(Layout::Application, BLACK_PEN));
     assert_eq!(codes(&filled), [], "{:?}", filled.measurements);
-    let blank = shot(&big(FormPage::blank(Layout::Application)), "application_form");
+    assert_eq!(
+        (&filled.measurements["width"], &filled.measurements["height"]),
+        (&3000.into(), &4000.into())
+    );
+    assert!(filled.measurements["form_fields"].as_u64().unwrap() >= 40);
+    let blank = shot_12mp(FormPage::blank(Layout::Application));
     assert_eq!(codes(&blank), [Code::FormBlank], "{:?}", blank.measurements);
 }
 

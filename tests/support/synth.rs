@@ -508,6 +508,11 @@ pub struct DocScene {
     pub cx: f32,
     pub cy: f32,
     pub angle: f32,
+    /// Perspective: the page's far (top) edge is this much narrower.
+    pub keystone: f32,
+    /// Light falling off towards the corners of the photo: the gain there
+    /// is 1 - vignette (quadratic in the distance from the centre).
+    pub vignette: f32,
     pub desk: [u8; 3],
     pub blur: f32,
     pub gain: f32,
@@ -532,6 +537,8 @@ impl Default for DocScene {
             cx: 0.5,
             cy: 0.5,
             angle: 2.0,
+            keystone: 0.0,
+            vignette: 0.0,
             desk: [120, 92, 70],
             blur: 0.0,
             gain: 1.0,
@@ -567,12 +574,8 @@ pub fn doc_scene(s: &DocScene) -> RgbImage {
     let (w, h) = (s.width as f32, s.height as f32);
     let half_w = s.page_width * w / 2.0;
     let half_h = half_w * ph as f32 / pw as f32;
-    let local = [
-        (-half_w, -half_h),
-        (half_w, -half_h),
-        (half_w, half_h),
-        (-half_w, half_h),
-    ];
+    let top = half_w * (1.0 - s.keystone);
+    let local = [(-top, -half_h), (top, -half_h), (half_w, half_h), (-half_w, half_h)];
     let mut img = place_on(
         &page,
         local,
@@ -590,7 +593,9 @@ pub fn doc_scene(s: &DocScene) -> RgbImage {
     let edge = s.shadow_width * w;
     let (gx, gy, gs) = (0.6 * w, 0.4 * h, 0.015 * w);
     for (x, y, p) in img.enumerate_pixels_mut() {
-        let light = if (x as f32) < edge { s.gain * s.shadow } else { s.gain };
+        let r2 = ((x as f32 / w - 0.5).powi(2) + (y as f32 / h - 0.5).powi(2)) * 2.0;
+        let falloff = 1.0 - s.vignette * r2;
+        let light = falloff * if (x as f32) < edge { s.gain * s.shadow } else { s.gain };
         let d2 = (x as f32 - gx).powi(2) + (y as f32 - gy).powi(2);
         let add = if s.glare > 0.0 {
             s.glare * (-d2 / (2.0 * gs * gs)).exp()
