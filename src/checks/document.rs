@@ -133,8 +133,14 @@ pub fn check_page(d: &Decoded, rules: &DocumentRules, editing: Option<&[Software
         return;
     }
 
-    // What is written is judged only on a page that is whole, sharp and lit.
-    if editing.is_some() && !report.has(Code::DocumentCropped) && !report.has(Code::DocumentBlurry) {
+    // What is written is judged only on a page that is whole, sharp, lit
+    // and large enough to read.
+    let unreadable = [
+        Code::DocumentCropped,
+        Code::DocumentBlurry,
+        Code::DocumentResolutionTooLow,
+    ];
+    if editing.is_some() && !unreadable.iter().any(|c| report.has(*c)) {
         let scale = (
             f64::from(d.rgb.width()) / f64::from(tiny.width()),
             f64::from(d.rgb.height()) / f64::from(tiny.height()),
@@ -157,8 +163,13 @@ fn check_writing(d: &Decoded, corners: &[(f64, f64); 4], rules: &FormRules, repo
     };
     report.measure("form_fields", ink.fields);
     report.measure("form_empty_fields", ink.empty_fields);
+    report.measure("form_skipped_list_rows", ink.skipped_rows);
     report.measure("form_blue_ink", round_to(ink.blue_ink, 5));
-    if ink.fields >= rules.min_fields && empty_share >= rules.max_empty_share && ink.blue_ink < rules.min_blue_ink {
+    if ink.fields >= rules.min_fields
+        && ink.empty_fields >= rules.min_empty_fields
+        && empty_share >= rules.max_empty_share
+        && ink.blue_ink < rules.min_blue_ink
+    {
         report.push(Reason::new(
             Code::FormBlank,
             json!({

@@ -8,7 +8,8 @@
 //!   outside any table is a fill-in line, its field the strip above it. A
 //!   label cell holds print and a value cell is empty until written in, so a
 //!   blank form leaves a large share of its fields empty and a filled one
-//!   few.
+//!   few. Empty rows of a list (rows sharing a line and their cell borders
+//!   with another, as a work history's) are left out: they are optional.
 //! * **Blue ink.** Printers print black; ink with a blue hue is a pen's.
 //! * **Scribbles.** Print and pen strokes are a few pixels wide at this size;
 //!   a scribbled-out word is a solid blob: ink pixels whose whole square
@@ -34,10 +35,14 @@ pub type Box4 = [u32; 4];
 /// What [`measure_ink`] found.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct InkMeasure {
-    /// Table cells and fill-in lines found.
+    /// Table cells and fill-in lines found, less the cells of empty list
+    /// rows.
     pub fields: u32,
     /// Those with no ink in them.
     pub empty_fields: u32,
+    /// Empty rows of a list (rows sharing a line and the same cell borders
+    /// with another), left out of the count.
+    pub skipped_rows: u32,
     /// Share of the page's pixels that are blue ink.
     pub blue_ink: f64,
     /// Scribbled-out blobs.
@@ -197,9 +202,9 @@ fn horizontal_lines(ink: &[bool], w: u32, h: u32, min_len: u32) -> Vec<Line> {
             if x - start < min_len {
                 continue;
             }
-            // Continue a line of the rows above that overlaps this run by
-            // half of the shorter, or start one.
-            let overlap = |l: &Line| l.x1.min(x).saturating_sub(l.x0.max(start)) * 2 >= (l.x1 - l.x0).min(x - start);
+            // Continue a line of the row above that this run touches (a
+            // line with a little tilt steps from row to row), or start one.
+            let overlap = |l: &Line| l.x1 + 2 >= start && x + 2 >= l.x0;
             match lines.iter_mut().rev().find(|l| l.y1 + 1 >= y && overlap(l)) {
                 Some(l) => {
                     l.y1 = y;
@@ -247,14 +252,40 @@ fn ink_in(ink: &[bool], w: u32, &[x0, y0, x1, y1]: &Box4) -> u32 {
         .sum()
 }
 
+/// A table row found: its band (between its lines and borders), the cell
+/// borders inside it, and which of the fields are its cells.
+#[derive(Debug, Clone)]
+struct Row {
+    band: Box4,
+    seps: Vec<(u32, u32)>,
+    cells: std::ops::Range<usize>,
+}
+
+impl Row {
+    /// Rows of one list (a work history's lines): sharing a ruled line,
+    /// with the same cell borders (centres within 5 px: a page flattened from
+    /// a perspective shot keeps a little tilt).
+    fn repeats(&self, other: &Row) -> bool {
+        let touching = self.band[1].abs_diff(other.band[3]) <= 6 || other.band[1].abs_diff(self.band[3]) <= 6;
+        touching
+            && self.seps.len() == other.seps.len()
+            && self
+                .seps
+                .iter()
+                .zip(&other.seps)
+                .all(|(a, b)| (a.0 + a.1).abs_diff(b.0 + b.1) <= 10)
+    }
+}
+
 /// The fields of the print: the inside of each table cell (inset 3 px from
-/// its lines) and the strip above each fill-in line.
-fn find_fields(ink: &[bool], w: u32, h: u32, p: &FormRules) -> Vec<Box4> {
+/// its lines) and the strip above each fill-in line; and the table rows.
+fn find_fields(ink: &[bool], w: u32, h: u32, p: &FormRules) -> (Vec<Box4>, Vec<Row>) {
     let min_len = (p.min_line * f64::from(w)).round() as u32;
     let mut lines = horizontal_lines(ink, w, h, min_len.max(8));
     lines.sort_by_key(|l| l.y0);
     let mut bounding = vec![false; lines.len()];
     let mut fields = Vec::new();
+    let mut rows = Vec::new();
     let inset = 3;
     for (i, upper) in lines.iter().enumerate() {
         // The part of the upper line not yet closed by a line below.
@@ -292,6 +323,7 @@ fn find_fields(ink: &[bool], w: u32, h: u32, p: &FormRules) -> Vec<Box4> {
                 }
                 bounding[i] = true;
                 bounding[j] = true;
+                let first = fields.len();
                 for pair in seps.windows(2) {
                     let (cx0, cx1) = (pair[0].1 + inset, pair[1].0.saturating_sub(inset));
                     let (cy0, cy1) = (band[1] + inset, band[3].saturating_sub(inset));
@@ -299,19 +331,43 @@ fn find_fields(ink: &[bool], w: u32, h: u32, p: &FormRules) -> Vec<Box4> {
                         fields.push([cx0, cy0, cx1, cy1]);
                     }
                 }
+                rows.push(Row {
+                    band,
+                    seps,
+                    cells: first..fields.len(),
+                });
             }
             open = still;
         }
     }
     // Fill-in lines: the strip above each line that bounds no table row.
+    // Pieces of one baseline less than an eighth of the width (26 mm)
+    // apart are one field (a date's 年 月 日 blanks; a line cut by a stroke).
     let strip = (p.fill_line_field * f64::from(h)).round() as u32;
-    for (l, _) in lines.iter().zip(&bounding).filter(|(_, b)| !**b) {
+    let mut free: Vec<Line> = lines
+        .iter()
+        .zip(&bounding)
+        .filter(|(_, b)| !**b)
+        .map(|(l, _)| *l)
+        .collect();
+    free.sort_by_key(|l| (l.y0, l.x0));
+    let mut joined: Vec<Line> = Vec::new();
+    for l in free {
+        match joined.last_mut() {
+            Some(j) if l.y0.abs_diff(j.y0) <= 3 && l.x0 <= j.x1 + w / 8 => {
+                j.x1 = j.x1.max(l.x1);
+                j.y1 = j.y1.max(l.y1);
+            }
+            _ => joined.push(l),
+        }
+    }
+    for l in joined {
         let y0 = l.y0.saturating_sub(strip);
         if l.y0 > y0 + 4 && l.x1 > l.x0 + 2 * inset {
             fields.push([l.x0 + inset, y0, l.x1 - inset, l.y0]);
         }
     }
-    fields
+    (fields, rows)
 }
 
 /// Boxes of the 8-connected regions of `mask` (`w` wide) with at least
@@ -496,8 +552,22 @@ pub fn measure_ink(page: &FlatPage, p: &FormRules) -> InkMeasure {
         .filter(|(i, b)| **i && **b > 0)
         .count();
 
-    let fields = find_fields(&ink, w, h, p);
-    let empty = fields.iter().filter(|f| ink_in(&ink, w, f) < p.min_field_ink).count() as u32;
+    let (fields, rows) = find_fields(&ink, w, h, p);
+    let empty: Vec<bool> = fields.iter().map(|f| ink_in(&ink, w, f) < p.min_field_ink).collect();
+    // An empty row of a list (the unused lines of a work history) says
+    // nothing about whether the form is filled in: it is left out, in a
+    // filled form as in a blank one.
+    let mut counted = vec![true; fields.len()];
+    let mut skipped_rows = 0;
+    for (k, row) in rows.iter().enumerate() {
+        let all_empty = row.cells.clone().all(|c| empty[c]);
+        if all_empty && rows.iter().enumerate().any(|(m, other)| m != k && row.repeats(other)) {
+            skipped_rows += 1;
+            counted[row.cells.clone()].fill(false);
+        }
+    }
+    let count = counted.iter().filter(|c| **c).count() as u32;
+    let empty = counted.iter().zip(&empty).filter(|(c, e)| **c && **e).count() as u32;
 
     let r = p.scribble_radius;
     let solid = erode(&ink, wu, r as usize);
@@ -549,8 +619,9 @@ pub fn measure_ink(page: &FlatPage, p: &FormRules) -> InkMeasure {
         .collect();
 
     InkMeasure {
-        fields: fields.len() as u32,
+        fields: count,
         empty_fields: empty,
+        skipped_rows,
         blue_ink: blue as f64 / f64::from(w * h),
         scribbles,
         tape_patches,
@@ -604,7 +675,9 @@ mod tests {
             let fill = (y == 500 || y == 501) && (300..600).contains(&x);
             hline || vline || print || print2 || writing || fill
         });
-        let fields = find_fields(&m, w as u32, h as u32, p);
+        let (fields, rows) = find_fields(&m, w as u32, h as u32, p);
+        assert_eq!(rows.len(), 2);
+        assert!(rows[0].repeats(&rows[1]));
         assert_eq!(fields.len(), 7, "{fields:?}");
         let empty = fields
             .iter()

@@ -282,10 +282,11 @@ pub struct FormRules {
     /// Blue pen ink: blue above the larger of red and green by this much.
     pub blue_excess: u8,
     /// form.blank: at least `min_fields` fields found, at least
-    /// `max_empty_share` of them empty, and less blue ink than `min_blue_ink`
-    /// (share of the page).
+    /// `max_empty_share` of them and at least `min_empty_fields` empty, and
+    /// less blue ink than `min_blue_ink` (share of the page).
     pub min_fields: u32,
     pub max_empty_share: f64,
+    pub min_empty_fields: u32,
     pub min_blue_ink: f64,
     /// A scribble: ink pixels whose (2r + 1)² square is all ink, in a blob of
     /// at least `min_scribble_area` such pixels.

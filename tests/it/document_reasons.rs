@@ -138,6 +138,9 @@ fn filled_forms_pass_in_blue_and_in_black() {
             fields >= 3 && empty * 4 < fields,
             "{name}: {fields} fields, {empty} empty"
         );
+        // The 申报表's two unused work-history rows are left out.
+        let skipped = if name.starts_with("Application") { 2 } else { 0 };
+        assert_eq!(r.measurements["form_skipped_list_rows"], skipped, "{name}");
     }
 }
 
@@ -148,7 +151,10 @@ fn blank_twins_are_blank() {
         assert_eq!(codes(&r), [Code::FormBlank], "{name}: {:?}", r.measurements);
         assert_eq!(r.verdict, Verdict::Reject);
         let blank = reason(&r, Code::FormBlank);
-        assert!(num(blank, "empty_share") >= 0.6, "{name}: {:?}", blank.detail);
+        assert!(num(blank, "empty_share") >= 0.4, "{name}: {:?}", blank.detail);
+        // All four work-history rows are empty list rows, and not counted.
+        let skipped = if name.starts_with("Application") { 4 } else { 0 };
+        assert_eq!(r.measurements["form_skipped_list_rows"], skipped, "{name}");
         assert_eq!(num(blank, "blue_ink"), 0.0);
     }
 }
@@ -178,7 +184,7 @@ fn twelve_megapixel_filled_form_passes_and_its_blank_twin_is_blank() {
         (&filled.measurements["width"], &filled.measurements["height"]),
         (&3000.into(), &4000.into())
     );
-    assert!(filled.measurements["form_fields"].as_u64().unwrap() >= 40);
+    assert!(filled.measurements["form_fields"].as_u64().unwrap() >= 30);
     let blank = shot_12mp(FormPage::blank(Layout::Application));
     assert_eq!(codes(&blank), [Code::FormBlank], "{:?}", blank.measurements);
 }

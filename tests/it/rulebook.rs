@@ -224,7 +224,7 @@ fn form_measure_out_of_bounds_is_refused() {
     let (line, message) = refused(&bad);
     assert_eq!(line, Some(line_of(&bad, "[document.form]")));
     assert!(message.contains("analysis_width"), "{message}");
-    let bad = edited("max_empty_share = 0.45", "max_empty_share = 45");
+    let bad = edited("max_empty_share = 0.3", "max_empty_share = 45");
     let (line, message) = refused(&bad);
     assert_eq!(line, Some(line_of(&bad, "max_empty_share = 45")));
     assert!(message.contains("max_empty_share"), "{message}");
