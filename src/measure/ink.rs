@@ -134,10 +134,11 @@ pub fn flatten(img: &RgbImage, corners: &[(f64, f64); 4], width: u32, blue_exces
 /// Side of the blocks the paper level is estimated on.
 const BLOCK: u32 = 32;
 
-/// The paper level per `BLOCK` square: the 80th percentile of its luma,
-/// then the median of the 5 × 5 blocks around it, so that neither dense
-/// writing nor a strip of correction tape sets the level of its block.
-fn paper_level(luma: &GrayImage) -> (Vec<u8>, u32, u32) {
+/// The paper level per `BLOCK` square (row-major, with the number of blocks
+/// in a row): the 80th percentile of its luma, then the median of the 5 × 5
+/// blocks around it, so that neither dense writing nor a strip of
+/// correction tape sets the level of its block.
+fn paper_level(luma: &GrayImage) -> (Vec<u8>, u32) {
     let (w, h) = luma.dimensions();
     let (bw, bh) = (w.div_ceil(BLOCK), h.div_ceil(BLOCK));
     let mut raw = vec![0u8; (bw * bh) as usize];
@@ -169,7 +170,7 @@ fn paper_level(luma: &GrayImage) -> (Vec<u8>, u32, u32) {
             level[(by * i64::from(bw) + bx) as usize] = *near.select_nth_unstable(mid).1;
         }
     }
-    (level, bw, bh)
+    (level, bw)
 }
 
 /// A horizontal ruled line: rows `y0..=y1`, columns `x0..x1`.
@@ -528,7 +529,7 @@ pub fn measure_ink(page: &FlatPage, p: &FormRules) -> InkMeasure {
     if w < 64 || h < 64 {
         return InkMeasure::default();
     }
-    let (level, bw, _) = paper_level(&page.luma);
+    let (level, bw) = paper_level(&page.luma);
     let luma = page.luma.as_raw();
     let (wu, hu) = (w as usize, h as usize);
     // The outline found can be a pixel or two outside the paper, and the
@@ -553,21 +554,21 @@ pub fn measure_ink(page: &FlatPage, p: &FormRules) -> InkMeasure {
         .count();
 
     let (fields, rows) = find_fields(&ink, w, h, p);
-    let empty: Vec<bool> = fields.iter().map(|f| ink_in(&ink, w, f) < p.min_field_ink).collect();
+    let unwritten: Vec<bool> = fields.iter().map(|f| ink_in(&ink, w, f) < p.min_field_ink).collect();
     // An empty row of a list (the unused lines of a work history) says
     // nothing about whether the form is filled in: it is left out, in a
     // filled form as in a blank one.
     let mut counted = vec![true; fields.len()];
     let mut skipped_rows = 0;
     for (k, row) in rows.iter().enumerate() {
-        let all_empty = row.cells.clone().all(|c| empty[c]);
+        let all_empty = row.cells.clone().all(|c| unwritten[c]);
         if all_empty && rows.iter().enumerate().any(|(m, other)| m != k && row.repeats(other)) {
             skipped_rows += 1;
             counted[row.cells.clone()].fill(false);
         }
     }
     let count = counted.iter().filter(|c| **c).count() as u32;
-    let empty = counted.iter().zip(&empty).filter(|(c, e)| **c && **e).count() as u32;
+    let empty = counted.iter().zip(&unwritten).filter(|(c, e)| **c && **e).count() as u32;
 
     let r = p.scribble_radius;
     let solid = erode(&ink, wu, r as usize);
@@ -603,7 +604,8 @@ pub fn measure_ink(page: &FlatPage, p: &FormRules) -> InkMeasure {
             let area = (b[2] - b[0]) * (b[3] - b[1]);
             *n <= max_area && f64::from(*n) >= p.min_tape_fill * f64::from(area) && (b[2] - b[0]).min(b[3] - b[1]) >= 2
         })
-        .map(|(b, _)| b.map(|v| (v * 4).min(if v == b[0] || v == b[2] { w } else { h })))
+        // Back to pixels: 4 × the block grid never passes the page's edge.
+        .map(|(b, _)| b.map(|v| v * 4))
         // Brighter than the paper on every side, not only than the block
         // level: the lit edge of a sharp shadow is bright against the
         // shadow but not against the paper beyond it. And edged by a step on
