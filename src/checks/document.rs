@@ -8,7 +8,7 @@ use crate::input::decode::Decoded;
 use crate::measure::blur::measure_blur;
 use crate::measure::ink::{flatten, measure_ink};
 use crate::measure::page::{digital_signs, measure_page};
-use crate::measure::{luma, r3, round_to, shrink_rgb};
+use crate::measure::{luma, r1, r3, round_to, shrink_rgb};
 use crate::report::{FileReport, Reason};
 use crate::rules::{editing_app, DocumentRules, FormRules, KindRules, SoftwareRule};
 use serde_json::json;
@@ -156,6 +156,11 @@ fn check_writing(d: &Decoded, corners: &[(f64, f64); 4], rules: &FormRules, repo
         return;
     };
     let ink = measure_ink(&flat, rules);
+    // The page as flattened, in the uploaded image's pixels: the boxes of
+    // form.altered are shares of it.
+    let k = f64::from(d.original.0) / f64::from(d.rgb.width().max(1));
+    let outline: Vec<[f64; 2]> = corners.iter().map(|(x, y)| [r1(x * k), r1(y * k)]).collect();
+    report.measure("form_page_corners", json!(outline));
     let empty_share = if ink.fields == 0 {
         0.0
     } else {
@@ -179,6 +184,7 @@ fn check_writing(d: &Decoded, corners: &[(f64, f64); 4], rules: &FormRules, repo
                 "max_empty_share": rules.max_empty_share,
                 "blue_ink": round_to(ink.blue_ink, 5),
                 "min_blue_ink": rules.min_blue_ink,
+                "min_empty_fields": rules.min_empty_fields,
             }),
         ));
     }

@@ -231,6 +231,12 @@ fn scribbled_out_word_warns_altered() {
             "{pen}: {found:?}"
         );
         assert!(boxes(&r, "correction_patches").is_empty());
+        // The page the boxes refer to, in the photo's pixels: the page is
+        // 80 % of the 1200 px width, centred.
+        let corners: Vec<[f64; 2]> = serde_json::from_value(r.measurements["form_page_corners"].clone()).unwrap();
+        assert_eq!(corners.len(), 4);
+        let width = corners[1][0] - corners[0][0];
+        assert!((880.0..1040.0).contains(&width), "{pen}: {corners:?}");
     }
 }
 
