@@ -1,8 +1,9 @@
 //! The form-writing measures (fields found / empty, blue ink, scribbles,
-//! correction patches) and the reasons given, on generated photos of the
-//! two printed forms: filled in blue and in black, blank, scribbled, taped,
-//! at 1200 × 1600 and 12 MP, at several angles and seeds, in poor light, soft
-//! focus, perspective, a scanner's crop and under a lamp's reflection.
+//! correction patches, strike-throughs) and the reasons given, on generated
+//! photos of the two printed forms: filled in blue and in black, blank,
+//! scribbled, taped, struck through, at 1200 × 1600 and 12 MP, at several
+//! angles and seeds, in poor light, soft focus, perspective, a scanner's crop
+//! and under a lamp's reflection.
 //! `cargo run --release --example form_probe`
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -32,13 +33,18 @@ fn main() {
                             pen,
                             scribble: false,
                             tape: false,
+                            strike: None,
                         },
                         ..Default::default()
                     },
                 ));
             }
         }
-        for (what, scribble, tape) in [("scribble", true, false), ("tape", false, true)] {
+        for (what, scribble, tape, strike) in [
+            ("scribble", true, false, None),
+            ("tape", false, true, None),
+            ("strike", false, false, Some(1.0)),
+        ] {
             for (pen_name, pen) in &forms[..2] {
                 for (angle, seed) in [(0.0, 5), (-3.0, 6)] {
                     cases.push((
@@ -51,6 +57,7 @@ fn main() {
                                 pen: *pen,
                                 scribble,
                                 tape,
+                                strike,
                             },
                             ..Default::default()
                         },
@@ -83,6 +90,7 @@ fn main() {
                             pen,
                             scribble: false,
                             tape: false,
+                            strike: None,
                         },
                         ..Default::default()
                     },
@@ -106,6 +114,7 @@ fn main() {
                         pen,
                         scribble: false,
                         tape: false,
+                        strike: None,
                     },
                     ..Default::default()
                 },
@@ -121,6 +130,25 @@ fn main() {
                     glare,
                     seed: 10,
                     form: FormPage::filled(layout, BLACK_PEN),
+                    ..Default::default()
+                },
+            ));
+        }
+    }
+    // Strike-throughs at other tilts, and at 12 MP.
+    for layout in [Layout::Application, Layout::Pledge] {
+        for (tilt, size) in [(-2.0, 1200), (3.0, 1200), (4.0, 1200), (6.0, 1200), (1.0, 3000)] {
+            cases.push((
+                format!("{layout:?} black strike {tilt}° {size}"),
+                DocScene {
+                    width: size,
+                    height: size * 4 / 3,
+                    angle: 1.0,
+                    seed: 14,
+                    form: FormPage {
+                        strike: Some(tilt),
+                        ..FormPage::filled(layout, BLACK_PEN)
+                    },
                     ..Default::default()
                 },
             ));

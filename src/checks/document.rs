@@ -188,7 +188,7 @@ fn check_writing(d: &Decoded, corners: &[(f64, f64); 4], rules: &FormRules, repo
             }),
         ));
     }
-    if !ink.scribbles.is_empty() || !ink.tape_patches.is_empty() {
+    if !ink.scribbles.is_empty() || !ink.tape_patches.is_empty() || !ink.strikes.is_empty() {
         // Boxes as shares of the flattened page, for a reviewer to find them.
         let (w, h) = (f64::from(flat.luma.width()), f64::from(flat.luma.height()));
         let boxes = |v: &[[u32; 4]]| -> Vec<[f64; 4]> {
@@ -209,6 +209,7 @@ fn check_writing(d: &Decoded, corners: &[(f64, f64); 4], rules: &FormRules, repo
                 json!({
                     "scribbles": boxes(&ink.scribbles),
                     "correction_patches": boxes(&ink.tape_patches),
+                    "strike_throughs": boxes(&ink.strikes),
                 }),
             )
             .with_severity(rules.altered_severity),

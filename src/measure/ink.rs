@@ -14,6 +14,10 @@
 //! * **Scribbles.** Print and pen strokes are a few pixels wide at this size;
 //!   a scribbled-out word is a solid blob: ink pixels whose whole square
 //!   neighbourhood is ink.
+//! * **Strike-throughs.** A word struck out is a straight stroke longer than
+//!   two characters with writing just above and just below it along much of
+//!   its length; no stroke of a character is that long, and a ruled line has
+//!   the padding of its cells on both sides.
 //! * **Correction tape / fluid.** A patch brighter than the paper around it,
 //!   rectangular, of a tape's size, with sharp edges.
 
@@ -49,6 +53,8 @@ pub struct InkMeasure {
     pub scribbles: Vec<Box4>,
     /// Patches brighter than the paper.
     pub tape_patches: Vec<Box4>,
+    /// Straight pen lines struck through writing.
+    pub strikes: Vec<Box4>,
 }
 
 /// Warps the quadrilateral `corners` (clockwise from the top-left, in
@@ -278,9 +284,18 @@ impl Row {
     }
 }
 
-/// The fields of the print: the inside of each table cell (inset 3 px from
-/// its lines) and the strip above each fill-in line; and the table rows.
-fn find_fields(ink: &[bool], w: u32, h: u32, p: &FormRules) -> (Vec<Box4>, Vec<Row>) {
+/// What [`find_fields`] found.
+struct Fields {
+    /// The inside of each table cell (inset 3 px from its lines) and the
+    /// strip above each fill-in line.
+    boxes: Vec<Box4>,
+    rows: Vec<Row>,
+    /// The ruled lines, and whether each bounds a table row.
+    lines: Vec<(Line, bool)>,
+}
+
+/// The fields of the print and its table rows.
+fn find_fields(ink: &[bool], w: u32, h: u32, p: &FormRules) -> Fields {
     let min_len = (p.min_line * f64::from(w)).round() as u32;
     let mut lines = horizontal_lines(ink, w, h, min_len.max(8));
     lines.sort_by_key(|l| l.y0);
@@ -301,7 +316,20 @@ fn find_fields(ink: &[bool], w: u32, h: u32, p: &FormRules) -> (Vec<Box4>, Vec<R
             let mut still = Vec::new();
             for &(a, b) in &open {
                 let (c, d) = (a.max(lower.x0), b.min(lower.x1));
-                if d <= c + 2 * inset {
+                // A table row: closed at both ends by vertical borders. A
+                // line that closes none (a long pen stroke inside a cell, an
+                // underline) leaves the upper line open for the row's real
+                // lower border.
+                let band = [c, upper.y1 + 1, d, lower.y0];
+                let tall = band[3] - band[1];
+                let seps = if d <= c + 2 * inset || tall < 8 || f64::from(tall) > 0.25 * f64::from(h) {
+                    Vec::new()
+                } else {
+                    separators(ink, w, &band, p.separator_cover)
+                };
+                let closed_left = seps.first().is_some_and(|s| s.0 <= c + inset);
+                let closed_right = seps.last().is_some_and(|s| s.1 + inset >= d);
+                if !(closed_left && closed_right) {
                     still.push((a, b));
                     continue;
                 }
@@ -310,17 +338,6 @@ fn find_fields(ink: &[bool], w: u32, h: u32, p: &FormRules) -> (Vec<Box4>, Vec<R
                 }
                 if d < b {
                     still.push((d, b));
-                }
-                // A table row: closed at both ends by vertical borders.
-                let band = [c, upper.y1 + 1, d, lower.y0];
-                if band[3] - band[1] < 8 || f64::from(band[3] - band[1]) > 0.25 * f64::from(h) {
-                    continue;
-                }
-                let seps = separators(ink, w, &band, p.separator_cover);
-                let closed_left = seps.first().is_some_and(|s| s.0 <= c + inset);
-                let closed_right = seps.last().is_some_and(|s| s.1 + inset >= d);
-                if !(closed_left && closed_right) {
-                    continue;
                 }
                 bounding[i] = true;
                 bounding[j] = true;
@@ -368,7 +385,113 @@ fn find_fields(ink: &[bool], w: u32, h: u32, p: &FormRules) -> (Vec<Box4>, Vec<R
             fields.push([l.x0 + inset, y0, l.x1 - inset, l.y0]);
         }
     }
-    (fields, rows)
+    Fields {
+        boxes: fields,
+        rows,
+        lines: lines.into_iter().zip(bounding).collect(),
+    }
+}
+
+/// Straight strokes struck through writing, found along paths of slopes
+/// `-3..=3` × 1.5° (a stroke 1–3 px thick stays within a path's 3 rows for
+/// ~100 px at up to 0.75° off it). A run of ink along a path is a strike
+/// when it is `min_strike`–`max_strike` of the width long and, over
+/// `strike_crossed` of its length, has ink both 3–8 px above and 3–8 px
+/// below it (at 720 px: a character is ~16 px tall). The table's ruled
+/// lines and long lines are left out first: a path grazing a border would
+/// otherwise read the writing of the rows on both sides of it.
+fn strike_throughs(ink: &[bool], w: u32, h: u32, print: &[(Line, bool)], p: &FormRules) -> Vec<Box4> {
+    let (wu, hu) = (w as usize, h as usize);
+    let min_len = (p.min_strike * f64::from(w)).round().max(8.0) as usize;
+    let max_len = (p.max_strike * f64::from(w)).round() as usize;
+    let mut pen = ink.to_vec();
+    for (l, bounding) in print {
+        if *bounding || (l.x1 - l.x0) as usize > max_len {
+            for y in l.y0.saturating_sub(1)..=(l.y1 + 1).min(h - 1) {
+                pen[(y * w + l.x0) as usize..(y * w + l.x1) as usize].fill(false);
+            }
+        }
+    }
+    // A pixel of a path counts when it or a vertical neighbour is ink.
+    let thick: Vec<bool> = (0..wu * hu)
+        .map(|i| pen[i] || (i >= wu && pen[i - wu]) || (i + wu < pen.len() && pen[i + wu]))
+        .collect();
+    let (gap, reach) = ((wu / 240).max(2), (wu / 90).max(5));
+    let ink_at = |x: usize, y: isize| y >= 0 && (y as usize) < hu && pen[y as usize * wu + x];
+    let crossed = |x: usize, yc: isize| {
+        let above = (gap..=reach).any(|d| ink_at(x, yc - d as isize));
+        let below = (gap..=reach).any(|d| ink_at(x, yc + d as isize));
+        above && below
+    };
+    let mut found: Vec<Box4> = Vec::new();
+    for step in -3i32..=3 {
+        let slope = (f64::from(step) * 1.5).to_radians().tan();
+        let rise: Vec<isize> = (0..wu).map(|x| (x as f64 * slope).round() as isize).collect();
+        let (first, last) = (rise[0].min(rise[wu - 1]), rise[0].max(rise[wu - 1]));
+        for y0 in -last..hu as isize - first {
+            let on = |x: usize| {
+                let y = y0 + rise[x];
+                y >= 0 && (y as usize) < hu && thick[y as usize * wu + x]
+            };
+            let mut x = 0;
+            while x < wu {
+                if !on(x) {
+                    x += 1;
+                    continue;
+                }
+                let start = x;
+                while x < wu && on(x) {
+                    x += 1;
+                }
+                let len = x - start;
+                if len < min_len || len > max_len {
+                    continue;
+                }
+                let n = (start..x).filter(|&c| crossed(c, y0 + rise[c])).count();
+                if (n as f64) < p.strike_crossed * len as f64 {
+                    continue;
+                }
+                let ys = [y0 + rise[start], y0 + rise[x - 1]];
+                let b = [
+                    start as u32,
+                    (ys[0].min(ys[1]) - 1).max(0) as u32,
+                    x as u32,
+                    (ys[0].max(ys[1]) + 2).min(hu as isize) as u32,
+                ];
+                found.push(b);
+            }
+        }
+    }
+    // One stroke is found on neighbouring paths and slopes: one box.
+    merge_near(found, 3)
+}
+
+/// Boxes closer than `gap` pixels joined into one, until none are.
+fn merge_near(mut boxes: Vec<Box4>, gap: u32) -> Vec<Box4> {
+    let mut merged: Vec<Box4> = Vec::new();
+    while let Some(mut b) = boxes.pop() {
+        // Grown, `b` can reach boxes it did not before: look again.
+        while let Some(k) = merged.iter().position(|m| {
+            let near = [
+                b[0].saturating_sub(gap),
+                b[1].saturating_sub(gap),
+                b[2] + gap,
+                b[3] + gap,
+            ];
+            overlaps(m, &near)
+        }) {
+            let m = merged.swap_remove(k);
+            b = [b[0].min(m[0]), b[1].min(m[1]), b[2].max(m[2]), b[3].max(m[3])];
+        }
+        merged.push(b);
+    }
+    merged.sort_by_key(|b| (b[1], b[0]));
+    merged
+}
+
+/// Whether two boxes share a pixel.
+fn overlaps(a: &Box4, b: &Box4) -> bool {
+    a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3]
 }
 
 /// Boxes of the 8-connected regions of `mask` (`w` wide) with at least
@@ -553,7 +676,11 @@ pub fn measure_ink(page: &FlatPage, p: &FormRules) -> InkMeasure {
         .filter(|(i, b)| **i && **b > 0)
         .count();
 
-    let (fields, rows) = find_fields(&ink, w, h, p);
+    let Fields {
+        boxes: fields,
+        rows,
+        lines,
+    } = find_fields(&ink, w, h, p);
     let unwritten: Vec<bool> = fields.iter().map(|f| ink_in(&ink, w, f) < p.min_field_ink).collect();
     // An empty row of a list (the unused lines of a work history) says
     // nothing about whether the form is filled in: it is left out, in a
@@ -572,7 +699,7 @@ pub fn measure_ink(page: &FlatPage, p: &FormRules) -> InkMeasure {
 
     let r = p.scribble_radius;
     let solid = erode(&ink, wu, r as usize);
-    let scribbles = blobs(&solid, w, p.min_scribble_area)
+    let scribbles: Vec<Box4> = blobs(&solid, w, p.min_scribble_area)
         .into_iter()
         .map(|([x0, y0, x1, y1], _)| [x0 - r, y0 - r, x1 + r, y1 + r])
         .collect();
@@ -620,6 +747,12 @@ pub fn measure_ink(page: &FlatPage, p: &FormRules) -> InkMeasure {
         })
         .collect();
 
+    // A scribble is crossed by long runs too: it is reported once.
+    let strikes = strike_throughs(&ink, w, h, &lines, p)
+        .into_iter()
+        .filter(|s| !scribbles.iter().any(|b| overlaps(b, s)))
+        .collect();
+
     InkMeasure {
         fields: count,
         empty_fields: empty,
@@ -627,6 +760,7 @@ pub fn measure_ink(page: &FlatPage, p: &FormRules) -> InkMeasure {
         blue_ink: blue as f64 / f64::from(w * h),
         scribbles,
         tape_patches,
+        strikes,
     }
 }
 
@@ -677,7 +811,9 @@ mod tests {
             let fill = (y == 500 || y == 501) && (300..600).contains(&x);
             hline || vline || print || print2 || writing || fill
         });
-        let (fields, rows) = find_fields(&m, w as u32, h as u32, p);
+        let Fields {
+            boxes: fields, rows, ..
+        } = find_fields(&m, w as u32, h as u32, p);
         assert_eq!(rows.len(), 2);
         assert!(rows[0].repeats(&rows[1]));
         assert_eq!(fields.len(), 7, "{fields:?}");
@@ -693,5 +829,67 @@ mod tests {
             fields.iter().any(|f| (498..=500).contains(&f[3]) && f[1] < 480),
             "{fields:?}"
         );
+    }
+
+    /// "Writing": characters 16 px tall and wide, 4 px apart, of three
+    /// vertical strokes and three horizontal ones, from x 100 along the row
+    /// whose top is `top`.
+    fn writing(x: usize, y: usize, top: usize, chars: usize) -> bool {
+        if y < top || y >= top + 16 || x < 100 || x >= 100 + chars * 20 {
+            return false;
+        }
+        let (cx, cy) = ((x - 100) % 20, y - top);
+        let vertical = [2, 7, 12].iter().any(|&v| cx == v || cx == v + 1);
+        let horizontal = [1, 8, 14].contains(&cy) && (1..14).contains(&cx);
+        cx < 16 && (vertical || horizontal)
+    }
+
+    #[test]
+    fn a_stroke_through_writing_is_a_strike_and_writing_alone_is_not() {
+        let rules = crate::rules::Rules::builtin().expect("rulebook");
+        let p = &rules.book.document.form;
+        let (w, h) = (720usize, 400usize);
+        let text = mask(w, h, |x, y| writing(x, y, 100, 6));
+        assert!(strike_throughs(&text, w as u32, h as u32, &[], p).is_empty());
+        // A 2 px stroke over the middle of the first four characters,
+        // rising 2 px over its 80 px (1.4°).
+        let struck = mask(w, h, |x, y| {
+            let mid = 108 - (x.saturating_sub(96) / 40);
+            writing(x, y, 100, 6) || ((96..176).contains(&x) && (mid..mid + 2).contains(&y))
+        });
+        let found = strike_throughs(&struck, w as u32, h as u32, &[], p);
+        assert_eq!(found.len(), 1, "{found:?}");
+        let b = found[0];
+        assert!(b[0] <= 100 && b[2] >= 170 && b[1] >= 100 && b[3] <= 116, "{b:?}");
+    }
+
+    #[test]
+    fn a_ruled_line_between_written_rows_is_not_a_strike() {
+        let rules = crate::rules::Rules::builtin().expect("rulebook");
+        let p = &rules.book.document.form;
+        let (w, h) = (720usize, 400usize);
+        // Two rows of writing 4 px from a 2 px border at y 120-121 between
+        // them (writing as close to the line as a large hand puts it).
+        let m = mask(w, h, |x, y| {
+            writing(x, y, 100, 20) || writing(x, y, 126, 20) || ((60..660).contains(&x) && (120..122).contains(&y))
+        });
+        let border = Line {
+            y0: 120,
+            y1: 121,
+            x0: 60,
+            x1: 660,
+        };
+        assert!(strike_throughs(&m, w as u32, h as u32, &[(border, true)], p).is_empty());
+        // Not left out, a tilted path grazing it reads both rows.
+        assert!(!strike_throughs(&m, w as u32, h as u32, &[], p).is_empty());
+    }
+
+    #[test]
+    fn near_boxes_merge_through_a_grown_box() {
+        // a and b are apart, c is near a only; a and c together reach b.
+        let (a, b, c) = ([0, 0, 10, 20], [30, 18, 40, 22], [8, 0, 28, 4]);
+        assert_eq!(merge_near(vec![a, b], 3).len(), 2);
+        assert_eq!(merge_near(vec![c, b], 3).len(), 2);
+        assert_eq!(merge_near(vec![c, b, a], 3), [[0, 0, 40, 22]]);
     }
 }

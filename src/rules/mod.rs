@@ -300,6 +300,12 @@ pub struct FormRules {
     /// … with at least three edges that climb from a quarter to three
     /// quarters of its brightness within this many pixels.
     pub max_tape_edge: u32,
+    /// A strike-through: a straight run of ink `min_strike`–`max_strike` of
+    /// the width long with writing just above and below it over
+    /// `strike_crossed` of its length.
+    pub min_strike: f64,
+    pub max_strike: f64,
+    pub strike_crossed: f64,
     /// form.altered can only point at marks a reviewer should look at.
     pub altered_severity: Severity,
 }
@@ -707,6 +713,9 @@ fn validate(book: &Rulebook, text: &str) -> Result<HashMap<String, usize>, Error
         ("document.form.min_blue_ink", book.document.form.min_blue_ink),
         ("document.form.tape_brightness", book.document.form.tape_brightness),
         ("document.form.min_tape_fill", book.document.form.min_tape_fill),
+        ("document.form.min_strike", book.document.form.min_strike),
+        ("document.form.max_strike", book.document.form.max_strike),
+        ("document.form.strike_crossed", book.document.form.strike_crossed),
     ];
     for (name, v) in fractions {
         if !(0.0..=1.0).contains(&v) {

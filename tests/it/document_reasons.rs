@@ -231,6 +231,7 @@ fn scribbled_out_word_warns_altered() {
             "{pen}: {found:?}"
         );
         assert!(boxes(&r, "correction_patches").is_empty());
+        assert!(boxes(&r, "strike_throughs").is_empty(), "{pen}: a scribble is one mark");
         // The page the boxes refer to, in the photo's pixels: the page is
         // 80 % of the 1200 px width, centred.
         let corners: Vec<[f64; 2]> = serde_json::from_value(r.measurements["form_page_corners"].clone()).unwrap();
@@ -260,6 +261,37 @@ fn correction_tape_warns_altered() {
         let found = boxes(&r, "correction_patches");
         assert!(found.iter().any(|b| contains(b, centre)), "{layout:?}: {found:?}");
         assert!(boxes(&r, "scribbles").is_empty());
+    }
+}
+
+#[test]
+fn struck_out_entry_warns_altered() {
+    // A pen line through 电子商务师 (申报表) or the date (承诺书), level and
+    // tilted; the page itself turned in the photo.
+    for layout in [Layout::Application, Layout::Pledge] {
+        for (tilt, angle) in [(1.0, -3.0), (-2.0, 0.0), (4.0, 1.0)] {
+            let scene = DocScene {
+                angle,
+                seed: 14,
+                form: FormPage {
+                    strike: Some(tilt),
+                    ..FormPage::filled(layout, BLUE_PEN)
+                },
+                ..Default::default()
+            };
+            let r = shot(&scene, "application_form");
+            let case = format!("{layout:?} tilt {tilt}");
+            assert_eq!(codes(&r), [Code::FormAltered], "{case}: {:?}", r.measurements);
+            // The stroke's middle on the 1240 x 1754 page.
+            let centre = match layout {
+                Layout::Application => (860.0 / 1240.0, 557.0 / 1754.0),
+                Layout::Pledge => (758.0 / 1240.0, 983.0 / 1754.0),
+            };
+            let found = boxes(&r, "strike_throughs");
+            assert_eq!(found.len(), 1, "{case}: {found:?}");
+            assert!(contains(&found[0], centre), "{case}: {found:?}");
+            assert!(boxes(&r, "scribbles").is_empty() && boxes(&r, "correction_patches").is_empty());
+        }
     }
 }
 

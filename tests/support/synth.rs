@@ -659,6 +659,9 @@ pub struct FormPage {
     /// A strip of correction tape under the start of the 申报条件 entry
     /// (written over) or, on the pledge, under the ID number.
     pub tape: bool,
+    /// A pen stroke, tilted this many degrees (rising to the right), struck
+    /// through the 现职业 entry of the 申报表 or the date of the 承诺书.
+    pub strike: Option<f32>,
 }
 
 impl FormPage {
@@ -668,6 +671,7 @@ impl FormPage {
             pen: Some(pen),
             scribble: false,
             tape: false,
+            strike: None,
         }
     }
 
@@ -677,6 +681,7 @@ impl FormPage {
             pen: None,
             scribble: false,
             tape: false,
+            strike: None,
         }
     }
 }
@@ -706,8 +711,8 @@ fn form_layers(layout: Layout) -> &'static (image::GrayImage, image::GrayImage) 
 }
 
 /// The flat form page (A4 at 150 dpi, 1240 × 1754): off-white paper with
-/// fibre noise, black print, and the applicant's writing, scribble and
-/// correction tape as asked.
+/// fibre noise, black print, and the applicant's writing, scribble,
+/// correction tape and strike-through as asked.
 pub fn form_page(f: &FormPage, seed: u64) -> RgbImage {
     let (print, writing) = form_layers(f.layout);
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xF0F0);
@@ -731,6 +736,23 @@ pub fn form_page(f: &FormPage, seed: u64) -> RgbImage {
         if f.pen.is_some() {
             let a = 1.0 - f32::from(writing.get_pixel(x, y).0[0]) / 255.0;
             c = [0, 1, 2].map(|i| c[i] * (1.0 - a) + pen[i] * a);
+        }
+        if let Some(tilt) = f.strike {
+            // Through the middle of the writing, a 3.5 px pen line with a
+            // slight waver, 10 px past the entry at both ends.
+            let (x0, x1, ym) = match f.layout {
+                Layout::Application => (770.0f32, 950.0f32, 557.5f32),
+                Layout::Pledge => (639.0, 878.0, 983.0),
+            };
+            let (xc, slope) = ((x0 + x1) / 2.0, tilt.to_radians().tan());
+            let (xf, yf) = (x as f32, y as f32);
+            let centre = ym - (xf - xc) * slope + (xf * 0.05).sin() * 0.8;
+            let d = (yf - centre).abs() * (1.0 + slope * slope).sqrt().recip();
+            if (x0..x1).contains(&xf) && d < 2.25 {
+                let a = (2.25 - d).min(1.0);
+                let ink = f.pen.unwrap_or([24, 24, 30]).map(f32::from);
+                c = [0, 1, 2].map(|i| c[i] * (1.0 - a) + ink[i] * a);
+            }
         }
         if f.scribble {
             // Dense diagonal back-and-forth strokes over an ellipse in the
