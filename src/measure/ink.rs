@@ -392,7 +392,7 @@ fn find_fields(ink: &[bool], w: u32, h: u32, p: &FormRules) -> Fields {
     }
 }
 
-/// Straight strokes struck through writing, found along paths of slopes
+/// Straight strokes struck through writing, followed along paths of slopes
 /// `-3..=3` × 1.5° (a stroke 1–3 px thick stays within a path's 3 rows for
 /// ~100 px at up to 0.75° off it). A run of ink along a path is a strike
 /// when it is `min_strike`–`max_strike` of the width long and, over
@@ -423,42 +423,58 @@ fn strike_throughs(ink: &[bool], w: u32, h: u32, print: &[(Line, bool)], p: &For
         let below = (gap..=reach).any(|d| ink_at(x, yc + d as isize));
         above && below
     };
+    // Paths start from seeds, the rows' runs of at least 12 px (at 720 px):
+    // a stroke within 6° of level has such runs, and the page is walked
+    // along seven slopes only where they are, not all over.
+    let seed_len = (wu / 60).max(4);
+    let slopes: Vec<f64> = (-3..=3).map(|k| (f64::from(k) * 1.5).to_radians().tan()).collect();
+    let mut seen = std::collections::HashSet::new();
     let mut found: Vec<Box4> = Vec::new();
-    for step in -3i32..=3 {
-        let slope = (f64::from(step) * 1.5).to_radians().tan();
-        let rise: Vec<isize> = (0..wu).map(|x| (x as f64 * slope).round() as isize).collect();
-        let (first, last) = (rise[0].min(rise[wu - 1]), rise[0].max(rise[wu - 1]));
-        for y0 in -last..hu as isize - first {
-            let on = |x: usize| {
-                let y = y0 + rise[x];
-                y >= 0 && (y as usize) < hu && thick[y as usize * wu + x]
-            };
-            let mut x = 0;
-            while x < wu {
-                if !on(x) {
-                    x += 1;
+    for y in 0..hu {
+        let row = &thick[y * wu..(y + 1) * wu];
+        let mut x = 0;
+        while x < wu {
+            if !row[x] {
+                x += 1;
+                continue;
+            }
+            let run = x;
+            while x < wu && row[x] {
+                x += 1;
+            }
+            if x - run < seed_len {
+                continue;
+            }
+            let xc = (run + x) / 2;
+            for (k, slope) in slopes.iter().enumerate() {
+                let path = |c: usize| y as isize + ((c as f64 - xc as f64) * slope).round() as isize;
+                let on = |c: usize| {
+                    let yy = path(c);
+                    yy >= 0 && (yy as usize) < hu && thick[yy as usize * wu + c]
+                };
+                let (mut a, mut b) = (xc, xc + 1);
+                while a > 0 && on(a - 1) && b - a <= max_len {
+                    a -= 1;
+                }
+                while b < wu && on(b) && b - a <= max_len {
+                    b += 1;
+                }
+                let len = b - a;
+                // Seeds on one stroke find the same run: judge it once.
+                if len < min_len || len > max_len || !seen.insert((k, a, path(a))) {
                     continue;
                 }
-                let start = x;
-                while x < wu && on(x) {
-                    x += 1;
-                }
-                let len = x - start;
-                if len < min_len || len > max_len {
-                    continue;
-                }
-                let n = (start..x).filter(|&c| crossed(c, y0 + rise[c])).count();
+                let n = (a..b).filter(|&c| crossed(c, path(c))).count();
                 if (n as f64) < p.strike_crossed * len as f64 {
                     continue;
                 }
-                let ys = [y0 + rise[start], y0 + rise[x - 1]];
-                let b = [
-                    start as u32,
+                let ys = [path(a), path(b - 1)];
+                found.push([
+                    a as u32,
                     (ys[0].min(ys[1]) - 1).max(0) as u32,
-                    x as u32,
+                    b as u32,
                     (ys[0].max(ys[1]) + 2).min(hu as isize) as u32,
-                ];
-                found.push(b);
+                ]);
             }
         }
     }
