@@ -101,7 +101,8 @@ fn faces(c: &mut Criterion) {
 }
 
 /// The form-writing measure alone (flatten to 720 px, fields, scribbles,
-/// tape) on the sample 申报表 photo, its page corners from the page check.
+/// tape, strike-throughs) on the sample 申报表 photo, its page corners from
+/// the page check; and on a flat ruled notebook page.
 fn form_writing(c: &mut Criterion) {
     use prescreen::measure::ink::{flatten, measure_ink};
     let rules = Rules::builtin().expect("rulebook");
@@ -118,6 +119,19 @@ fn form_writing(c: &mut Criterion) {
             let flat = flatten(black_box(&img), &corners, form.analysis_width, form.blue_excess).expect("flat");
             measure_ink(&flat, form)
         })
+    });
+    // A ruled notebook page (41 full-width lines, no table): every pair of
+    // lines is looked at as a possible row, so this is the measure's worst
+    // layout for time.
+    let luma = image::GrayImage::from_fn(720, 1018, |x, y| {
+        image::Luma([if y % 24 < 2 && (30..690).contains(&x) { 40 } else { 230 }])
+    });
+    let notebook = prescreen::measure::ink::FlatPage {
+        blue: image::GrayImage::new(720, 1018),
+        luma,
+    };
+    c.bench_function("form_writing_ruled_notebook_720x1018", |b| {
+        b.iter(|| measure_ink(black_box(&notebook), form))
     });
 }
 

@@ -322,17 +322,16 @@ fn find_fields(ink: &[bool], w: u32, h: u32, p: &FormRules) -> Fields {
                 // lower border.
                 let band = [c, upper.y1 + 1, d, lower.y0];
                 let tall = band[3] - band[1];
-                let seps = if d <= c + 2 * inset || tall < 8 || f64::from(tall) > 0.25 * f64::from(h) {
-                    Vec::new()
-                } else {
-                    separators(ink, w, &band, p.separator_cover)
-                };
-                let closed_left = seps.first().is_some_and(|s| s.0 <= c + inset);
-                let closed_right = seps.last().is_some_and(|s| s.1 + inset >= d);
-                if !(closed_left && closed_right) {
+                let fits = d > c + 2 * inset && tall >= 8 && f64::from(tall) <= 0.25 * f64::from(h);
+                // The two ends first: most pairs of lines are not a row, and
+                // a page of many (a ruled notebook's) must stay cheap.
+                let closed =
+                    |x0: u32, x1: u32| !separators(ink, w, &[x0, band[1], x1, band[3]], p.separator_cover).is_empty();
+                if !(fits && closed(c, c + inset + 1) && closed(d - inset - 1, d)) {
                     still.push((a, b));
                     continue;
                 }
+                let seps = separators(ink, w, &band, p.separator_cover);
                 if c > a {
                     still.push((a, c));
                 }
@@ -907,5 +906,24 @@ mod tests {
         assert_eq!(merge_near(vec![a, b], 3).len(), 2);
         assert_eq!(merge_near(vec![c, b], 3).len(), 2);
         assert_eq!(merge_near(vec![c, b, a], 3), [[0, 0, 40, 22]]);
+    }
+
+    #[test]
+    fn a_long_stroke_inside_a_cell_keeps_its_row() {
+        let rules = crate::rules::Rules::builtin().expect("rulebook");
+        let p = &rules.book.document.form;
+        let (w, h) = (720usize, 600usize);
+        // One row, y 200-260, cells 100-280-640; a 2 px pen line 80 px long
+        // (longer than a ruled line's minimum) across the middle of the
+        // second cell.
+        let m = mask(w, h, |x, y| {
+            let hline = (y == 200 || y == 201 || y == 260 || y == 261) && (100..=641).contains(&x);
+            let vline = [100, 280, 640].iter().any(|&l| x == l || x == l + 1) && (200..=261).contains(&y);
+            let stroke = (400..480).contains(&x) && (229..231).contains(&y);
+            hline || vline || stroke
+        });
+        let found = find_fields(&m, w as u32, h as u32, p);
+        assert_eq!(found.rows.len(), 1);
+        assert_eq!(found.rows[0].cells.len(), 2, "{:?}", found.boxes);
     }
 }
