@@ -733,6 +733,15 @@ fn validate(book: &Rulebook, text: &str) -> Result<HashMap<String, usize>, Error
             message: "document.form: analysis_width must be 256-2048 and scribble_radius 1-16".into(),
         });
     }
+    if form.min_strike >= form.max_strike {
+        return Err(Error::Rules {
+            line: find_key_line(text, "document.form.min_strike"),
+            message: format!(
+                "document.form.min_strike ({}) must be below max_strike ({})",
+                form.min_strike, form.max_strike
+            ),
+        });
+    }
     if ph.aspect_ratio <= 0.0 || ph.blur.analysis_height < 32 {
         return Err(Error::Rules {
             line: find_key_line(text, "photo.aspect_ratio"),

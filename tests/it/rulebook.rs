@@ -228,6 +228,10 @@ fn form_measure_out_of_bounds_is_refused() {
     let (line, message) = refused(&bad);
     assert_eq!(line, Some(line_of(&bad, "max_empty_share = 45")));
     assert!(message.contains("max_empty_share"), "{message}");
+    let bad = edited("min_strike = 0.05", "min_strike = 0.5");
+    let (line, message) = refused(&bad);
+    assert_eq!(line, Some(line_of(&bad, "min_strike = 0.5")));
+    assert!(message.contains("max_strike"), "{message}");
 }
 
 #[test]
