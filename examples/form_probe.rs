@@ -29,11 +29,8 @@ fn main() {
                         angle,
                         seed,
                         form: FormPage {
-                            layout,
                             pen,
-                            scribble: false,
-                            tape: false,
-                            strike: None,
+                            ..FormPage::blank(layout)
                         },
                         ..Default::default()
                     },
@@ -53,11 +50,11 @@ fn main() {
                             angle,
                             seed,
                             form: FormPage {
-                                layout,
                                 pen: *pen,
                                 scribble,
                                 tape,
                                 strike,
+                                ..FormPage::blank(layout)
                             },
                             ..Default::default()
                         },
@@ -86,11 +83,8 @@ fn main() {
                         vignette: if keystone > 0.0 { 0.3 } else { 0.0 },
                         seed,
                         form: FormPage {
-                            layout,
                             pen,
-                            scribble: false,
-                            tape: false,
-                            strike: None,
+                            ..FormPage::blank(layout)
                         },
                         ..Default::default()
                     },
@@ -110,11 +104,8 @@ fn main() {
                     angle: 0.0,
                     seed: 12,
                     form: FormPage {
-                        layout,
                         pen,
-                        scribble: false,
-                        tape: false,
-                        strike: None,
+                        ..FormPage::blank(layout)
                     },
                     ..Default::default()
                 },

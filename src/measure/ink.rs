@@ -188,24 +188,39 @@ struct Line {
     x1: u32,
 }
 
-/// Horizontal runs of ink at least `min_len` long (a pixel counts as ink
-/// when it or a vertical neighbour is, which bridges a line's slight tilt),
-/// merged row to row into lines.
+/// `mask` (`w` wide) with each pixel set when it or a vertical neighbour
+/// is: a line 1–2 px thick with a slight tilt stays in one row of it for a
+/// long way.
+fn thicken(mask: &[bool], w: usize) -> Vec<bool> {
+    (0..mask.len())
+        .map(|i| mask[i] || (i >= w && mask[i - w]) || (i + w < mask.len() && mask[i + w]))
+        .collect()
+}
+
+/// The runs of set pixels in `row`, as `start..end`.
+fn runs(row: &[bool]) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let mut x = 0;
+    std::iter::from_fn(move || {
+        while x < row.len() && !row[x] {
+            x += 1;
+        }
+        let start = x;
+        while x < row.len() && row[x] {
+            x += 1;
+        }
+        (x > start).then_some((start, x))
+    })
+}
+
+/// Horizontal runs of ink at least `min_len` long (on the [`thicken`]ed
+/// mask, which bridges a line's slight tilt), merged row to row into lines.
 fn horizontal_lines(ink: &[bool], w: u32, h: u32, min_len: u32) -> Vec<Line> {
-    let at = |x: u32, y: u32| ink[(y * w + x) as usize];
+    let thick = thicken(ink, w as usize);
     let mut lines: Vec<Line> = Vec::new();
     for y in 0..h {
-        let mut x = 0;
-        while x < w {
-            let on = |x: u32| at(x, y) || (y > 0 && at(x, y - 1)) || (y + 1 < h && at(x, y + 1));
-            if !on(x) {
-                x += 1;
-                continue;
-            }
-            let start = x;
-            while x < w && on(x) {
-                x += 1;
-            }
+        let row = &thick[(y * w) as usize..((y + 1) * w) as usize];
+        for (start, x) in runs(row) {
+            let (start, x) = (start as u32, x as u32);
             if x - start < min_len {
                 continue;
             }
@@ -412,9 +427,7 @@ fn strike_throughs(ink: &[bool], w: u32, h: u32, print: &[(Line, bool)], p: &For
         }
     }
     // A pixel of a path counts when it or a vertical neighbour is ink.
-    let thick: Vec<bool> = (0..wu * hu)
-        .map(|i| pen[i] || (i >= wu && pen[i - wu]) || (i + wu < pen.len() && pen[i + wu]))
-        .collect();
+    let thick = thicken(&pen, wu);
     let (gap, reach) = ((wu / 240).max(2), (wu / 90).max(5));
     let ink_at = |x: usize, y: isize| y >= 0 && (y as usize) < hu && pen[y as usize * wu + x];
     let crossed = |x: usize, yc: isize| {
@@ -430,17 +443,7 @@ fn strike_throughs(ink: &[bool], w: u32, h: u32, print: &[(Line, bool)], p: &For
     let mut seen = std::collections::HashSet::new();
     let mut found: Vec<Box4> = Vec::new();
     for y in 0..hu {
-        let row = &thick[y * wu..(y + 1) * wu];
-        let mut x = 0;
-        while x < wu {
-            if !row[x] {
-                x += 1;
-                continue;
-            }
-            let run = x;
-            while x < wu && row[x] {
-                x += 1;
-            }
+        for (run, x) in runs(&thick[y * wu..(y + 1) * wu]) {
             if x - run < seed_len {
                 continue;
             }
@@ -925,5 +928,12 @@ mod tests {
         let found = find_fields(&m, w as u32, h as u32, p);
         assert_eq!(found.rows.len(), 1);
         assert_eq!(found.rows[0].cells.len(), 2, "{:?}", found.boxes);
+    }
+
+    #[test]
+    fn runs_reach_both_ends_of_the_row() {
+        let row = [true, true, false, false, true];
+        assert_eq!(runs(&row).collect::<Vec<_>>(), [(0, 2), (4, 5)]);
+        assert_eq!(runs(&[false; 3]).count(), 0);
     }
 }

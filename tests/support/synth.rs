@@ -677,11 +677,8 @@ impl FormPage {
 
     pub fn blank(layout: Layout) -> FormPage {
         FormPage {
-            layout,
             pen: None,
-            scribble: false,
-            tape: false,
-            strike: None,
+            ..FormPage::filled(layout, BLACK_PEN)
         }
     }
 }
@@ -722,7 +719,8 @@ pub fn form_page(f: &FormPage, seed: u64) -> RgbImage {
         Layout::Application => (240u32, 1022u32, 470u32, 1066u32),
         Layout::Pledge => (700, 876, 1000, 920),
     };
-    let pen = f.pen.unwrap_or([0, 0, 0]).map(f32::from);
+    // Blank forms scribble and strike in black.
+    let pen = f.pen.unwrap_or(BLACK_PEN).map(f32::from);
     RgbImage::from_fn(print.width(), print.height(), |x, y| {
         let n = noise(&mut rng, 2.0);
         let under_tape = f.tape && x >= tape_box.0 && x < tape_box.2 && y >= tape_box.1 && y < tape_box.3;
@@ -750,8 +748,7 @@ pub fn form_page(f: &FormPage, seed: u64) -> RgbImage {
             let d = (yf - centre).abs() * (1.0 + slope * slope).sqrt().recip();
             if (x0..x1).contains(&xf) && d < 2.25 {
                 let a = (2.25 - d).min(1.0);
-                let ink = f.pen.unwrap_or([24, 24, 30]).map(f32::from);
-                c = [0, 1, 2].map(|i| c[i] * (1.0 - a) + ink[i] * a);
+                c = [0, 1, 2].map(|i| c[i] * (1.0 - a) + pen[i] * a);
             }
         }
         if f.scribble {
@@ -760,7 +757,7 @@ pub fn form_page(f: &FormPage, seed: u64) -> RgbImage {
             let (dx, dy) = ((x as f32 - 330.0) / 72.0, (y as f32 - 485.0) / 22.0);
             let wobble = ((x as f32) * 0.21).sin() * 0.12;
             if dx * dx + dy * dy < 1.0 + wobble && (x + y / 2) % 5 < 4 {
-                c = f.pen.unwrap_or([24, 24, 30]).map(f32::from);
+                c = pen;
             }
         }
         Rgb(c.map(|v| (v + n).clamp(0.0, 255.0) as u8))
