@@ -7,14 +7,13 @@ use crate::codes::Code;
 use crate::input::decode::Decoded;
 use crate::measure::blur::measure_blur;
 use crate::measure::ink::{flatten, measure_ink};
+use crate::checks::idcard::cut_off;
 use crate::measure::page::{digital_signs, measure_page};
+use crate::measure::quad::QuadSearch;
 use crate::measure::{luma, r1, r3, round_to, shrink_rgb};
 use crate::report::{FileReport, Reason};
 use crate::rules::{editing_app, DocumentRules, FormRules, KindRules, SoftwareRule};
 use serde_json::json;
-
-/// Long side of the copy the page outline and light are measured on.
-const PAGE_LONG_SIDE: u32 = 400;
 
 /// `document.resolution_too_low`: the long side of the (upright) image.
 pub fn check_document_image(d: &Decoded, kind: &KindRules, report: &mut FileReport) {
@@ -62,31 +61,50 @@ pub fn check_page(d: &Decoded, rules: &DocumentRules, editing: Option<&[Software
     }
 
     let y = luma(&small);
-    // The page outline and light need far fewer pixels than the focus.
-    let tiny = shrink_rgb(&small, PAGE_LONG_SIDE);
-    let Some(page) = measure_page(&tiny) else {
-        report.push(Reason::new(Code::DocumentNotFound, json!({ "page_fraction": 0.0 })));
-        return;
+    let search = QuadSearch {
+        aspects: rules.page_aspects.clone(),
+        aspect_tolerance: rules.page_aspect_tolerance,
+        min_area: rules.min_page_fraction * 0.5,
+        min_score: rules.min_quad_score,
+        full_frame_score: Some(rules.full_frame_score),
     };
-    report.measure("page_fraction", r3(page.area_fraction));
-    report.measure("page_touches", json!(page.touches));
-    if page.area_fraction < rules.min_page_fraction {
+    let (found, page) = measure_page(&small, &search);
+    let page = page.filter(|p| p.quad.score >= rules.min_quad_score);
+    let Some(page) = page else {
         report.push(Reason::new(
             Code::DocumentNotFound,
-            json!({ "page_fraction": r3(page.area_fraction), "min_page_fraction": rules.min_page_fraction }),
+            json!({
+                "problem": "no_quadrilateral",
+                "best_score": r3(found.best_score),
+                "min_score": rules.min_quad_score,
+            }),
+        ));
+        return;
+    };
+    let quad = &page.quad;
+    // Corners in the upload's pixels, for reports and the writing checks.
+    let k = (
+        f64::from(d.original.0) / f64::from(small.width().max(1)),
+        f64::from(d.original.1) / f64::from(small.height().max(1)),
+    );
+    let outline: Vec<[f64; 2]> = quad.corners.iter().map(|(x, y)| [r1(x * k.0), r1(y * k.1)]).collect();
+    report.measure("page_corners", json!(outline));
+    report.measure("page_fraction", r3(quad.area_fraction));
+    report.measure("page_score", r3(quad.score));
+    report.measure("page_aspect", r3(quad.aspect));
+    if quad.full_frame {
+        report.measure("page_fills_frame", true);
+    }
+    if quad.area_fraction < rules.min_page_fraction {
+        report.push(Reason::new(
+            Code::DocumentNotFound,
+            json!({ "page_fraction": r3(quad.area_fraction), "min_page_fraction": rules.min_page_fraction }),
         ));
         return;
     }
-    let sides = page.touches.iter().filter(|t| **t).count();
-    if (1..4).contains(&sides) {
-        let names = ["left", "top", "right", "bottom"];
-        let cut: Vec<&str> = names
-            .iter()
-            .zip(page.touches)
-            .filter(|(_, t)| *t)
-            .map(|(n, _)| *n)
-            .collect();
-        report.push(Reason::new(Code::DocumentCropped, json!({ "edges": cut })));
+    let (out, edges) = cut_off(quad, small.width(), small.height(), rules.max_corner_outside);
+    if !out.is_empty() || !edges.is_empty() {
+        report.push(Reason::new(Code::DocumentCropped, json!({ "edges": edges, "outside": out })));
     }
 
     let blur = measure_blur(&y, rules.analysis_long_side.min(y.height()));
@@ -142,10 +160,18 @@ pub fn check_page(d: &Decoded, rules: &DocumentRules, editing: Option<&[Software
     ];
     if editing.is_some() && !unreadable.iter().any(|c| report.has(*c)) {
         let scale = (
-            f64::from(d.rgb.width()) / f64::from(tiny.width()),
-            f64::from(d.rgb.height()) / f64::from(tiny.height()),
+            f64::from(d.rgb.width()) / f64::from(small.width()),
+            f64::from(d.rgb.height()) / f64::from(small.height()),
         );
-        let corners = page.corners.map(|(x, y)| (x * scale.0, y * scale.1));
+        // The short side first: a page lying sideways is flattened upright
+        // or upside down, and its ruled lines stay horizontal either way.
+        let c = quad.corners.map(|(x, y)| (x * scale.0, y * scale.1));
+        let side = |a: (f64, f64), b: (f64, f64)| ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt();
+        let corners = if side(c[0], c[1]) > side(c[1], c[2]) {
+            [c[1], c[2], c[3], c[0]]
+        } else {
+            c
+        };
         check_writing(d, &corners, &rules.form, report);
     }
 }

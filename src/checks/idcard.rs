@@ -1,33 +1,135 @@
 //! The ID-card photos (身份证人像面 / 国徽面): the card found and whole, of
 //! ID-1 proportions and large enough, on white paper, sharp, well exposed,
-//! without glare, and the right side in the right slot. The card's corners
-//! and every score go into the measurements for a reviewer to draw.
+//! without glare, and the right side in the right slot. The card is found
+//! as geometry (`measure::quad`); its corners and every score go into the
+//! measurements for a reviewer to draw.
 
 use crate::codes::Code;
 use crate::input::decode::Decoded;
 use crate::measure::blur::measure_blur;
-use crate::measure::card::{find_object, rectify, CARD_H};
+use crate::measure::card::{rectify, CARD_H};
 use crate::measure::colour::lab;
 use crate::measure::exposure::measure_exposure;
+use crate::measure::quad::{band_outside, find_quad, Quad, QuadSearch};
 use crate::measure::{luma, r1, r3, region};
 use crate::report::{FileReport, Reason};
 use crate::rules::IdCardRules;
-use serde_json::json;
+use serde_json::{json, Value};
+
+/// Corner names, clockwise from the top-left, as reports give them.
+pub const CORNER_NAMES: [&str; 4] = ["top_left", "top_right", "bottom_right", "bottom_left"];
+
+/// What a found quadrilateral says about being cut off by the frame: the
+/// corners further outside than `max_outside` (share of the diagonal) and
+/// the frame edges the object runs into or over; empty when whole.
+pub fn cut_off(q: &Quad, width: u32, height: u32, max_outside: f64) -> (Vec<Value>, Vec<&'static str>) {
+    let (w, h) = (f64::from(width), f64::from(height));
+    let limit = max_outside * (w * w + h * h).sqrt();
+    let mut corners = Vec::new();
+    let mut edges: Vec<&'static str> = Vec::new();
+    let mut add = |e: &'static str| {
+        if !edges.contains(&e) {
+            edges.push(e);
+        }
+    };
+    for (i, &(x, y)) in q.corners.iter().enumerate() {
+        if q.outside[i] > limit {
+            corners.push(json!({ "corner": CORNER_NAMES[i], "outside_px": r1(q.outside[i]) }));
+            if x < 0.0 {
+                add("left");
+            }
+            if y < 0.0 {
+                add("top");
+            }
+            if x > w {
+                add("right");
+            }
+            if y > h {
+                add("bottom");
+            }
+        }
+    }
+    if !q.full_frame {
+        // A side on the frame: the object goes on past that frame edge.
+        for i in 0..4 {
+            if q.frame_side[i] {
+                let (a, b) = (q.corners[i], q.corners[(i + 1) % 4]);
+                let near = |v: f64, t: f64| (v - t).abs() < 0.02 * w.max(h);
+                if near(a.0, 0.0) && near(b.0, 0.0) {
+                    add("left");
+                } else if near(a.0, w) && near(b.0, w) {
+                    add("right");
+                } else if near(a.1, 0.0) && near(b.1, 0.0) {
+                    add("top");
+                } else {
+                    add("bottom");
+                }
+            }
+        }
+    }
+    (corners, edges)
+}
 
 /// Runs the card checks on an upright image uploaded for `slot`.
 pub fn check_idcard(d: &Decoded, slot: &str, rules: &IdCardRules, report: &mut FileReport) {
-    let Some(card) = find_object(&d.rgb, rules.min_region_fraction, rules.min_delta_e) else {
-        report.push(Reason::new(Code::IdcardNotFound, json!({ "problem": "no_region" })));
+    let search = QuadSearch {
+        aspects: vec![rules.aspect_ratio],
+        aspect_tolerance: rules.aspect_tolerance,
+        min_area: rules.min_region_fraction,
+        min_score: rules.min_quad_score,
+        full_frame_score: None,
+    };
+    let found = find_quad(&d.rgb, &search);
+    let Some(card) = found.best.filter(|q| q.score >= rules.min_quad_score) else {
+        // Something with four clear sides, but not of the card's shape?
+        if let Some(any) = found
+            .best_any_shape
+            .filter(|q| q.edge_score >= rules.min_quad_score && q.area_fraction < 0.95)
+        {
+            report.push(Reason::new(
+                Code::IdcardNotFound,
+                json!({
+                    "problem": "not_card_shaped",
+                    "aspect": r3(any.aspect),
+                    "expected": rules.aspect_ratio,
+                    "tolerance": rules.aspect_tolerance,
+                }),
+            ));
+            return;
+        }
+        report.push(Reason::new(
+            Code::IdcardNotFound,
+            json!({
+                "problem": "no_quadrilateral",
+                "best_score": r3(found.best_score),
+                "min_score": rules.min_quad_score,
+            }),
+        ));
         return;
+    };
+    // The long side first, as `rectify` lays the card.
+    let side = |a: (f64, f64), b: (f64, f64)| ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt();
+    let c = card.corners;
+    let ordered = if side(c[0], c[1]) < side(c[1], c[2]) {
+        [c[1], c[2], c[3], c[0]]
+    } else {
+        c
     };
     let corners: Vec<[f64; 2]> = card.corners.iter().map(|(x, y)| [r1(*x), r1(*y)]).collect();
     report.measure("card_corners", json!(corners));
     report.measure("card_aspect", r3(card.aspect));
     report.measure("card_area_fraction", r3(card.area_fraction));
-    if card.touches_edge {
+    report.measure("card_score", r3(card.score));
+    let (out, edges) = cut_off(&card, d.rgb.width(), d.rgb.height(), rules.max_corner_outside);
+    if !out.is_empty() || !edges.is_empty() {
         report.push(Reason::new(
             Code::IdcardCropped,
-            json!({ "corners": corners, "area_fraction": r3(card.area_fraction) }),
+            json!({
+                "corners": corners,
+                "outside": out,
+                "edges": edges,
+                "area_fraction": r3(card.area_fraction),
+            }),
         ));
         return;
     }
@@ -50,24 +152,32 @@ pub fn check_idcard(d: &Decoded, slot: &str, rules: &IdCardRules, report: &mut F
         ));
     }
 
-    let [bl, ba, bb] = card.background_lab;
-    let chroma = (ba * ba + bb * bb).sqrt();
-    report.measure("background_lab", json!([r3(bl), r3(ba), r3(bb)]));
-    if bl < rules.background_min_lightness || chroma > rules.background_max_chroma {
-        report.push(Reason::new(
-            Code::IdcardBackgroundNotWhite,
-            json!({
-                "lightness": r3(bl),
-                "chroma": r3(chroma),
-                "min_lightness": rules.background_min_lightness,
-                "max_chroma": rules.background_max_chroma,
-            }),
-        ));
+    // The background is what lies just outside the card, not the frame's
+    // ring (a card on white paper on a desk has white around it).
+    if let Some([bl, ba, bb]) = band_outside(
+        &d.rgb,
+        &card.corners,
+        rules.background_band_inner,
+        rules.background_band_outer,
+    ) {
+        let chroma = (ba * ba + bb * bb).sqrt();
+        report.measure("background_lab", json!([r3(bl), r3(ba), r3(bb)]));
+        if bl < rules.background_min_lightness || chroma > rules.background_max_chroma {
+            report.push(Reason::new(
+                Code::IdcardBackgroundNotWhite,
+                json!({
+                    "lightness": r3(bl),
+                    "chroma": r3(chroma),
+                    "min_lightness": rules.background_min_lightness,
+                    "max_chroma": rules.background_max_chroma,
+                }),
+            ));
+        }
     }
 
-    let Some(rectified) = rectify(&d.rgb, &card.corners) else {
+    let Some(rectified) = rectify(&d.rgb, &ordered) else {
         // The outline is degenerate: no projection maps it to a card.
-        report.push(Reason::new(Code::IdcardNotFound, json!({ "problem": "no_region" })));
+        report.push(Reason::new(Code::IdcardNotFound, json!({ "problem": "no_quadrilateral" })));
         return;
     };
     let y = luma(&rectified);

@@ -12,6 +12,7 @@ pub mod face;
 pub mod halftone;
 pub mod ink;
 pub mod page;
+pub mod quad;
 
 use image::{GrayImage, RgbImage};
 

@@ -1,141 +1,74 @@
-//! A sheet of paper in a photo: the bright region (Otsu's threshold on the
-//! luma, closed over the print) with its outline, which frame edges it
-//! touches, the light across it (brightness of the paper in a 4 × 4 grid),
-//! and the signs of a digitally made image (pure white, no sensor noise).
+//! A sheet of paper in a photo: its outline found as geometry
+//! ([`super::quad`]), the light across it (brightness of the paper in a
+//! 4 × 4 grid over the outline), and the signs of a digitally made image
+//! (pure white, no sensor noise).
 
-use super::{largest_region, percentile, Labels};
-use image::{GrayImage, Luma, RgbImage};
-use imageproc::contrast::otsu_level;
+use super::percentile;
+use super::quad::{contains, find_quad, Quad, QuadFind, QuadSearch};
+use image::RgbImage;
+
+/// Long side of the copy the paper's light is measured on.
+const LIGHT_LONG_SIDE: u32 = 400;
 
 /// What the page measures found.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct PageMeasure {
-    /// The paper region's area / the image's.
-    pub area_fraction: f64,
-    /// Frame edges the region touches: left, top, right, bottom.
-    pub touches: [bool; 4],
+    /// The page's outline, in pixels of the measured image.
+    pub quad: Quad,
     /// The paper's brightness: the 75th percentile of the luma in each cell
-    /// of a 4 × 4 grid over the region's bounding box (row-major), for the
-    /// cells at least a quarter covered by the page.
+    /// of a 4 × 4 grid over the outline's bounding box (row-major), counting
+    /// only pixels inside the outline, for the cells at least a quarter
+    /// covered by the page.
     pub cell_brightness: Vec<u8>,
-    /// The page's corners, clockwise from the top-left, in pixels of the
-    /// measured image: the region's extreme points along the diagonals,
-    /// which follow a perspective quadrilateral (a rotated rectangle would
-    /// not).
-    pub corners: [(f64, f64); 4],
 }
 
-/// The bounding box (x0, y0, x1, y1; exclusive ends) of region `label`.
-fn bounding_box(labels: &Labels, label: usize) -> (u32, u32, u32, u32) {
-    let (w, h) = labels.dimensions();
-    let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0, 0);
-    for (x, y, p) in labels.enumerate_pixels() {
-        if p.0[0] as usize == label {
-            x0 = x0.min(x);
-            y0 = y0.min(y);
-            x1 = x1.max(x + 1);
-            y1 = y1.max(y + 1);
-        }
-    }
-    (x0, y0, x1, y1)
-}
-
-/// Measures the page in `rgb` (an analysis copy).
-pub fn measure_page(rgb: &RgbImage) -> Option<PageMeasure> {
-    let (w, h) = rgb.dimensions();
-    if w < 16 || h < 16 {
-        return None;
-    }
-    let luma = &super::luma(rgb);
-    let t = otsu_level(luma);
-    let mask = GrayImage::from_fn(w, h, |x, y| Luma([if luma.get_pixel(x, y).0[0] > t { 255 } else { 0 }]));
-    let (labels, best, count) = largest_region(&mask, 3)?;
-    let (mut x0, mut y0, mut x1, mut y1) = bounding_box(&labels, best);
-    // Left, top, right, bottom.
-    let touches = [x0 == 0, y0 == 0, x1 == w, y1 == h];
-    let corners = diagonal_corners(&labels, best);
-    // A shadow can push part of the paper below Otsu's threshold; paper is
-    // neutral, so the neutral region, when larger, is the page for the light
-    // measure (only its pixels counted).
-    // Neutral: the channels within 24 of each other (about C* < 10 at
-    // paper brightness), and not black.
-    let neutral = GrayImage::from_fn(w, h, |x, y| {
-        let [r, g, b] = rgb.get_pixel(x, y).0;
-        let spread = r.max(g).max(b) - r.min(g).min(b);
-        Luma([if spread < 24 && r.max(g).max(b) > 40 { 255 } else { 0 }])
-    });
-    let mut member: Option<(Labels, usize)> = None;
-    if let Some((nl, nb, ncount)) = largest_region(&neutral, 3) {
-        if f64::from(ncount) > 1.2 * f64::from(count) {
-            (x0, y0, x1, y1) = bounding_box(&nl, nb);
-            member = Some((nl, nb));
-        }
-    }
+/// Looks for the page in `rgb` (an analysis copy): the search's answer and,
+/// when a page was proposed, its light.
+pub fn measure_page(rgb: &RgbImage, search: &QuadSearch) -> (QuadFind, Option<PageMeasure>) {
+    let found = find_quad(rgb, search);
+    let Some(quad) = found.best.clone() else {
+        return (found, None);
+    };
+    let tiny = super::shrink_rgb(rgb, LIGHT_LONG_SIDE);
+    let luma = super::luma(&tiny);
+    let (w, h) = luma.dimensions();
+    let k = (
+        f64::from(w) / f64::from(rgb.width().max(1)),
+        f64::from(h) / f64::from(rgb.height().max(1)),
+    );
+    let q = quad.corners.map(|(x, y)| (x * k.0, y * k.1));
+    let clampx = |v: f64| (v.max(0.0) as u32).min(w);
+    let clampy = |v: f64| (v.max(0.0) as u32).min(h);
+    let x0 = clampx(q.iter().map(|p| p.0).fold(f64::INFINITY, f64::min));
+    let x1 = clampx(q.iter().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max).ceil());
+    let y0 = clampy(q.iter().map(|p| p.1).fold(f64::INFINITY, f64::min));
+    let y1 = clampy(q.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max).ceil());
     let mut cell_brightness = Vec::with_capacity(16);
-    for gy in 0..4 {
-        for gx in 0..4 {
-            let cx0 = x0 + (x1 - x0) * gx / 4;
-            let cx1 = x0 + (x1 - x0) * (gx + 1) / 4;
-            let cy0 = y0 + (y1 - y0) * gy / 4;
-            let cy1 = y0 + (y1 - y0) * (gy + 1) / 4;
-            let mut hist = [0u32; 256];
-            for y in cy0..cy1 {
-                for x in cx0..cx1 {
-                    if member
-                        .as_ref()
-                        .is_none_or(|(l, b)| l.get_pixel(x, y).0[0] as usize == *b)
-                    {
-                        hist[usize::from(luma.get_pixel(x, y).0[0])] += 1;
+    if x1 > x0 && y1 > y0 {
+        for gy in 0..4 {
+            for gx in 0..4 {
+                let cx0 = x0 + (x1 - x0) * gx / 4;
+                let cx1 = x0 + (x1 - x0) * (gx + 1) / 4;
+                let cy0 = y0 + (y1 - y0) * gy / 4;
+                let cy1 = y0 + (y1 - y0) * (gy + 1) / 4;
+                let mut hist = [0u32; 256];
+                for y in cy0..cy1 {
+                    for x in cx0..cx1 {
+                        if quad.full_frame || contains(&q, f64::from(x) + 0.5, f64::from(y) + 0.5) {
+                            hist[usize::from(luma.get_pixel(x, y).0[0])] += 1;
+                        }
                     }
                 }
-            }
-            // Cells with too few page pixels (corners of a tilted page's box)
-            // say nothing about its light.
-            let n: u32 = hist.iter().sum();
-            if n * 4 >= (cx1 - cx0) * (cy1 - cy0) {
-                cell_brightness.push(percentile(&hist, 0.75));
-            }
-        }
-    }
-    Some(PageMeasure {
-        area_fraction: f64::from(count) / f64::from(w * h),
-        touches,
-        cell_brightness,
-        corners,
-    })
-}
-
-/// The extreme pixels of region `label` along the diagonals: top-left
-/// (least x + y), top-right (most x − y), bottom-right (most x + y),
-/// bottom-left (least x − y), at the pixels' outer edges.
-fn diagonal_corners(labels: &Labels, label: usize) -> [(f64, f64); 4] {
-    // For each corner: the score to maximise and the best (score, x, y).
-    let score = |k: usize, x: i64, y: i64| match k {
-        0 => -(x + y),
-        1 => x - y,
-        2 => x + y,
-        _ => y - x,
-    };
-    let mut best = [(i64::MIN, 0i64, 0i64); 4];
-    for (y, row) in labels.rows().enumerate() {
-        let mut xs = row
-            .enumerate()
-            .filter(|(_, p)| p.0[0] as usize == label)
-            .map(|(x, _)| x);
-        let Some(first) = xs.next() else { continue };
-        let last = xs.next_back().unwrap_or(first);
-        for x in [first as i64, last as i64] {
-            for (k, b) in best.iter_mut().enumerate() {
-                let s = score(k, x, y as i64);
-                if s > b.0 {
-                    *b = (s, x, y as i64);
+                // Cells with too few page pixels (corners of a tilted page's
+                // box) say nothing about its light.
+                let n: u32 = hist.iter().sum();
+                if n * 4 >= (cx1 - cx0) * (cy1 - cy0) && n > 0 {
+                    cell_brightness.push(percentile(&hist, 0.75));
                 }
             }
         }
     }
-    // Right and bottom corners at the pixels' far edges.
-    let at = |k: usize, dx: i64, dy: i64| ((best[k].1 + dx) as f64, (best[k].2 + dy) as f64);
-    [at(0, 0, 0), at(1, 1, 0), at(2, 1, 1), at(3, 0, 1)]
+    (found, Some(PageMeasure { quad, cell_brightness }))
 }
 
 /// Signs of a digitally made image: the share of pixels that are pure

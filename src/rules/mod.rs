@@ -217,11 +217,22 @@ pub struct IdCardRules {
     pub aspect_ratio: f64,
     pub aspect_tolerance: f64,
     pub min_area_fraction: f64,
-    /// CIELAB distance from the background colour that makes a pixel part
-    /// of the card.
-    pub min_delta_e: f64,
-    /// A region smaller than this fraction of the image is not a card.
+    /// Retired with the region search (issue 14); still accepted so that
+    /// older rulebooks load, and read by nothing.
+    #[serde(default)]
+    pub min_delta_e: Option<f64>,
+    /// The quad search proposes no card smaller than this share of the image.
     pub min_region_fraction: f64,
+    /// idcard.not_found below this quad score (see `measure::quad`).
+    pub min_quad_score: f64,
+    /// idcard.cropped when a corner lies further than this share of the
+    /// image's diagonal outside the frame.
+    pub max_corner_outside: f64,
+    /// The band whose colour is the card's background: from this share of
+    /// the card's size beyond its sides …
+    pub background_band_inner: f64,
+    /// … to this share.
+    pub background_band_outer: f64,
     /// Blur index on the rectified card (see `[photo.blur]`).
     pub max_blur: f64,
     pub min_median: f64,
@@ -249,6 +260,18 @@ pub struct DocumentRules {
     pub analysis_long_side: u32,
     /// document.not_found below this share of the frame.
     pub min_page_fraction: f64,
+    /// The shapes a page or certificate may have (long / short side, with
+    /// perspective undone) and the tolerance of that prior.
+    pub page_aspects: Vec<f64>,
+    pub page_aspect_tolerance: f64,
+    /// document.not_found below this quad score.
+    pub min_quad_score: f64,
+    /// The score of "the whole frame is the page", proposed when paper
+    /// reaches every frame edge with print inside (a scanner app's crop).
+    pub full_frame_score: f64,
+    /// document.cropped when a corner lies further than this share of the
+    /// image's diagonal outside the frame.
+    pub max_corner_outside: f64,
     /// document.blurry above this blur index.
     pub max_blur: f64,
     /// document.exposure: the paper's median brightness (75th percentile
@@ -705,6 +728,14 @@ fn validate(book: &Rulebook, text: &str) -> Result<HashMap<String, usize>, Error
         ("photo.aspect_tolerance", ph.aspect_tolerance),
         ("id_card.aspect_tolerance", book.id_card.aspect_tolerance),
         ("id_card.min_area_fraction", book.id_card.min_area_fraction),
+        ("id_card.min_quad_score", book.id_card.min_quad_score),
+        ("id_card.max_corner_outside", book.id_card.max_corner_outside),
+        ("id_card.background_band_inner", book.id_card.background_band_inner),
+        ("id_card.background_band_outer", book.id_card.background_band_outer),
+        ("document.page_aspect_tolerance", book.document.page_aspect_tolerance),
+        ("document.min_quad_score", book.document.min_quad_score),
+        ("document.full_frame_score", book.document.full_frame_score),
+        ("document.max_corner_outside", book.document.max_corner_outside),
         ("document.form.ink_ratio", book.document.form.ink_ratio),
         ("document.form.min_line", book.document.form.min_line),
         ("document.form.separator_cover", book.document.form.separator_cover),
@@ -740,6 +771,20 @@ fn validate(book: &Rulebook, text: &str) -> Result<HashMap<String, usize>, Error
                 "document.form.min_strike ({}) must be below max_strike ({})",
                 form.min_strike, form.max_strike
             ),
+        });
+    }
+    let id = &book.id_card;
+    if id.background_band_inner >= id.background_band_outer {
+        return Err(Error::Rules {
+            line: find_key_line(text, "id_card.background_band_inner"),
+            message: "id_card.background_band_inner must be below background_band_outer".into(),
+        });
+    }
+    let doc = &book.document;
+    if doc.page_aspects.is_empty() || doc.page_aspects.iter().any(|a| !(1.0..=4.0).contains(a)) {
+        return Err(Error::Rules {
+            line: find_key_line(text, "document.page_aspects"),
+            message: "document.page_aspects must list long/short ratios between 1 and 4".into(),
         });
     }
     if ph.aspect_ratio <= 0.0 || ph.blur.analysis_height < 32 {

@@ -226,7 +226,7 @@ fn id_card(width: u32, height: u32, back: bool, seed: u64) -> RgbImage {
             [205.0, 30.0, 35.0] // emblem
         } else if back && (0.35..0.90).contains(&u) && (0.65..0.90).contains(&v) && bar {
             [70.0, 70.0, 78.0] // authority and validity lines
-        } else if !back && (0.66..0.92).contains(&u) && (0.15..0.80).contains(&v) {
+        } else if !back && (0.63..0.93).contains(&u) && (0.16..0.76).contains(&v) {
             [200.0, 185.0, 175.0] // portrait box
         } else if !back && (0.08..0.55).contains(&u) && (0.15..0.85).contains(&v) && bar {
             [70.0, 70.0, 78.0] // text-like bars
@@ -443,14 +443,20 @@ fn place_on(
     img
 }
 
-/// Renders an [`IdScene`]: the flat card (as in [`id_card_photo`], cut out
-/// at 856 × 540) projected onto the background.
-pub fn id_scene(s: &IdScene) -> RgbImage {
-    let flat_full = id_card(1000, 700, s.back, s.seed);
+/// The flat mock card alone (840 × 529, ID-1 proportions), the side and
+/// texture set by `back` and `seed`.
+pub fn flat_card(back: bool, seed: u64) -> RgbImage {
+    let flat_full = id_card(1000, 700, back, seed);
     // id_card puts the card at x 8-92 %, y 12 % + 0.84 w / 1.586.
     let (x0, y0) = (80u32, 84u32);
     let (cw, ch) = (840u32, (840.0 / 1.586) as u32);
-    let flat = image::imageops::crop_imm(&flat_full, x0, y0, cw, ch).to_image();
+    image::imageops::crop_imm(&flat_full, x0, y0, cw, ch).to_image()
+}
+
+/// Renders an [`IdScene`]: the flat card ([`flat_card`]) projected onto
+/// the background.
+pub fn id_scene(s: &IdScene) -> RgbImage {
+    let flat = flat_card(s.back, s.seed);
     let (w, h) = (s.width as f32, s.height as f32);
     let half_w = s.card_width * w / 2.0;
     let half_h = half_w / 1.586;

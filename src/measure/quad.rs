@@ -1,0 +1,1296 @@
+//! Finding a flat rectangular object (an ID card, a sheet of paper) in a
+//! photo as geometry, the way document scanners find a sheet: an edge map
+//! (colour Sobel, thinned), straight lines from a Hough transform in which
+//! every edge pixel votes only near its own gradient direction, and
+//! quadrilaterals from two pairs of roughly parallel lines, each scored by
+//! how well its four sides are seen (edge pixels along them), how much the
+//! colour steps across them, and how close its shape, with perspective
+//! undone, is to the expected one. Sides are fitted as lines, so rounded
+//! card corners and a cup over a corner do not move the corners; a side
+//! outside the frame is the frame's own edge, and a corner may lie outside
+//! the frame (that is what "cut off" means).
+//!
+//! It measures and never decides: the caller gets the best candidate and
+//! its scores, and the checks apply the rulebook's limits.
+
+use image::RgbImage;
+
+/// What the search looks for.
+#[derive(Debug, Clone)]
+pub struct QuadSearch {
+    /// Long side / short side of the object's shapes (ID-1 1.586; A4 1.414 …).
+    pub aspects: Vec<f64>,
+    /// Relative tolerance of the shape prior; outside it a candidate's
+    /// score falls off as a Gaussian of the excess.
+    pub aspect_tolerance: f64,
+    /// Smallest candidate, as a share of the frame.
+    pub min_area: f64,
+    /// A candidate of real lines scoring at least this is preferred to any
+    /// that uses a frame edge as a side.
+    pub min_score: f64,
+    /// Score given to the whole frame when paper reaches every frame edge
+    /// (a scanner app's crop); `None` never proposes the whole frame.
+    pub full_frame_score: Option<f64>,
+}
+
+/// The object found.
+#[derive(Debug, Clone)]
+pub struct Quad {
+    /// Corners in the measured image's pixels, clockwise from the one
+    /// nearest the image's top-left; they may lie outside the frame.
+    pub corners: [(f64, f64); 4],
+    /// Overall score, 0-1: the edge score times the shape factor.
+    pub score: f64,
+    /// The score before the shape prior: how well the four sides are seen
+    /// (mean side score, times a mild preference for larger candidates).
+    pub edge_score: f64,
+    /// Per side (corner i to corner i + 1): share of its visible length
+    /// carried by edge pixels; 0 for a frame side.
+    pub side_support: [f64; 4],
+    /// Per side: mean colour step across it (8-bit RGB distance).
+    pub side_contrast: [f64; 4],
+    /// Per side: whether the side is the frame's edge (the object goes on
+    /// beyond it).
+    pub frame_side: [bool; 4],
+    /// Long / short side of the object with perspective undone.
+    pub aspect: f64,
+    /// The quadrilateral's area inside the frame / the frame's area.
+    pub area_fraction: f64,
+    /// Per corner: how far it lies outside the frame, in pixels (0 inside).
+    pub outside: [f64; 4],
+    /// Whether this is the whole frame, proposed because paper reaches
+    /// every frame edge.
+    pub full_frame: bool,
+}
+
+/// The best candidate, and the best one regardless of its shape (to say
+/// "something rectangular, but not card-shaped").
+#[derive(Debug, Clone)]
+pub struct QuadFind {
+    pub best: Option<Quad>,
+    pub best_any_shape: Option<Quad>,
+    /// The best score seen, for `not_found` reports.
+    pub best_score: f64,
+}
+
+/// Long side of the analysis copy.
+const ANALYSIS_LONG: u32 = 400;
+/// Hough angle bins per half turn.
+const THETA_BINS: usize = 180;
+/// An edge pixel votes for angles within this many bins of its gradient.
+const VOTE_SPREAD: i32 = 2;
+/// A phone's focal length over the image's long side: 24-28 mm equivalent
+/// main cameras, cropped or not, 0.6-1.0. Perspective is undone with every
+/// focal length in that range, and a shape fits when one of them fits it.
+const PHONE_FOCAL: [f64; 5] = [0.6, 0.7, 0.8, 0.9, 1.0];
+/// Lines kept from the Hough transform.
+const MAX_LINES: usize = 36;
+/// Distance across a side at which the colours on either side are sampled.
+const CONTRAST_OFFSET: f64 = 3.0;
+/// Colour step (8-bit RGB distance) that counts as a full edge.
+const FULL_CONTRAST: f64 = 14.0;
+/// Share of each side's ends left out of the support (rounded corners).
+const CORNER_MARGIN: f64 = 0.045;
+/// The stretch of each side next to a corner whose edge pixels vouch for
+/// the corner, as a share of the side (from CORNER_MARGIN on).
+const CORNER_WINDOW: f64 = 0.15;
+/// How much the corners' evidence weighs in the score.
+const CORNER_WEIGHT: f64 = 0.6;
+/// Evidence of a corner that lies outside the frame or on a frame side.
+const UNSEEN_CORNER: f64 = 0.7;
+/// A side made of the frame's edge scores the quad down by this factor.
+const FRAME_SIDE_FACTOR: f64 = 0.85;
+
+/// A line `n · p = rho` in analysis pixels, with its support profiles.
+struct Line {
+    /// Unit normal.
+    n: (f64, f64),
+    rho: f64,
+    /// Angle of the normal, radians in [0, π).
+    theta: f64,
+    /// Visible part: t (along the direction (-n.1, n.0) from the foot of the
+    /// normal) from t0 to t1.
+    t0: f64,
+    t1: f64,
+    /// Prefix sums over integer t - t0: supported samples, colour step.
+    support: Vec<f64>,
+    contrast: Vec<f64>,
+    frame: bool,
+}
+
+impl Line {
+    fn dir(&self) -> (f64, f64) {
+        (-self.n.1, self.n.0)
+    }
+    fn foot(&self) -> (f64, f64) {
+        (self.n.0 * self.rho, self.n.1 * self.rho)
+    }
+    fn t_of(&self, p: (f64, f64)) -> f64 {
+        let d = self.dir();
+        let f = self.foot();
+        (p.0 - f.0) * d.0 + (p.1 - f.1) * d.1
+    }
+    /// Mean of a prefix-summed profile over [ta, tb] (clipped to the
+    /// visible part) and the visible length.
+    fn mean(&self, prefix: &[f64], ta: f64, tb: f64) -> (f64, f64) {
+        let a = ta.max(self.t0);
+        let b = tb.min(self.t1);
+        if b - a < 1.0 || prefix.len() < 2 {
+            return (0.0, 0.0);
+        }
+        let ia = ((a - self.t0).floor() as usize).min(prefix.len() - 1);
+        let ib = ((b - self.t0).ceil() as usize).min(prefix.len() - 1);
+        if ib <= ia {
+            return (0.0, 0.0);
+        }
+        ((prefix[ib] - prefix[ia]) / (ib - ia) as f64, b - a)
+    }
+}
+
+fn intersect(a: &Line, b: &Line) -> Option<(f64, f64)> {
+    let det = a.n.0 * b.n.1 - a.n.1 * b.n.0;
+    if det.abs() < 1e-9 {
+        return None;
+    }
+    Some((
+        (a.rho * b.n.1 - b.rho * a.n.1) / det,
+        (a.n.0 * b.rho - b.n.0 * a.rho) / det,
+    ))
+}
+
+/// Planar float copy of an image, lightly smoothed.
+struct Planes {
+    w: usize,
+    h: usize,
+    c: [Vec<f32>; 3],
+}
+
+impl Planes {
+    fn new(img: &RgbImage) -> Planes {
+        let (w, h) = (img.width() as usize, img.height() as usize);
+        let mut c = [vec![0f32; w * h], vec![0f32; w * h], vec![0f32; w * h]];
+        for (i, p) in img.as_raw().chunks_exact(3).enumerate() {
+            for k in 0..3 {
+                c[k][i] = f32::from(p[k]);
+            }
+        }
+        // A [1 2 1] / 4 pass each way calms paper grain and JPEG blocks.
+        for plane in &mut c {
+            smooth(plane, w, h);
+        }
+        Planes { w, h, c }
+    }
+
+    fn at(&self, x: f64, y: f64) -> Option<[f32; 3]> {
+        if x < 0.0 || y < 0.0 || x > (self.w - 1) as f64 || y > (self.h - 1) as f64 {
+            return None;
+        }
+        let (x0, y0) = (x.floor() as usize, y.floor() as usize);
+        let (x1, y1) = ((x0 + 1).min(self.w - 1), (y0 + 1).min(self.h - 1));
+        let (fx, fy) = ((x - x0 as f64) as f32, (y - y0 as f64) as f32);
+        let mut out = [0f32; 3];
+        for (k, o) in out.iter_mut().enumerate() {
+            let p = &self.c[k];
+            let top = p[y0 * self.w + x0] * (1.0 - fx) + p[y0 * self.w + x1] * fx;
+            let bot = p[y1 * self.w + x0] * (1.0 - fx) + p[y1 * self.w + x1] * fx;
+            *o = top * (1.0 - fy) + bot * fy;
+        }
+        Some(out)
+    }
+}
+
+fn smooth(p: &mut [f32], w: usize, h: usize) {
+    if w < 3 || h < 3 {
+        return;
+    }
+    let mut tmp = p.to_vec();
+    for y in 0..h {
+        let r = &p[y * w..(y + 1) * w];
+        let t = &mut tmp[y * w..(y + 1) * w];
+        for x in 1..w - 1 {
+            t[x] = 0.25 * r[x - 1] + 0.5 * r[x] + 0.25 * r[x + 1];
+        }
+    }
+    for y in 1..h - 1 {
+        for x in 0..w {
+            p[y * w + x] = 0.25 * tmp[(y - 1) * w + x] + 0.5 * tmp[y * w + x] + 0.25 * tmp[(y + 1) * w + x];
+        }
+    }
+}
+
+/// An edge pixel: position and gradient angle (radians in [0, π)).
+#[derive(Clone, Copy)]
+struct Edge {
+    x: f32,
+    y: f32,
+    theta: f32,
+}
+
+/// Colour Sobel (the strongest channel at each pixel), thinned by
+/// non-maximum suppression across the edge, above an adaptive threshold.
+fn edges(p: &Planes) -> Vec<Edge> {
+    let (w, h) = (p.w, p.h);
+    if w < 5 || h < 5 {
+        return Vec::new();
+    }
+    let mut gx = vec![0f32; w * h];
+    let mut gy = vec![0f32; w * h];
+    let mut mag = vec![0f32; w * h];
+    for y in 1..h - 1 {
+        for x in 1..w - 1 {
+            let mut best = (0f32, 0f32, 0f32);
+            for c in &p.c {
+                let at = |dx: isize, dy: isize| c[(y as isize + dy) as usize * w + (x as isize + dx) as usize];
+                let sx = (at(1, -1) + 2.0 * at(1, 0) + at(1, 1) - at(-1, -1) - 2.0 * at(-1, 0) - at(-1, 1)) / 8.0;
+                let sy = (at(-1, 1) + 2.0 * at(0, 1) + at(1, 1) - at(-1, -1) - 2.0 * at(0, -1) - at(1, -1)) / 8.0;
+                let m = sx * sx + sy * sy;
+                if m > best.2 {
+                    best = (sx, sy, m);
+                }
+            }
+            let i = y * w + x;
+            gx[i] = best.0;
+            gy[i] = best.1;
+            mag[i] = best.2.sqrt();
+        }
+    }
+    // Threshold: at least 2 levels a pixel, and above the 80th percentile
+    // so that a grainy table votes with its strongest fifth only.
+    let mut hist = [0u32; 256];
+    for &m in &mag {
+        hist[(m * 2.0).min(255.0) as usize] += 1;
+    }
+    let p80 = f32::from(super::percentile(&hist, 0.80)) / 2.0;
+    let threshold = p80.max(2.0);
+    let mut out = Vec::new();
+    for y in 2..h - 2 {
+        for x in 2..w - 2 {
+            let i = y * w + x;
+            let m = mag[i];
+            if m < threshold {
+                continue;
+            }
+            // Neighbours along the gradient, quantised to 8 directions.
+            let (ax, ay) = (gx[i].abs(), gy[i].abs());
+            let (dx, dy): (isize, isize) = if ax > 2.414 * ay {
+                (1, 0)
+            } else if ay > 2.414 * ax {
+                (0, 1)
+            } else if (gx[i] > 0.0) == (gy[i] > 0.0) {
+                (1, 1)
+            } else {
+                (1, -1)
+            };
+            let j1 = (y as isize + dy) as usize * w + (x as isize + dx) as usize;
+            let j2 = (y as isize - dy) as usize * w + (x as isize - dx) as usize;
+            if m < mag[j1] || m <= mag[j2] {
+                continue;
+            }
+            let theta = gy[i].atan2(gx[i]).rem_euclid(std::f32::consts::PI);
+            out.push(Edge {
+                x: x as f32,
+                y: y as f32,
+                theta,
+            });
+        }
+    }
+    out
+}
+
+/// Lines from an orientation-restricted Hough transform, strongest first,
+/// each refined by a least-squares fit to its edge pixels.
+fn hough_lines(edges: &[Edge], w: usize, h: usize) -> Vec<((f64, f64), f64)> {
+    let diag = ((w * w + h * h) as f64).sqrt();
+    let r_max = diag.ceil() as i32 + 1;
+    let n_rho = (2 * r_max + 1) as usize;
+    let mut acc = vec![0u16; THETA_BINS * n_rho];
+    let trig: Vec<(f32, f32)> = (0..THETA_BINS)
+        .map(|k| {
+            let t = k as f32 * std::f32::consts::PI / THETA_BINS as f32;
+            (t.cos(), t.sin())
+        })
+        .collect();
+    for e in edges {
+        let k0 = (e.theta / std::f32::consts::PI * THETA_BINS as f32).round() as i32;
+        for dk in -VOTE_SPREAD..=VOTE_SPREAD {
+            let mut k = k0 + dk;
+            let mut sign = 1.0;
+            if k < 0 {
+                k += THETA_BINS as i32;
+                sign = -1.0;
+            } else if k >= THETA_BINS as i32 {
+                k -= THETA_BINS as i32;
+                sign = -1.0;
+            }
+            let (c, s) = trig[k as usize];
+            let rho = sign * (e.x * c + e.y * s);
+            let r = rho.round() as i32 + r_max;
+            if (0..n_rho as i32).contains(&r) {
+                let cell = &mut acc[k as usize * n_rho + r as usize];
+                *cell = cell.saturating_add(1);
+            }
+        }
+    }
+    // Peaks: cells with at least min_votes, greedily kept when no stronger
+    // kept peak lies within 3 degrees and 5 pixels.
+    let min_votes = ((w.min(h) as f64) * 0.06).max(8.0) as u16;
+    let mut cands: Vec<(u16, usize, usize)> = Vec::new();
+    for k in 0..THETA_BINS {
+        for r in 0..n_rho {
+            let v = acc[k * n_rho + r];
+            if v >= min_votes {
+                cands.push((v, k, r));
+            }
+        }
+    }
+    cands.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+    let mut kept: Vec<(usize, i32)> = Vec::new();
+    for &(_, k, r) in &cands {
+        let rho = r as i32 - r_max;
+        let near = kept.iter().any(|&(k2, rho2)| {
+            let dk = (k as i32 - k2 as i32).abs();
+            if dk <= 3 {
+                (rho - rho2).abs() <= 5
+            } else if THETA_BINS as i32 - dk <= 3 {
+                // Across the wrap the same line has the opposite rho.
+                (rho + rho2).abs() <= 5
+            } else {
+                false
+            }
+        });
+        if !near {
+            kept.push((k, rho));
+            if kept.len() >= MAX_LINES {
+                break;
+            }
+        }
+    }
+    kept.iter()
+        .map(|&(k, rho)| {
+            let t = k as f64 * std::f64::consts::PI / THETA_BINS as f64;
+            refine_line(edges, (t.cos(), t.sin()), f64::from(rho), 2.0, None)
+        })
+        .collect()
+}
+
+/// Total least squares fit of the edge pixels within `band` of the line
+/// (n, rho) whose gradient agrees with n within 10°, optionally only
+/// between t = lo and hi along it. Returns the line unchanged when too few.
+fn refine_line(
+    edges: &[Edge],
+    n: (f64, f64),
+    rho: f64,
+    band: f64,
+    span: Option<(f64, f64)>,
+) -> ((f64, f64), f64) {
+    let cos_tol = 10f64.to_radians().cos();
+    let (mut sw, mut sx, mut sy) = (0.0, 0.0, 0.0);
+    let mut pts = Vec::new();
+    let d = (-n.1, n.0);
+    for e in edges {
+        let (x, y) = (f64::from(e.x), f64::from(e.y));
+        if (x * n.0 + y * n.1 - rho).abs() > band {
+            continue;
+        }
+        let g = (f64::from(e.theta).cos(), f64::from(e.theta).sin());
+        if (g.0 * n.0 + g.1 * n.1).abs() < cos_tol {
+            continue;
+        }
+        if let Some((lo, hi)) = span {
+            let t = x * d.0 + y * d.1;
+            if t < lo || t > hi {
+                continue;
+            }
+        }
+        pts.push((x, y));
+        sw += 1.0;
+        sx += x;
+        sy += y;
+    }
+    if pts.len() < 6 {
+        return (n, rho);
+    }
+    let (mx, my) = (sx / sw, sy / sw);
+    let (mut cxx, mut cxy, mut cyy) = (0.0, 0.0, 0.0);
+    for (x, y) in &pts {
+        let (dx, dy) = (x - mx, y - my);
+        cxx += dx * dx;
+        cxy += dx * dy;
+        cyy += dy * dy;
+    }
+    // The normal is the eigenvector of the smaller eigenvalue.
+    let tr = cxx + cyy;
+    let det = cxx * cyy - cxy * cxy;
+    let lmin = tr / 2.0 - ((tr * tr / 4.0 - det).max(0.0)).sqrt();
+    let (mut nx, mut ny) = if cxy.abs() > 1e-9 {
+        (cxy, lmin - cxx)
+    } else if cxx < cyy {
+        (1.0, 0.0)
+    } else {
+        (0.0, 1.0)
+    };
+    let len = (nx * nx + ny * ny).sqrt();
+    nx /= len;
+    ny /= len;
+    if nx * n.0 + ny * n.1 < 0.0 {
+        nx = -nx;
+        ny = -ny;
+    }
+    // A refit may not swing the line far from where it was found.
+    if nx * n.0 + ny * n.1 < 3f64.to_radians().cos() {
+        return (n, rho);
+    }
+    ((nx, ny), nx * mx + ny * my)
+}
+
+/// The part of line (n, rho) inside [0, w] × [0, h], as t along (-n.1, n.0).
+fn visible_span(n: (f64, f64), rho: f64, w: f64, h: f64) -> Option<(f64, f64)> {
+    let d = (-n.1, n.0);
+    let f = (n.0 * rho, n.1 * rho);
+    let (mut lo, mut hi) = (f64::NEG_INFINITY, f64::INFINITY);
+    for (p, dp, max) in [(f.0, d.0, w), (f.1, d.1, h)] {
+        if dp.abs() < 1e-12 {
+            if p < 0.0 || p > max {
+                return None;
+            }
+        } else {
+            let (a, b) = ((0.0 - p) / dp, (max - p) / dp);
+            lo = lo.max(a.min(b));
+            hi = hi.min(a.max(b));
+        }
+    }
+    (hi - lo >= 2.0).then_some((lo, hi))
+}
+
+/// Builds a line with its support and contrast profiles.
+fn profile_line(n: (f64, f64), rho: f64, edges: &[Edge], planes: &Planes, frame: bool) -> Option<Line> {
+    let (w, h) = ((planes.w - 1) as f64, (planes.h - 1) as f64);
+    let (t0, t1) = visible_span(n, rho, w, h)?;
+    let len = (t1 - t0).ceil() as usize + 1;
+    let theta = n.1.atan2(n.0).rem_euclid(std::f64::consts::PI);
+    let mut line = Line {
+        n,
+        rho,
+        theta,
+        t0,
+        t1,
+        support: Vec::new(),
+        contrast: Vec::new(),
+        frame,
+    };
+    if frame {
+        line.support = vec![0.0; len + 1];
+        line.contrast = vec![0.0; len + 1];
+        return Some(line);
+    }
+    let mut hit = vec![0u8; len];
+    let cos_tol = 12f64.to_radians().cos();
+    let d = line.dir();
+    for e in edges {
+        let (x, y) = (f64::from(e.x), f64::from(e.y));
+        if (x * n.0 + y * n.1 - rho).abs() > 1.5 {
+            continue;
+        }
+        let g = (f64::from(e.theta).cos(), f64::from(e.theta).sin());
+        if (g.0 * n.0 + g.1 * n.1).abs() < cos_tol {
+            continue;
+        }
+        let t = (x - n.0 * rho) * d.0 + (y - n.1 * rho) * d.1;
+        let i = (t - t0).round();
+        if i >= 0.0 && (i as usize) < len {
+            // An edge pixel stands for its neighbours along a diagonal line.
+            for j in [i as usize, (i as usize + 1).min(len - 1)] {
+                hit[j] = 1;
+            }
+        }
+    }
+    let mut support = Vec::with_capacity(len + 1);
+    let mut contrast = Vec::with_capacity(len + 1);
+    let (mut s, mut c) = (0.0, 0.0);
+    support.push(0.0);
+    contrast.push(0.0);
+    let f = line.foot();
+    for (i, &hv) in hit.iter().enumerate() {
+        s += f64::from(hv);
+        let t = t0 + i as f64;
+        let p = (f.0 + t * d.0, f.1 + t * d.1);
+        let a = planes.at(p.0 + CONTRAST_OFFSET * n.0, p.1 + CONTRAST_OFFSET * n.1);
+        let b = planes.at(p.0 - CONTRAST_OFFSET * n.0, p.1 - CONTRAST_OFFSET * n.1);
+        if let (Some(a), Some(b)) = (a, b) {
+            let dd: f32 = (0..3).map(|k| (a[k] - b[k]).powi(2)).sum();
+            c += f64::from(dd.sqrt());
+        }
+        support.push(s);
+        contrast.push(c);
+    }
+    line.support = support;
+    line.contrast = contrast;
+    Some(line)
+}
+
+/// Perspective-corrected long/short ratio of the rectangle imaged as the
+/// quadrilateral `q` (clockwise), after Zhang & He, "Whiteboard scanning and
+/// image enhancement" (2007), with the principal point at `centre`. The
+/// focal length comes from the two vanishing points; when one of them is
+/// at infinity (a plain keystone) it is not defined by the quad, and
+/// `default_f` (a phone's, about 0.8 of the long side) stands in.
+pub fn rectangle_aspect(q: &[(f64, f64); 4], centre: (f64, f64), default_f: f64) -> f64 {
+    // Zhang & He number the corners m1 top-left, m2 top-right,
+    // m3 bottom-left, m4 bottom-right.
+    let p = |i: usize| [q[i].0 - centre.0, q[i].1 - centre.1, 1.0];
+    let (m1, m2, m4, m3) = (p(0), p(1), p(2), p(3));
+    let cross = |a: [f64; 3], b: [f64; 3]| {
+        [
+            a[1] * b[2] - a[2] * b[1],
+            a[2] * b[0] - a[0] * b[2],
+            a[0] * b[1] - a[1] * b[0],
+        ]
+    };
+    let dot = |a: [f64; 3], b: [f64; 3]| a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+    let side = |a: (f64, f64), b: (f64, f64)| ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt();
+    let simple = {
+        let w = (side(q[0], q[1]) + side(q[3], q[2])) / 2.0;
+        let h = (side(q[0], q[3]) + side(q[1], q[2])) / 2.0;
+        let r = w / h.max(1e-9);
+        r.max(1.0 / r.max(1e-9))
+    };
+    let c14 = cross(m1, m4);
+    let d2 = dot(cross(m2, m4), m3);
+    let d3 = dot(cross(m3, m4), m2);
+    if d2.abs() < 1e-12 || d3.abs() < 1e-12 {
+        return simple;
+    }
+    let k2 = dot(c14, m3) / d2;
+    let k3 = dot(c14, m2) / d3;
+    let n2 = [k2 * m2[0] - m1[0], k2 * m2[1] - m1[1], k2 * m2[2] - m1[2]];
+    let n3 = [k3 * m3[0] - m1[0], k3 * m3[1] - m1[1], k3 * m3[2] - m1[2]];
+    let denom = n2[2] * n3[2];
+    let f2 = if denom.abs() > 1e-9 {
+        -(n2[0] * n3[0] + n2[1] * n3[1]) / denom
+    } else {
+        f64::NAN
+    };
+    // Nearly affine or a single vanishing point: f is noise there, and even
+    // with two the corners of a small quad move it wildly; a phone's focal
+    // length varies far less (0.6-1.0 of the long side), so it is assumed
+    // unless the quad's own estimate lies close to it.
+    let plausible = f2.is_finite() && f2 > (0.8 * default_f).powi(2) && f2 < (1.35 * default_f).powi(2);
+    let f2 = if plausible { f2 } else { default_f * default_f };
+    let num = (n2[0] * n2[0] + n2[1] * n2[1]) / f2 + n2[2] * n2[2];
+    let den = (n3[0] * n3[0] + n3[1] * n3[1]) / f2 + n3[2] * n3[2];
+    if den <= 0.0 || num <= 0.0 || !num.is_finite() || !den.is_finite() {
+        return simple;
+    }
+    let r = (num / den).sqrt();
+    r.max(1.0 / r)
+}
+
+/// The aspect of the rectangle imaged as `q`, over the range of phone
+/// focal lengths, nearest to one of the `expected` shapes (the middle of
+/// the range when none is expected).
+pub fn fit_aspect(q: &[(f64, f64); 4], centre: (f64, f64), long: f64, expected: &[f64]) -> f64 {
+    let mut lo = f64::INFINITY;
+    let mut hi = 0.0f64;
+    for f in PHONE_FOCAL {
+        let a = rectangle_aspect(q, centre, f * long);
+        lo = lo.min(a);
+        hi = hi.max(a);
+    }
+    expected
+        .iter()
+        .map(|&e| e.clamp(lo, hi))
+        .min_by(|a, b| {
+            let err = |v: f64| expected.iter().map(|&e| (v / e - 1.0).abs()).fold(f64::INFINITY, f64::min);
+            err(*a).total_cmp(&err(*b))
+        })
+        .unwrap_or((lo + hi) / 2.0)
+}
+
+/// Area of a polygon (shoelace), absolute.
+fn polygon_area(p: &[(f64, f64)]) -> f64 {
+    let n = p.len();
+    let mut a = 0.0;
+    for i in 0..n {
+        let (x0, y0) = p[i];
+        let (x1, y1) = p[(i + 1) % n];
+        a += x0 * y1 - x1 * y0;
+    }
+    a.abs() / 2.0
+}
+
+/// The quadrilateral clipped to [0, w] × [0, h] (Sutherland-Hodgman).
+fn clip_to_frame(q: &[(f64, f64); 4], w: f64, h: f64) -> Vec<(f64, f64)> {
+    let mut poly: Vec<(f64, f64)> = q.to_vec();
+    let planes: [(usize, f64, bool); 4] = [(0, 0.0, true), (0, w, false), (1, 0.0, true), (1, h, false)];
+    for (axis, v, keep_greater) in planes {
+        let get = |p: (f64, f64)| if axis == 0 { p.0 } else { p.1 };
+        let inside = |p: (f64, f64)| if keep_greater { get(p) >= v } else { get(p) <= v };
+        let mut out = Vec::new();
+        for i in 0..poly.len() {
+            let a = poly[i];
+            let b = poly[(i + 1) % poly.len()];
+            let (ia, ib) = (inside(a), inside(b));
+            if ia {
+                out.push(a);
+            }
+            if ia != ib {
+                let t = (v - get(a)) / (get(b) - get(a));
+                out.push((a.0 + t * (b.0 - a.0), a.1 + t * (b.1 - a.1)));
+            }
+        }
+        poly = out;
+        if poly.is_empty() {
+            break;
+        }
+    }
+    poly
+}
+
+/// Area of the overlap of two convex quadrilaterals / area of their union
+/// (the Jaccard index the SmartDoc competition scores with).
+pub fn jaccard(a: &[(f64, f64); 4], b: &[(f64, f64); 4]) -> f64 {
+    // Clip a by each edge of b (both made counter-clockwise first).
+    let ccw = |q: &[(f64, f64); 4]| -> Vec<(f64, f64)> {
+        let mut v = q.to_vec();
+        let s: f64 = (0..4)
+            .map(|i| {
+                let (x0, y0) = v[i];
+                let (x1, y1) = v[(i + 1) % 4];
+                x0 * y1 - x1 * y0
+            })
+            .sum();
+        if s < 0.0 {
+            v.reverse();
+        }
+        v
+    };
+    let (pa, pb) = (ccw(a), ccw(b));
+    let mut poly = pa.clone();
+    for i in 0..pb.len() {
+        let (e0, e1) = (pb[i], pb[(i + 1) % pb.len()]);
+        let side = |p: (f64, f64)| (e1.0 - e0.0) * (p.1 - e0.1) - (e1.1 - e0.1) * (p.0 - e0.0);
+        let mut out = Vec::new();
+        for j in 0..poly.len() {
+            let (p, q) = (poly[j], poly[(j + 1) % poly.len()]);
+            let (sp, sq) = (side(p), side(q));
+            if sp >= 0.0 {
+                out.push(p);
+            }
+            if (sp >= 0.0) != (sq >= 0.0) {
+                let t = sp / (sp - sq);
+                out.push((p.0 + t * (q.0 - p.0), p.1 + t * (q.1 - p.1)));
+            }
+        }
+        poly = out;
+        if poly.is_empty() {
+            return 0.0;
+        }
+    }
+    let inter = polygon_area(&poly);
+    let union = polygon_area(&pa) + polygon_area(&pb) - inter;
+    if union <= 0.0 {
+        0.0
+    } else {
+        inter / union
+    }
+}
+
+/// Puts four corners in clockwise order starting from the one nearest the
+/// image's top-left (smallest x + y).
+pub fn order_clockwise(pts: [(f64, f64); 4]) -> [(f64, f64); 4] {
+    let cx = pts.iter().map(|p| p.0).sum::<f64>() / 4.0;
+    let cy = pts.iter().map(|p| p.1).sum::<f64>() / 4.0;
+    let mut v = pts.to_vec();
+    v.sort_by(|a, b| (a.1 - cy).atan2(a.0 - cx).total_cmp(&(b.1 - cy).atan2(b.0 - cx)));
+    let start = (0..4)
+        .min_by(|&i, &j| (v[i].0 + v[i].1).total_cmp(&(v[j].0 + v[j].1)))
+        .unwrap_or(0);
+    [0, 1, 2, 3].map(|k| v[(start + k) % 4])
+}
+
+/// A scored candidate during the search.
+struct Cand {
+    lines: [usize; 4],
+    corners: [(f64, f64); 4],
+    score: f64,
+    raw: f64,
+    frames: usize,
+}
+
+/// Scores the quad with sides on `lines` (side i from corner i to i + 1).
+fn score_quad(lines: [&Line; 4], corners: &[(f64, f64); 4]) -> ([f64; 4], [f64; 4], f64) {
+    let mut support = [0.0; 4];
+    let mut contrast = [0.0; 4];
+    let mut total = 0.0;
+    let mut real = 0;
+    // Edge evidence next to each corner, from the two sides that meet there:
+    // a corner made by running a side on to some other line has none.
+    let mut near = [[UNSEEN_CORNER; 2]; 4];
+    for i in 0..4 {
+        let l = lines[i];
+        if l.frame {
+            continue;
+        }
+        real += 1;
+        let (a, b) = (corners[i], corners[(i + 1) % 4]);
+        let (ta_raw, tb_raw) = (l.t_of(a), l.t_of(b));
+        let (ta, tb) = (ta_raw.min(tb_raw), ta_raw.max(tb_raw));
+        let len = tb - ta;
+        let m = CORNER_MARGIN * len;
+        let (s, vis) = l.mean(&l.support, ta + m, tb - m);
+        let (c, _) = l.mean(&l.contrast, ta + m, tb - m);
+        // A side mostly outside the frame says little: weigh by what shows.
+        let seen = (vis / (len - 2.0 * m).max(1.0)).clamp(0.0, 1.0);
+        support[i] = s;
+        contrast[i] = c;
+        total += s * (c / FULL_CONTRAST).min(1.0) * (0.5 + 0.5 * seen);
+        let window = |from: f64, dir: f64| {
+            let (x, y) = (from + dir * m, from + dir * CORNER_WINDOW * len);
+            let (v, seen) = l.mean(&l.support, x.min(y), x.max(y));
+            if seen < 1.0 {
+                UNSEEN_CORNER
+            } else {
+                v
+            }
+        };
+        let dir = if ta_raw <= tb_raw { 1.0 } else { -1.0 };
+        near[i][0] = window(ta_raw, dir);
+        near[(i + 1) % 4][1] = window(tb_raw, -dir);
+    }
+    let mean = if real == 0 { 0.0 } else { total / f64::from(real) };
+    let corner = near.iter().map(|[a, b]| (a + b) / 2.0).sum::<f64>() / 4.0;
+    (support, contrast, mean * (1.0 - CORNER_WEIGHT + CORNER_WEIGHT * corner))
+}
+
+/// Whether the quad is convex with corner angles between 40° and 140°.
+fn plausible(q: &[(f64, f64); 4]) -> bool {
+    let mut sign = 0.0;
+    for i in 0..4 {
+        let (a, b, c) = (q[(i + 3) % 4], q[i], q[(i + 1) % 4]);
+        let (u, v) = ((a.0 - b.0, a.1 - b.1), (c.0 - b.0, c.1 - b.1));
+        let cr = u.0 * v.1 - u.1 * v.0;
+        if sign == 0.0 {
+            sign = cr.signum();
+        } else if cr.signum() != sign {
+            return false;
+        }
+        let lu = (u.0 * u.0 + u.1 * u.1).sqrt();
+        let lv = (v.0 * v.0 + v.1 * v.1).sqrt();
+        if lu < 4.0 || lv < 4.0 {
+            return false;
+        }
+        let cos = (u.0 * v.0 + u.1 * v.1) / (lu * lv);
+        if cos.abs() > 40f64.to_radians().cos() {
+            return false;
+        }
+    }
+    true
+}
+
+/// Whether paper (light, neutral, like the frame's brightest part) lines
+/// at least 90 % of every frame edge, with something printed inside.
+fn paper_to_every_edge(p: &Planes) -> bool {
+    let (w, h) = (p.w, p.h);
+    if w < 16 || h < 16 {
+        return false;
+    }
+    let luma = |i: usize| 0.299 * p.c[0][i] + 0.587 * p.c[1][i] + 0.114 * p.c[2][i];
+    let mut all: Vec<f32> = (0..w * h).step_by(7).map(luma).collect();
+    let k = all.len() * 9 / 10;
+    let bright = *all.select_nth_unstable_by(k, f32::total_cmp).1;
+    let paper = |i: usize| {
+        let (r, g, b) = (p.c[0][i], p.c[1][i], p.c[2][i]);
+        let spread = r.max(g).max(b) - r.min(g).min(b);
+        luma(i) >= 0.8 * bright && spread < 28.0
+    };
+    let ring = (w.min(h) / 60).max(1);
+    let share = |it: &mut dyn Iterator<Item = usize>| {
+        let (mut n, mut k) = (0u32, 0u32);
+        for i in it {
+            n += 1;
+            k += u32::from(paper(i));
+        }
+        f64::from(k) / f64::from(n.max(1))
+    };
+    let left = share(&mut (0..h).flat_map(|y| (0..ring).map(move |x| y * w + x)));
+    let right = share(&mut (0..h).flat_map(|y| (w - ring..w).map(move |x| y * w + x)));
+    let top = share(&mut (0..ring).flat_map(|y| (0..w).map(move |x| y * w + x)));
+    let bottom = share(&mut (h - ring..h).flat_map(|y| (0..w).map(move |x| y * w + x)));
+    // Print inside: the darkest tenth of the middle well below the paper.
+    let mut mid: Vec<f32> = (h / 4..3 * h / 4)
+        .step_by(2)
+        .flat_map(|y| (w / 4..3 * w / 4).step_by(2).map(move |x| y * w + x))
+        .map(luma)
+        .collect();
+    let k = mid.len() / 20;
+    let printed = !mid.is_empty() && *mid.select_nth_unstable_by(k, f32::total_cmp).1 < 0.75 * bright;
+    [left, right, top, bottom].iter().all(|&s| s >= 0.9) && printed
+}
+
+/// Looks for the object in `img`.
+pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
+    let none = QuadFind {
+        best: None,
+        best_any_shape: None,
+        best_score: 0.0,
+    };
+    let (iw, ih) = img.dimensions();
+    if iw < 16 || ih < 16 {
+        return none;
+    }
+    let small = super::shrink_rgb(img, ANALYSIS_LONG);
+    let (sw, sh) = small.dimensions();
+    let planes = Planes::new(&small);
+    let edge_px = edges(&planes);
+    let (w, h) = ((planes.w - 1) as f64, (planes.h - 1) as f64);
+
+    // Peaks apart in the accumulator can refine to the same line: keep one.
+    let mut fitted: Vec<((f64, f64), f64)> = Vec::new();
+    for (n, rho) in hough_lines(&edge_px, planes.w, planes.h) {
+        let same = fitted.iter().any(|&(m, r)| {
+            let dot = n.0 * m.0 + n.1 * m.1;
+            dot.abs() > 1.5f64.to_radians().cos() && (rho - r * dot.signum()).abs() < 2.5
+        });
+        if !same {
+            fitted.push((n, rho));
+        }
+    }
+    let mut lines: Vec<Line> = fitted
+        .into_iter()
+        .filter_map(|(n, rho)| profile_line(n, rho, &edge_px, &planes, false))
+        .collect();
+    // The frame's edges, for objects that go on beyond them.
+    for (n, rho) in [((1.0, 0.0), 0.0), ((1.0, 0.0), w), ((0.0, 1.0), 0.0), ((0.0, 1.0), h)] {
+        if let Some(l) = profile_line(n, rho, &edge_px, &planes, true) {
+            lines.push(l);
+        }
+    }
+
+    let frame_area = w * h;
+    let centre = (w / 2.0, h / 2.0);
+    let long = w.max(h);
+    // Pairs of roughly parallel lines far enough apart.
+    let mut pairs: Vec<(usize, usize, f64)> = Vec::new();
+    for i in 0..lines.len() {
+        for j in i + 1..lines.len() {
+            let (a, b) = (&lines[i], &lines[j]);
+            let mut dt = (a.theta - b.theta).abs();
+            dt = dt.min(std::f64::consts::PI - dt);
+            if dt > 30f64.to_radians() {
+                continue;
+            }
+            if a.frame && b.frame {
+                continue;
+            }
+            // Separation measured at the image centre.
+            let da = centre.0 * a.n.0 + centre.1 * a.n.1 - a.rho;
+            let db = centre.0 * b.n.0 + centre.1 * b.n.1 - b.rho;
+            let same = a.n.0 * b.n.0 + a.n.1 * b.n.1 > 0.0;
+            let sep = if same { (da - db).abs() } else { (da + db).abs() };
+            if sep < 0.08 * w.min(h) {
+                continue;
+            }
+            // Mean direction, for the perpendicularity test.
+            let mut mean = (a.theta + b.theta) / 2.0;
+            if (a.theta - b.theta).abs() > std::f64::consts::FRAC_PI_2 {
+                mean += std::f64::consts::FRAC_PI_2;
+            }
+            pairs.push((i, j, mean.rem_euclid(std::f64::consts::PI)));
+        }
+    }
+
+    let mut pool: Vec<([(f64, f64); 4], f64, [usize; 4])> = Vec::new();
+    let mut best: Option<Cand> = None;
+    let mut best_frame: Option<Cand> = None;
+    let mut best_any: Option<Cand> = None;
+    let mut best_score = 0.0f64;
+    let keep = |slot: &mut Option<Cand>, c: &Cand, by_raw: bool| {
+        let s = if by_raw { c.raw } else { c.score };
+        if slot.as_ref().is_none_or(|b| s > if by_raw { b.raw } else { b.score }) {
+            *slot = Some(Cand {
+                lines: c.lines,
+                corners: c.corners,
+                score: c.score,
+                raw: c.raw,
+                frames: c.frames,
+            });
+        }
+    };
+    for (pi, &(a1, a2, ta)) in pairs.iter().enumerate() {
+        for &(b1, b2, tb) in &pairs[pi + 1..] {
+            let mut dt = (ta - tb).abs();
+            dt = dt.min(std::f64::consts::PI - dt);
+            if dt < 50f64.to_radians() {
+                continue;
+            }
+            if [b1, b2].contains(&a1) || [b1, b2].contains(&a2) {
+                continue;
+            }
+            let frames = [a1, a2, b1, b2].iter().filter(|&&i| lines[i].frame).count();
+            let (Some(c1), Some(c2), Some(c3), Some(c4)) = (
+                intersect(&lines[a1], &lines[b1]),
+                intersect(&lines[b1], &lines[a2]),
+                intersect(&lines[a2], &lines[b2]),
+                intersect(&lines[b2], &lines[a1]),
+            ) else {
+                continue;
+            };
+            let q = [c1, c2, c3, c4];
+            // Corners may lie outside the frame, but not absurdly far.
+            if q.iter()
+                .any(|p| p.0 < -0.5 * w || p.0 > 1.5 * w || p.1 < -0.5 * h || p.1 > 1.5 * h)
+            {
+                continue;
+            }
+            if !plausible(&q) {
+                continue;
+            }
+            let area = polygon_area(&clip_to_frame(&q, w, h)) / frame_area;
+            if area < search.min_area {
+                continue;
+            }
+            let (_, _, mean) = score_quad([&lines[b1], &lines[a2], &lines[b2], &lines[a1]], &q);
+            let size = area.powf(0.1);
+            let raw = mean * size * FRAME_SIDE_FACTOR.powi(frames as i32);
+            let shape = if frames == 0 {
+                shape_factor(fit_aspect(&q, centre, long, &search.aspects), search)
+            } else {
+                1.0
+            };
+            let c = Cand {
+                lines: [b1, a2, b2, a1],
+                corners: q,
+                score: raw * shape,
+                raw,
+                frames,
+            };
+            best_score = best_score.max(c.score);
+            if frames == 0 {
+                if c.score >= 0.5 * search.min_score {
+                    pool.push((c.corners, c.score, c.lines));
+                }
+                keep(&mut best, &c, false);
+                keep(&mut best_any, &c, true);
+            } else {
+                keep(&mut best_frame, &c, false);
+            }
+        }
+    }
+
+    // Nested rectangles (a card's portrait, a form's table): the object is
+    // the outermost convincing one, so a candidate that encloses the best
+    // and scores at least 70 % of it takes its place.
+    if let Some(b) = best.as_mut() {
+        loop {
+            let inside = |outer: &[(f64, f64); 4], inner: &[(f64, f64); 4]| {
+                inner.iter().all(|p| contains(outer, p.0, p.1))
+            };
+            let enclosing = pool
+                .iter()
+                .filter(|(q, s, _)| {
+                    *s >= 0.7 * b.score
+                        && *s >= search.min_score
+                        && polygon_area(q) > 1.05 * polygon_area(&b.corners)
+                        && inside(q, &b.corners)
+                })
+                .max_by(|x, y| x.1.total_cmp(&y.1));
+            let Some(&(q, s, ls)) = enclosing else { break };
+            *b = Cand {
+                lines: ls,
+                corners: q,
+                score: s,
+                raw: s,
+                frames: 0,
+            };
+        }
+    }
+
+    let scale = (f64::from(iw) / f64::from(sw), f64::from(ih) / f64::from(sh));
+    let finish = |c: &Cand| -> Quad {
+        // Refit each real side on the edge pixels along its middle, where
+        // rounded corners and objects at the corners do not reach.
+        let mut ls: Vec<Line> = Vec::new();
+        for (i, &li) in c.lines.iter().enumerate() {
+            let l = &lines[li];
+            if l.frame {
+                ls.push(profile_line(l.n, l.rho, &edge_px, &planes, true).unwrap_or_else(|| clone_line(l)));
+                continue;
+            }
+            let (a, b) = (c.corners[i], c.corners[(i + 1) % 4]);
+            let d = l.dir();
+            let (ta, tb) = (a.0 * d.0 + a.1 * d.1, b.0 * d.0 + b.1 * d.1);
+            let (lo, hi) = (ta.min(tb), ta.max(tb));
+            let m = 0.1 * (hi - lo);
+            // Fit, then fit again without the points the first fit left
+            // more than a pixel away (a saucer's rim along the side).
+            let (n, rho) = refine_line(&edge_px, l.n, l.rho, 1.5, Some((lo + m, hi - m)));
+            let (n, rho) = refine_line(&edge_px, n, rho, 0.9, Some((lo + m, hi - m)));
+            ls.push(profile_line(n, rho, &edge_px, &planes, false).unwrap_or_else(|| clone_line(l)));
+        }
+        let mut q = c.corners;
+        let mut ok = true;
+        for (i, corner) in q.iter_mut().enumerate() {
+            match intersect(&ls[(i + 3) % 4], &ls[i]) {
+                Some(p) => *corner = p,
+                None => ok = false,
+            }
+        }
+        let mut scored = score_quad([&ls[0], &ls[1], &ls[2], &ls[3]], &q);
+        // The refit stands only where it sees the sides at least as well.
+        let before = [0, 1, 2, 3].map(|i| clone_line(&lines[c.lines[i]]));
+        let kept = score_quad([&before[0], &before[1], &before[2], &before[3]], &c.corners);
+        if !ok || !plausible(&q) || kept.2 > scored.2 {
+            q = c.corners;
+            ls = before.into_iter().collect();
+            scored = kept;
+        }
+        let (support, contrast, mean) = scored;
+        let area = polygon_area(&clip_to_frame(&q, w, h)) / frame_area;
+        let aspect = fit_aspect(&q, centre, long, &search.aspects);
+        let frame_side = [0, 1, 2, 3].map(|i| ls[i].frame);
+        let frames = frame_side.iter().filter(|f| **f).count();
+        let raw = mean * area.powf(0.1) * FRAME_SIDE_FACTOR.powi(frames as i32);
+        let shape = if frames == 0 { shape_factor(aspect, search) } else { 1.0 };
+        // The analysis copy's pixel (i, j) covers (i..i + 1) × scale of the
+        // original: centres map with a half-pixel shift.
+        let to_orig = |p: (f64, f64)| ((p.0 + 0.5) * scale.0, (p.1 + 0.5) * scale.1);
+        let corners = q.map(to_orig);
+        let (fw, fh) = (f64::from(iw), f64::from(ih));
+        let outside = corners.map(|(x, y)| {
+            let dx = (-x).max(x - fw).max(0.0);
+            let dy = (-y).max(y - fh).max(0.0);
+            (dx * dx + dy * dy).sqrt()
+        });
+        // Clockwise on screen (y down) is a positive shoelace sum; side k of
+        // the reversed order is side 3 - k of this one.
+        let shoelace: f64 = (0..4)
+            .map(|i| corners[i].0 * corners[(i + 1) % 4].1 - corners[(i + 1) % 4].0 * corners[i].1)
+            .sum();
+        let (corners, support, contrast, frame_side, outside) = if shoelace < 0.0 {
+            let c = [0, 3, 2, 1];
+            let s = [3, 2, 1, 0];
+            (
+                c.map(|k| corners[k]),
+                s.map(|k| support[k]),
+                s.map(|k| contrast[k]),
+                s.map(|k| frame_side[k]),
+                c.map(|k| outside[k]),
+            )
+        } else {
+            (corners, support, contrast, frame_side, outside)
+        };
+        // Rotate the order so that it starts nearest the top-left.
+        let start = (0..4)
+            .min_by(|&i, &j| (corners[i].0 + corners[i].1).total_cmp(&(corners[j].0 + corners[j].1)))
+            .unwrap_or(0);
+        let rot = |k: usize| (start + k) % 4;
+        Quad {
+            corners: [0, 1, 2, 3].map(|k| corners[rot(k)]),
+            score: raw * shape,
+            edge_score: raw,
+            side_support: [0, 1, 2, 3].map(|k| support[rot(k)]),
+            side_contrast: [0, 1, 2, 3].map(|k| contrast[rot(k)]),
+            frame_side: [0, 1, 2, 3].map(|k| frame_side[rot(k)]),
+            aspect,
+            area_fraction: area,
+            outside: [0, 1, 2, 3].map(|k| outside[rot(k)]),
+            full_frame: false,
+        }
+    };
+
+    if std::env::var("QUAD_DEBUG").is_ok() {
+        for (i, l) in lines.iter().enumerate() {
+            eprintln!("line {i}: theta {:.1} rho {:.1} frame {} support {:.0}/{:.0}", l.theta.to_degrees(), l.rho, l.frame, l.support.last().unwrap_or(&0.0), l.t1 - l.t0);
+        }
+        let mut top: Vec<_> = pool.iter().collect();
+        top.sort_by(|a, b| b.1.total_cmp(&a.1));
+        for c in top.iter().take(8) {
+            eprintln!("cand {:?} score {:.3} lines {:?}", c.0.map(|p| (p.0 as i32, p.1 as i32)), c.1, c.2);
+        }
+        if let Some(b) = &best_frame { eprintln!("frame cand {:?} {:.3}", b.corners.map(|p| (p.0 as i32, p.1 as i32)), b.score); }
+    }
+    let real = best.as_ref().map(finish);
+    let full = search
+        .full_frame_score
+        .filter(|_| paper_to_every_edge(&planes))
+        .map(|s| {
+            let (fw, fh) = (f64::from(iw), f64::from(ih));
+            Quad {
+                corners: [(0.0, 0.0), (fw, 0.0), (fw, fh), (0.0, fh)],
+                score: s,
+                edge_score: s,
+                side_support: [0.0; 4],
+                side_contrast: [0.0; 4],
+                frame_side: [true; 4],
+                aspect: fw.max(fh) / fw.min(fh),
+                area_fraction: 1.0,
+                outside: [0.0; 4],
+                full_frame: true,
+            }
+        });
+    let chosen = match (real, full) {
+        (Some(r), Some(f)) => Some(if r.score >= f.score { r } else { f }),
+        (Some(r), None) if r.score >= search.min_score => Some(r),
+        (None, Some(f)) => Some(f),
+        (r, None) => {
+            // No convincing quad of real lines: one that runs into the
+            // frame, when it does better.
+            let fr = best_frame.as_ref().map(finish);
+            match (r, fr) {
+                (Some(r), Some(f)) => Some(if f.score > r.score { f } else { r }),
+                (r, f) => r.or(f),
+            }
+        }
+    };
+    QuadFind {
+        best_score: chosen.as_ref().map_or(best_score, |q| q.score.max(best_score)),
+        best: chosen,
+        best_any_shape: best_any.as_ref().map(finish),
+    }
+}
+
+fn clone_line(l: &Line) -> Line {
+    Line {
+        n: l.n,
+        rho: l.rho,
+        theta: l.theta,
+        t0: l.t0,
+        t1: l.t1,
+        support: l.support.clone(),
+        contrast: l.contrast.clone(),
+        frame: l.frame,
+    }
+}
+
+/// 1 within the tolerance of the nearest expected shape, falling off as a
+/// Gaussian of the excess (one tolerance out: 0.37).
+fn shape_factor(aspect: f64, s: &QuadSearch) -> f64 {
+    if s.aspects.is_empty() {
+        return 1.0;
+    }
+    let err = s
+        .aspects
+        .iter()
+        .map(|&e| (aspect / e - 1.0).abs())
+        .fold(f64::INFINITY, f64::min);
+    let excess = (err - s.aspect_tolerance).max(0.0) / s.aspect_tolerance.max(1e-6);
+    (-excess * excess).exp()
+}
+
+/// The median CIELAB colour of a band around the quadrilateral, from
+/// `inner` to `outer` times its size beyond its sides (measured from its
+/// centre), sampled inside the frame only; `None` when the band is wholly
+/// outside it.
+pub fn band_outside(img: &RgbImage, corners: &[(f64, f64); 4], inner: f64, outer: f64) -> Option<[f64; 3]> {
+    let (w, h) = (f64::from(img.width()), f64::from(img.height()));
+    let cx = corners.iter().map(|p| p.0).sum::<f64>() / 4.0;
+    let cy = corners.iter().map(|p| p.1).sum::<f64>() / 4.0;
+    let (mut l, mut a, mut b) = (Vec::new(), Vec::new(), Vec::new());
+    for step in 0..4 {
+        let e = 1.0 + inner + (outer - inner) * f64::from(step) / 3.0;
+        let q = corners.map(|(x, y)| (cx + (x - cx) * e, cy + (y - cy) * e));
+        for i in 0..4 {
+            let (p0, p1) = (q[i], q[(i + 1) % 4]);
+            for k in 0..40 {
+                let t = f64::from(k) / 40.0;
+                let (x, y) = (p0.0 + t * (p1.0 - p0.0), p0.1 + t * (p1.1 - p0.1));
+                if x < 0.0 || y < 0.0 || x >= w || y >= h {
+                    continue;
+                }
+                let c = super::colour::lab(img.get_pixel(x as u32, y as u32).0);
+                l.push(c.l);
+                a.push(c.a);
+                b.push(c.b);
+            }
+        }
+    }
+    if l.len() < 8 {
+        return None;
+    }
+    let med = |v: &mut Vec<f32>| {
+        let mid = v.len() / 2;
+        f64::from(*v.select_nth_unstable_by(mid, f32::total_cmp).1)
+    };
+    Some([med(&mut l), med(&mut a), med(&mut b)])
+}
+
+/// Whether (x, y) lies inside the convex quadrilateral `q`.
+pub fn contains(q: &[(f64, f64); 4], x: f64, y: f64) -> bool {
+    let mut sign = 0.0;
+    for i in 0..4 {
+        let (a, b) = (q[i], q[(i + 1) % 4]);
+        let cr = (b.0 - a.0) * (y - a.1) - (b.1 - a.1) * (x - a.0);
+        if cr != 0.0 {
+            if sign == 0.0 {
+                sign = cr.signum();
+            } else if cr.signum() != sign {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A W × H rectangle on the plane z = 0, turned by `tilt` degrees about
+    /// the x axis, seen by a pinhole camera of focal length f at distance d.
+    fn project(wd: f64, ht: f64, tilt: f64, f: f64, d: f64) -> [(f64, f64); 4] {
+        let (s, c) = tilt.to_radians().sin_cos();
+        [(-wd, -ht), (wd, -ht), (wd, ht), (-wd, ht)].map(|(x, y)| {
+            let (y3, z3) = (y * c, d + y * s);
+            (f * x / z3 + 500.0, f * y3 / z3 + 400.0)
+        })
+    }
+
+    #[test]
+    fn aspect_of_a_tilted_rectangle_is_recovered() {
+        for tilt in [0.0, 15.0, 30.0] {
+            // Keystone only (one vanishing point): the default focal length.
+            let q = project(85.6, 54.0, tilt, 900.0, 400.0);
+            let a = rectangle_aspect(&q, (500.0, 400.0), 800.0);
+            assert!((a / 1.585 - 1.0).abs() < 0.03, "tilt {tilt}: {a}");
+            // Turned in the image too: both vanishing points finite.
+            let (s, c) = 20f64.to_radians().sin_cos();
+            let r = q.map(|(x, y)| {
+                let (x, y) = (x - 500.0, y - 400.0);
+                (500.0 + x * c - y * s, 400.0 + x * s + y * c)
+            });
+            let a = rectangle_aspect(&r, (500.0, 400.0), 800.0);
+            assert!((a / 1.585 - 1.0).abs() < 0.03, "tilt {tilt} turned: {a}");
+        }
+    }
+
+    #[test]
+    fn jaccard_of_equal_and_shifted_squares() {
+        let a = [(0.0, 0.0), (10.0, 0.0), (10.0, 10.0), (0.0, 10.0)];
+        assert!((jaccard(&a, &a) - 1.0).abs() < 1e-9);
+        let b = a.map(|(x, y)| (x + 5.0, y));
+        assert!((jaccard(&a, &b) - 1.0 / 3.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_drawn_card_is_found_and_a_blank_frame_is_not() {
+        let mut img = RgbImage::from_pixel(400, 300, image::Rgb([120, 90, 60]));
+        for y in 60..240 {
+            for x in 60..345 {
+                img.put_pixel(x, y, image::Rgb([230, 235, 240]));
+            }
+        }
+        let s = QuadSearch {
+            aspects: vec![1.586],
+            aspect_tolerance: 0.08,
+            min_area: 0.05,
+            min_score: 0.3,
+            full_frame_score: None,
+        };
+        let f = find_quad(&img, &s);
+        let q = f.best.expect("found");
+        let truth = [(60.0, 60.0), (345.0, 60.0), (345.0, 240.0), (60.0, 240.0)];
+        assert!(jaccard(&q.corners, &truth) > 0.97, "{:?}", q.corners);
+        let blank = RgbImage::from_pixel(400, 300, image::Rgb([120, 90, 60]));
+        assert!(find_quad(&blank, &s).best.is_none());
+    }
+}
