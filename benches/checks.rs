@@ -43,6 +43,33 @@ fn per_file(c: &mut Criterion) {
     group.finish();
 }
 
+fn localisation(c: &mut Criterion) {
+    let rules = Rules::builtin().expect("rules");
+    let card = synth::id_scene(&synth::IdScene::default());
+    let search = prescreen::measure::quad::QuadSearch {
+        aspects: vec![1.586],
+        aspect_tolerance: 0.08,
+        min_area: 0.05,
+        min_score: rules.book.id_card.min_quad_score,
+        full_frame_score: None,
+    };
+    c.bench_function("find_card_1000x640", |b| {
+        b.iter(|| prescreen::measure::quad::find_quad(black_box(&card), &search))
+    });
+    let page = prescreen::measure::shrink_rgb(&synth::paper_photo(1200, 1600, 40), 800);
+    let doc = &rules.book.document;
+    let search = prescreen::measure::quad::QuadSearch {
+        aspects: doc.page_aspects.clone(),
+        aspect_tolerance: doc.page_aspect_tolerance,
+        min_area: doc.min_page_fraction / 2.0,
+        min_score: doc.min_quad_score,
+        full_frame_score: Some(doc.full_frame_score),
+    };
+    c.bench_function("find_page_600x800", |b| {
+        b.iter(|| prescreen::measure::quad::find_quad(black_box(&page), &search))
+    });
+}
+
 fn big_and_many(c: &mut Criterion) {
     let rules = Rules::builtin().expect("rulebook");
     let mut group = c.benchmark_group("check");
@@ -110,10 +137,16 @@ fn form_writing(c: &mut Criterion) {
     let img = image::load_from_memory(&sample("职业技能认定申报表.jpg"))
         .expect("jpeg")
         .to_rgb8();
-    let tiny = prescreen::measure::shrink_rgb(&img, 400);
-    let page = prescreen::measure::page::measure_page(&tiny).expect("page");
-    let k = f64::from(img.width()) / f64::from(tiny.width());
-    let corners = page.corners.map(|(x, y)| (x * k, y * k));
+    let doc = &rules.book.document;
+    let search = prescreen::measure::quad::QuadSearch {
+        aspects: doc.page_aspects.clone(),
+        aspect_tolerance: doc.page_aspect_tolerance,
+        min_area: doc.min_page_fraction / 2.0,
+        min_score: doc.min_quad_score,
+        full_frame_score: Some(doc.full_frame_score),
+    };
+    let page = prescreen::measure::quad::find_quad(&img, &search).best.expect("page");
+    let corners = page.corners;
     c.bench_function("form_writing_1200x1600", |b| {
         b.iter(|| {
             let flat = flatten(black_box(&img), &corners, form.analysis_width, form.blue_excess).expect("flat");
@@ -135,5 +168,5 @@ fn form_writing(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, per_file, faces, form_writing, big_and_many);
+criterion_group!(benches, per_file, localisation, faces, form_writing, big_and_many);
 criterion_main!(benches);

@@ -29,6 +29,7 @@ pub const TUNED: [Surface; 4] = [Surface::Wood, Surface::Granite, Surface::Light
 
 struct Outcome {
     scene: Scene,
+    ms: f64,
     whole: bool,
     jaccard: Option<f64>,
     corner_err: Option<f64>,
@@ -100,6 +101,9 @@ fn run(cards: bool, n: usize) -> Vec<Outcome> {
         .into_par_iter()
         .map(|scene| {
             let shot = render(&scene);
+            if only.is_some() {
+                eprintln!("truth {:?}", shot.corners.map(|p| ((p.0 / 3.0) as i32, (p.1 / 3.0) as i32)));
+            }
             let slot = match scene.object {
                 Object::Card { back: true } => "id_card_back",
                 _ => slot_name,
@@ -112,7 +116,9 @@ fn run(cards: bool, n: usize) -> Vec<Outcome> {
             if let Some(o) = shot.orientation {
                 bytes = synth::with_exif(bytes, o, None);
             }
+            let t0 = std::time::Instant::now();
             let report = check_file(&bytes, "scene.jpg", rules.slot(slot), &rules);
+            let elapsed = t0.elapsed().as_secs_f64() * 1000.0;
             let key = if cards { "card_corners" } else { "page_corners" };
             let found: Option<[(f64, f64); 4]> = report.measurements.get(key).and_then(|v| {
                 let a = v.as_array()?;
@@ -148,6 +154,7 @@ fn run(cards: bool, n: usize) -> Vec<Outcome> {
             };
             Outcome {
                 whole: shot.whole,
+                ms: elapsed,
                 scene,
                 jaccard,
                 corner_err,
@@ -316,7 +323,14 @@ fn main() {
                 );
             }
         }
-        println!("\n## {what}: {} scenes", outcomes.len());
+        let mut ms: Vec<f64> = outcomes.iter().map(|o| o.ms).collect();
+        ms.sort_by(f64::total_cmp);
+        println!(
+            "\n## {what}: {} scenes (whole check per file: median {:.1} ms, 90th percentile {:.1} ms, wall time on a busy pool)",
+            outcomes.len(),
+            ms[ms.len() / 2],
+            ms[ms.len() * 9 / 10]
+        );
         print("split", &by_split);
         print("surface", &by_family);
         print("light", &by_light);

@@ -84,16 +84,31 @@ const VOTE_SPREAD: i32 = 2;
 /// focal length in that range, and a shape fits when one of them fits it.
 const PHONE_FOCAL: [f64; 5] = [0.6, 0.7, 0.8, 0.9, 1.0];
 /// Lines kept from the Hough transform.
-const MAX_LINES: usize = 36;
+const MAX_LINES: usize = 64;
 /// Distance across a side at which the colours on either side are sampled.
 const CONTRAST_OFFSET: f64 = 3.0;
-/// Colour step (8-bit RGB distance) that counts as a full edge.
-const FULL_CONTRAST: f64 = 14.0;
+/// Colour step (8-bit RGB distance) that counts as a full edge …
+const FULL_CONTRAST: f64 = 16.0;
+/// … and the floor below which a step is noise (two samples of one noisy
+/// surface differ by about this much).
+const CONTRAST_FLOOR: f64 = 4.0;
+/// A side that meets the frame must carry edge pixels over at least this
+/// share of its stretch next to the frame.
+const FRAME_REACH: f64 = 0.5;
+/// Weight of the weakest side beside the mean of the four.
+const WEAKEST_WEIGHT: f64 = 0.3;
 /// Share of each side's ends left out of the support (rounded corners).
 const CORNER_MARGIN: f64 = 0.045;
 /// The stretch of each side next to a corner whose edge pixels vouch for
 /// the corner, as a share of the side (from CORNER_MARGIN on).
 const CORNER_WINDOW: f64 = 0.15;
+/// A candidate enclosing the best one replaces it when it scores at least
+/// this share of the best's score (the card, not its portrait; the page,
+/// not its table).
+const NEST_RATIO: f64 = 0.85;
+/// The score grows as the area to this power: of two equally well seen
+/// rectangles the larger is the object (a card, not its portrait).
+const AREA_EXPONENT: f64 = 0.2;
 /// How much the corners' evidence weighs in the score.
 const CORNER_WEIGHT: f64 = 0.6;
 /// Evidence of a corner that lies outside the frame or on a frame side.
@@ -254,14 +269,14 @@ fn edges(p: &Planes) -> Vec<Edge> {
             mag[i] = best.2.sqrt();
         }
     }
-    // Threshold: at least 2 levels a pixel, and above the 80th percentile
-    // so that a grainy table votes with its strongest fifth only.
+    // Threshold: at least 1.5 levels a pixel, and above the 70th percentile
+    // so that a grainy table votes with its strongest part only.
     let mut hist = [0u32; 256];
     for &m in &mag {
         hist[(m * 2.0).min(255.0) as usize] += 1;
     }
-    let p80 = f32::from(super::percentile(&hist, 0.80)) / 2.0;
-    let threshold = p80.max(2.0);
+    let p70 = f32::from(super::percentile(&hist, 0.70)) / 2.0;
+    let threshold = p70.max(1.5);
     let mut out = Vec::new();
     for y in 2..h - 2 {
         for x in 2..w - 2 {
@@ -722,6 +737,7 @@ fn score_quad(lines: [&Line; 4], corners: &[(f64, f64); 4]) -> ([f64; 4], [f64; 
     let mut support = [0.0; 4];
     let mut contrast = [0.0; 4];
     let mut total = 0.0;
+    let mut weakest = f64::INFINITY;
     let mut real = 0;
     // Edge evidence next to each corner, from the two sides that meet there:
     // a corner made by running a side on to some other line has none.
@@ -743,7 +759,12 @@ fn score_quad(lines: [&Line; 4], corners: &[(f64, f64); 4]) -> ([f64; 4], [f64; 
         let seen = (vis / (len - 2.0 * m).max(1.0)).clamp(0.0, 1.0);
         support[i] = s;
         contrast[i] = c;
-        total += s * (c / FULL_CONTRAST).min(1.0) * (0.5 + 0.5 * seen);
+        // Two samples of the same surface differ by their noise alone:
+        // only the step above that floor counts.
+        let step = ((c - CONTRAST_FLOOR) / (FULL_CONTRAST - CONTRAST_FLOOR)).clamp(0.0, 1.0);
+        let side = s * step * (0.5 + 0.5 * seen);
+        total += side;
+        weakest = weakest.min(side);
         let window = |from: f64, dir: f64| {
             let (x, y) = (from + dir * m, from + dir * CORNER_WINDOW * len);
             let (v, seen) = l.mean(&l.support, x.min(y), x.max(y));
@@ -757,7 +778,27 @@ fn score_quad(lines: [&Line; 4], corners: &[(f64, f64); 4]) -> ([f64; 4], [f64; 
         near[i][0] = window(ta_raw, dir);
         near[(i + 1) % 4][1] = window(tb_raw, -dir);
     }
-    let mean = if real == 0 { 0.0 } else { total / f64::from(real) };
+    // A quadrilateral is only as good as its sides: the weakest one counts
+    // on its own beside the mean (an occluded side lowers, a missing one
+    // sinks it).
+    let mean = if real == 0 {
+        0.0
+    } else {
+        (1.0 - WEAKEST_WEIGHT) * total / f64::from(real) + WEAKEST_WEIGHT * weakest
+    };
+    // An object runs on past the frame only where its sides are seen
+    // reaching the frame's edge.
+    for i in 0..4 {
+        let (before, after) = (lines[(i + 3) % 4].frame, lines[i].frame);
+        let reach = match (before, after) {
+            (true, false) => near[i][0],
+            (false, true) => near[i][1],
+            _ => 1.0,
+        };
+        if reach < FRAME_REACH {
+            return (support, contrast, 0.0);
+        }
+    }
     let corner = near.iter().map(|[a, b]| (a + b) / 2.0).sum::<f64>() / 4.0;
     (support, contrast, mean * (1.0 - CORNER_WEIGHT + CORNER_WEIGHT * corner))
 }
@@ -827,6 +868,16 @@ fn paper_to_every_edge(p: &Planes) -> bool {
     [left, right, top, bottom].iter().all(|&s| s >= 0.9) && printed
 }
 
+fn tmark(name: &str) {
+    thread_local!(static T: std::cell::Cell<Option<std::time::Instant>> = const { std::cell::Cell::new(None) });
+    if std::env::var_os("QUAD_TIME").is_none() { return; }
+    T.with(|t| {
+        let now = std::time::Instant::now();
+        if let Some(prev) = t.get() { if name != "start" { eprintln!("{name}: {:.3} ms", (now - prev).as_secs_f64() * 1e3); } }
+        t.set(Some(now));
+    });
+}
+
 /// Looks for the object in `img`.
 pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
     let none = QuadFind {
@@ -838,13 +889,16 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
     if iw < 16 || ih < 16 {
         return none;
     }
+    tmark("start");
     let small = super::shrink_rgb(img, ANALYSIS_LONG);
     let (sw, sh) = small.dimensions();
     let planes = Planes::new(&small);
+    tmark("planes");
     let edge_px = edges(&planes);
     let (w, h) = ((planes.w - 1) as f64, (planes.h - 1) as f64);
 
     // Peaks apart in the accumulator can refine to the same line: keep one.
+    tmark("edges");
     let mut fitted: Vec<((f64, f64), f64)> = Vec::new();
     for (n, rho) in hough_lines(&edge_px, planes.w, planes.h) {
         let same = fitted.iter().any(|&(m, r)| {
@@ -855,6 +909,7 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
             fitted.push((n, rho));
         }
     }
+    tmark("hough");
     let mut lines: Vec<Line> = fitted
         .into_iter()
         .filter_map(|(n, rho)| profile_line(n, rho, &edge_px, &planes, false))
@@ -870,6 +925,7 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
     let centre = (w / 2.0, h / 2.0);
     let long = w.max(h);
     // Pairs of roughly parallel lines far enough apart.
+    tmark("profiles");
     let mut pairs: Vec<(usize, usize, f64)> = Vec::new();
     for i in 0..lines.len() {
         for j in i + 1..lines.len() {
@@ -899,6 +955,7 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
         }
     }
 
+    tmark("pairs");
     let mut pool: Vec<([(f64, f64); 4], f64, [usize; 4])> = Vec::new();
     let mut best: Option<Cand> = None;
     let mut best_frame: Option<Cand> = None;
@@ -945,12 +1002,26 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
             if !plausible(&q) {
                 continue;
             }
-            let area = polygon_area(&clip_to_frame(&q, w, h)) / frame_area;
-            if area < search.min_area {
+            let whole_area = (polygon_area(&q) / frame_area).min(1.0);
+            if whole_area < search.min_area {
                 continue;
             }
             let (_, _, mean) = score_quad([&lines[b1], &lines[a2], &lines[b2], &lines[a1]], &q);
-            let size = area.powf(0.1);
+            // No shape or clipping can raise a score: most candidates end here.
+            let bound = mean * whole_area.powf(AREA_EXPONENT) * FRAME_SIDE_FACTOR.powi(frames as i32);
+            if bound < 0.5 * search.min_score {
+                best_score = best_score.max(bound);
+                continue;
+            }
+            let area = if q.iter().all(|p| p.0 >= 0.0 && p.1 >= 0.0 && p.0 <= w && p.1 <= h) {
+                whole_area
+            } else {
+                polygon_area(&clip_to_frame(&q, w, h)) / frame_area
+            };
+            if area < search.min_area {
+                continue;
+            }
+            let size = area.powf(AREA_EXPONENT);
             let raw = mean * size * FRAME_SIDE_FACTOR.powi(frames as i32);
             let shape = if frames == 0 {
                 shape_factor(fit_aspect(&q, centre, long, &search.aspects), search)
@@ -977,9 +1048,10 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
         }
     }
 
+    tmark("quads");
     // Nested rectangles (a card's portrait, a form's table): the object is
     // the outermost convincing one, so a candidate that encloses the best
-    // and scores at least 70 % of it takes its place.
+    // and scores nearly as well (NEST_RATIO) takes its place.
     if let Some(b) = best.as_mut() {
         loop {
             let inside = |outer: &[(f64, f64); 4], inner: &[(f64, f64); 4]| {
@@ -988,7 +1060,7 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
             let enclosing = pool
                 .iter()
                 .filter(|(q, s, _)| {
-                    *s >= 0.7 * b.score
+                    *s >= NEST_RATIO * b.score
                         && *s >= search.min_score
                         && polygon_area(q) > 1.05 * polygon_area(&b.corners)
                         && inside(q, &b.corners)
@@ -1049,7 +1121,7 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
         let aspect = fit_aspect(&q, centre, long, &search.aspects);
         let frame_side = [0, 1, 2, 3].map(|i| ls[i].frame);
         let frames = frame_side.iter().filter(|f| **f).count();
-        let raw = mean * area.powf(0.1) * FRAME_SIDE_FACTOR.powi(frames as i32);
+        let raw = mean * area.powf(AREA_EXPONENT) * FRAME_SIDE_FACTOR.powi(frames as i32);
         let shape = if frames == 0 { shape_factor(aspect, search) } else { 1.0 };
         // The analysis copy's pixel (i, j) covers (i..i + 1) × scale of the
         // original: centres map with a half-pixel shift.
@@ -1099,16 +1171,18 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
     };
 
     if std::env::var("QUAD_DEBUG").is_ok() {
+        eprintln!("edges {} lines {} pairs {}", edge_px.len(), lines.len(), pairs.len());
         for (i, l) in lines.iter().enumerate() {
             eprintln!("line {i}: theta {:.1} rho {:.1} frame {} support {:.0}/{:.0}", l.theta.to_degrees(), l.rho, l.frame, l.support.last().unwrap_or(&0.0), l.t1 - l.t0);
         }
         let mut top: Vec<_> = pool.iter().collect();
         top.sort_by(|a, b| b.1.total_cmp(&a.1));
-        for c in top.iter().take(8) {
+        for c in top.iter().take(12) {
             eprintln!("cand {:?} score {:.3} lines {:?}", c.0.map(|p| (p.0 as i32, p.1 as i32)), c.1, c.2);
         }
         if let Some(b) = &best_frame { eprintln!("frame cand {:?} {:.3}", b.corners.map(|p| (p.0 as i32, p.1 as i32)), b.score); }
     }
+    tmark("nest");
     let real = best.as_ref().map(finish);
     let full = search
         .full_frame_score
@@ -1128,20 +1202,14 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
                 full_frame: true,
             }
         });
-    let chosen = match (real, full) {
-        (Some(r), Some(f)) => Some(if r.score >= f.score { r } else { f }),
-        (Some(r), None) if r.score >= search.min_score => Some(r),
-        (None, Some(f)) => Some(f),
-        (r, None) => {
-            // No convincing quad of real lines: one that runs into the
-            // frame, when it does better.
-            let fr = best_frame.as_ref().map(finish);
-            match (r, fr) {
-                (Some(r), Some(f)) => Some(if f.score > r.score { f } else { r }),
-                (r, f) => r.or(f),
-            }
-        }
-    };
+    // The best of the three kinds: four real sides, sides on the frame
+    // (scored down per frame side), or the whole frame.
+    let framed = best_frame.as_ref().map(finish);
+    let chosen = [real, framed, full]
+        .into_iter()
+        .flatten()
+        .max_by(|a, b| a.score.total_cmp(&b.score));
+    tmark("finish");
     QuadFind {
         best_score: chosen.as_ref().map_or(best_score, |q| q.score.max(best_score)),
         best: chosen,

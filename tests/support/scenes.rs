@@ -493,6 +493,19 @@ pub fn render(s: &Scene) -> Shot {
         (a.0 + t * (b.0 - a.0), a.1 + t * (b.1 - a.1))
     };
     let obj_w = ((corners[1].0 - corners[0].0).powi(2) + (corners[1].1 - corners[0].1).powi(2)).sqrt();
+    // The picked side's outward unit normal.
+    let normal = {
+        let (a, b) = (corners[side_pick], corners[(side_pick + 1) % 4]);
+        let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+        let l = (dx * dx + dy * dy).sqrt().max(1e-9);
+        let (nx, ny) = (dy / l, -dx / l);
+        let m = ((a.0 + b.0) / 2.0 - centroid.0, (a.1 + b.1) / 2.0 - centroid.1);
+        if nx * m.0 + ny * m.1 < 0.0 {
+            (-nx, -ny)
+        } else {
+            (nx, ny)
+        }
+    };
     if s.clutter == Clutter::SecondSheet {
         let p = edge_point(rng.random_range(0.3..0.7));
         let out = (p.0 - centroid.0, p.1 - centroid.1);
@@ -567,11 +580,11 @@ pub fn render(s: &Scene) -> Shot {
     match s.clutter {
         Clutter::Cup => {
             let p = edge_point(rng.random_range(0.25..0.75));
-            let out = (p.0 - centroid.0, p.1 - centroid.1);
-            let ol = (out.0 * out.0 + out.1 * out.1).sqrt().max(1.0);
             let r = obj_w * if is_card { 0.35 } else { 0.22 };
-            // The saucer's rim just over the edge.
-            let c = (p.0 + out.0 / ol * r * 0.8, p.1 + out.1 / ol * r * 0.8);
+            // The saucer touching the edge (a card) or its rim over the
+            // margin (a page).
+            let over = if is_card { rng.random_range(-0.02..0.02) * obj_w } else { 0.2 * r };
+            let c = (p.0 + normal.0 * (r - over), p.1 + normal.1 * (r - over));
             disc(&mut img, c, r * 1.04, [120, 120, 118], 0.5);
             disc(&mut img, c, r, [236, 236, 232], 1.0);
             disc(&mut img, c, r * 0.62, [214, 214, 210], 1.0);
@@ -587,26 +600,22 @@ pub fn render(s: &Scene) -> Shot {
             capsule(&mut img, (p.0 - dx, p.1 - dy), (p.0 + dx, p.1 + dy), 0.008 * wf.max(hf), colour);
         }
         Clutter::Phone => {
+            // A phone is larger than a card: beside a card it lies along the
+            // edge, touching it; on a page it lies over the margin.
             let p = edge_point(rng.random_range(0.2..0.8));
-            let out = (p.0 - centroid.0, p.1 - centroid.1);
-            let ol = (out.0 * out.0 + out.1 * out.1).sqrt().max(1.0);
-            // A phone is larger than a card: for a card it only touches or
-            // just overlaps the edge; on a page it lies over the margin.
             let half = if is_card {
                 ((obj_w * 0.42) as f32, (obj_w * 0.85) as f32)
             } else {
                 ((obj_w * 0.12) as f32, (obj_w * 0.25) as f32)
             };
-            let ang = rng.random_range(-1.5f32..1.5);
-            // Distance from the centre to the phone's outline towards the edge.
-            let (sa, ca) = ang.sin_cos();
-            let (ux, uy) = ((out.0 / ol) as f32, (out.1 / ol) as f32);
-            let (lu, lv) = ((ux * ca + uy * sa).abs(), (-ux * sa + uy * ca).abs());
-            let reach = (half.0 / lu.max(1e-3)).min(half.1 / lv.max(1e-3));
-            let overlap = if is_card { 0.04 } else { 0.03 } * obj_w as f32;
+            let tilt = if is_card { rng.random_range(-0.08f32..0.08) } else { rng.random_range(-0.26f32..0.26) };
+            // Its u axis along the side's normal, turned by the tilt.
+            let ang = (normal.1.atan2(normal.0)) as f32 + tilt;
+            let reach = half.0 * tilt.cos().abs() + half.1 * tilt.sin().abs();
+            let over = if is_card { rng.random_range(-0.01f32..0.01) } else { 0.03 } * obj_w as f32;
             let c = (
-                p.0 as f32 + ux * (reach - overlap),
-                p.1 as f32 + uy * (reach - overlap),
+                p.0 as f32 + normal.0 as f32 * (reach - over),
+                p.1 as f32 + normal.1 as f32 * (reach - over),
             );
             fill_rotated_rect(&mut img, c, half, ang, [22, 22, 26]);
         }
