@@ -10,6 +10,10 @@ fn main() {
     let t = std::time::Instant::now();
     for _ in 0..200 { std::hint::black_box(prescreen::measure::quad::find_quad(&img, &search)); }
     eprintln!("find_quad {:.2} ms", t.elapsed().as_secs_f64() * 1000.0 / 200.0);
+    let q = prescreen::measure::quad::find_quad(&img, &search).best.unwrap();
+    let t = std::time::Instant::now();
+    for _ in 0..200 { std::hint::black_box(prescreen::measure::card::rectify(&img, &q.corners)); }
+    eprintln!("rectify {:.3} ms {:?}", t.elapsed().as_secs_f64() * 1000.0 / 200.0, q.corners);
     let slot = rules.slot("id_card_front");
     let t = std::time::Instant::now();
     for _ in 0..100 { std::hint::black_box(prescreen::check_file(&bytes, "a.jpg", slot, &rules)); }
@@ -18,3 +22,5 @@ fn main() {
     for _ in 0..100 { std::hint::black_box(image::load_from_memory(&bytes).unwrap()); }
     eprintln!("decode {:.2} ms", t.elapsed().as_secs_f64() * 1000.0 / 100.0);
 }
+#[allow(dead_code)]
+fn rect_bench() {}

@@ -80,6 +80,7 @@ pub fn check_idcard(d: &Decoded, slot: &str, rules: &IdCardRules, report: &mut F
         full_frame_score: None,
     };
     let found = find_quad(&d.rgb, &search);
+    crate::measure::quad::tmark("idcard find");
     let Some(card) = found.best.filter(|q| q.score >= rules.min_quad_score) else {
         // Something with four clear sides, but not of the card's shape?
         if let Some(any) = found
@@ -175,11 +176,13 @@ pub fn check_idcard(d: &Decoded, slot: &str, rules: &IdCardRules, report: &mut F
         }
     }
 
+    crate::measure::quad::tmark("band");
     let Some(rectified) = rectify(&d.rgb, &ordered) else {
         // The outline is degenerate: no projection maps it to a card.
         report.push(Reason::new(Code::IdcardNotFound, json!({ "problem": "no_quadrilateral" })));
         return;
     };
+    crate::measure::quad::tmark("band+rectify");
     let y = luma(&rectified);
     let blur = measure_blur(&y, CARD_H);
     report.measure("card_blur", r3(blur));
@@ -190,6 +193,7 @@ pub fn check_idcard(d: &Decoded, slot: &str, rules: &IdCardRules, report: &mut F
         ));
     }
 
+    crate::measure::quad::tmark("blur");
     // Exposure and glare inside the card, away from its rounded corners.
     let (cw, ch) = y.dimensions();
     let inner = region(cw, ch, 0.04, 0.06, 0.96, 0.94);

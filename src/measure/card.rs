@@ -6,8 +6,7 @@
 
 use super::colour::lab;
 use super::largest_region;
-use image::{Luma, Rgb, RgbImage};
-use imageproc::geometric_transformations::{warp_into, Border, Interpolation, Projection};
+use image::{Luma, RgbImage};
 use imageproc::geometry::min_area_rect;
 use imageproc::point::Point;
 
@@ -137,19 +136,85 @@ fn order_corners(pts: &[(f64, f64)]) -> [(f64, f64); 4] {
     out
 }
 
-/// The quadrilateral `corners` of `img` warped to `CARD_W` × `CARD_H`.
+/// The quadrilateral `corners` of `img` warped to `CARD_W` × `CARD_H`
+/// (bilinear; outside the image is white). Sampled straight from the raw
+/// buffer: imageproc's generic warp spends most of the card check here.
 pub fn rectify(img: &RgbImage, corners: &[(f64, f64); 4]) -> Option<RgbImage> {
-    let from = corners.map(|(x, y)| (x as f32, y as f32));
-    let (cw, ch) = (CARD_W as f32, CARD_H as f32);
-    let to = [(0.0, 0.0), (cw, 0.0), (cw, ch), (0.0, ch)];
-    let projection = Projection::from_control_points(from, to)?;
-    let mut out = RgbImage::new(CARD_W, CARD_H);
-    warp_into(
-        img,
-        projection,
-        Interpolation::Bilinear,
-        Border::Constant(Rgb([255, 255, 255])),
-        &mut out,
-    );
-    Some(out)
+    let (cw, ch) = (f64::from(CARD_W), f64::from(CARD_H));
+    let h = homography(&[(0.0, 0.0), (cw, 0.0), (cw, ch), (0.0, ch)], corners)?;
+    let (iw, ih) = img.dimensions();
+    if iw < 2 || ih < 2 {
+        return None;
+    }
+    let raw = img.as_raw();
+    let stride = iw as usize * 3;
+    let mut out = vec![255u8; (CARD_W * CARD_H * 3) as usize];
+    let (max_x, max_y) = (f64::from(iw - 1), f64::from(ih - 1));
+    for (v, row) in out.chunks_exact_mut(CARD_W as usize * 3).enumerate() {
+        let vc = v as f64 + 0.5;
+        for (u, px) in row.chunks_exact_mut(3).enumerate() {
+            let uc = u as f64 + 0.5;
+            let w = h[6] * uc + h[7] * vc + 1.0;
+            let x = (h[0] * uc + h[1] * vc + h[2]) / w - 0.5;
+            let y = (h[3] * uc + h[4] * vc + h[5]) / w - 0.5;
+            if !(x >= 0.0 && y >= 0.0 && x < max_x && y < max_y) {
+                continue;
+            }
+            let (x, y) = (x as f32, y as f32);
+            if !(x >= 0.0 && y >= 0.0 && x < (iw - 1) as f32 && y < (ih - 1) as f32) {
+                continue;
+            }
+            let (x0, y0) = (x as usize, y as usize);
+            let (fx, fy) = (x - x0 as f32, y - y0 as f32);
+            let i = y0 * stride + x0 * 3;
+            for c in 0..3 {
+                let a = f32::from(raw[i + c]);
+                let b = f32::from(raw[i + 3 + c]);
+                let d = f32::from(raw[i + stride + c]);
+                let e = f32::from(raw[i + stride + 3 + c]);
+                let top = a + (b - a) * fx;
+                let bottom = d + (e - d) * fx;
+                px[c] = (top + (bottom - top) * fy + 0.5) as u8;
+            }
+        }
+    }
+    RgbImage::from_raw(CARD_W, CARD_H, out)
+}
+
+/// The homography (h0..h7, h8 = 1) that maps each `from` point onto the
+/// matching `to` point; `None` when the points are degenerate.
+pub fn homography(from: &[(f64, f64); 4], to: &[(f64, f64); 4]) -> Option<[f64; 8]> {
+    // x = (h0 u + h1 v + h2) / (h6 u + h7 v + 1), y likewise with h3..h5.
+    let mut a = [[0.0f64; 9]; 8];
+    for i in 0..4 {
+        let ((u, v), (x, y)) = (from[i], to[i]);
+        a[2 * i] = [u, v, 1.0, 0.0, 0.0, 0.0, -u * x, -v * x, x];
+        a[2 * i + 1] = [0.0, 0.0, 0.0, u, v, 1.0, -u * y, -v * y, y];
+    }
+    // Gaussian elimination with partial pivoting.
+    for col in 0..8 {
+        let pivot = (col..8).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))?;
+        if a[pivot][col].abs() < 1e-12 {
+            return None;
+        }
+        a.swap(col, pivot);
+        for row in 0..8 {
+            if row != col {
+                let f = a[row][col] / a[col][col];
+                if f != 0.0 {
+                    for k in col..9 {
+                        a[row][k] -= f * a[col][k];
+                    }
+                }
+            }
+        }
+    }
+    let mut h = [0.0; 8];
+    for (i, v) in h.iter_mut().enumerate() {
+        *v = a[i][8] / a[i][i];
+        if !v.is_finite() {
+            return None;
+        }
+    }
+    Some(h)
 }

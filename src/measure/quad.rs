@@ -78,7 +78,7 @@ const ANALYSIS_LONG: u32 = 400;
 /// Hough angle bins per half turn.
 const THETA_BINS: usize = 180;
 /// An edge pixel votes for angles within this many bins of its gradient.
-const VOTE_SPREAD: i32 = 2;
+const VOTE_SPREAD: i32 = 4;
 /// A phone's focal length over the image's long side: 24-28 mm equivalent
 /// main cameras, cropped or not, 0.6-1.0. Perspective is undone with every
 /// focal length in that range, and a shape fits when one of them fits it.
@@ -189,8 +189,11 @@ impl Planes {
                 c[k][i] = f32::from(p[k]);
             }
         }
-        // A [1 2 1] / 4 pass each way calms paper grain and JPEG blocks.
+        // Two [1 2 1] / 4 passes each way (a Gaussian of about one pixel)
+        // calm paper grain and JPEG blocks, and steady the gradient's
+        // direction on faint edges.
         for plane in &mut c {
+            smooth(plane, w, h);
             smooth(plane, w, h);
         }
         Planes { w, h, c }
@@ -328,17 +331,10 @@ fn hough_lines(edges: &[Edge], w: usize, h: usize) -> Vec<((f64, f64), f64)> {
     for e in edges {
         let k0 = (e.theta / std::f32::consts::PI * THETA_BINS as f32).round() as i32;
         for dk in -VOTE_SPREAD..=VOTE_SPREAD {
-            let mut k = k0 + dk;
-            let mut sign = 1.0;
-            if k < 0 {
-                k += THETA_BINS as i32;
-                sign = -1.0;
-            } else if k >= THETA_BINS as i32 {
-                k -= THETA_BINS as i32;
-                sign = -1.0;
-            }
+            // The point's own rho at the wrapped angle: no sign to flip.
+            let k = (k0 + dk).rem_euclid(THETA_BINS as i32);
             let (c, s) = trig[k as usize];
-            let rho = sign * (e.x * c + e.y * s);
+            let rho = e.x * c + e.y * s;
             let r = rho.round() as i32 + r_max;
             if (0..n_rho as i32).contains(&r) {
                 let cell = &mut acc[k as usize * n_rho + r as usize];
@@ -499,7 +495,7 @@ fn profile_line(n: (f64, f64), rho: f64, edges: &[Edge], planes: &Planes, frame:
         return Some(line);
     }
     let mut hit = vec![0u8; len];
-    let cos_tol = 12f64.to_radians().cos();
+    let cos_tol = 20f64.to_radians().cos();
     let d = line.dir();
     for e in edges {
         let (x, y) = (f64::from(e.x), f64::from(e.y));
@@ -868,7 +864,8 @@ fn paper_to_every_edge(p: &Planes) -> bool {
     [left, right, top, bottom].iter().all(|&s| s >= 0.9) && printed
 }
 
-fn tmark(name: &str) {
+/// Debug timing marks (QUAD_TIME set): time since the previous mark.
+pub fn tmark(name: &str) {
     thread_local!(static T: std::cell::Cell<Option<std::time::Instant>> = const { std::cell::Cell::new(None) });
     if std::env::var_os("QUAD_TIME").is_none() { return; }
     T.with(|t| {
@@ -1172,6 +1169,13 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
 
     if std::env::var("QUAD_DEBUG").is_ok() {
         eprintln!("edges {} lines {} pairs {}", edge_px.len(), lines.len(), pairs.len());
+        let mut e = image::GrayImage::new(planes.w as u32, planes.h as u32);
+        for p in &edge_px {
+            e.put_pixel(p.x as u32, p.y as u32, image::Luma([255]));
+        }
+        let _ = e.save("/tmp/edges.png");
+        let v: Vec<String> = edge_px.iter().filter(|p| p.x < 48.0 && p.y > 60.0 && p.y < 90.0).map(|p| format!("({},{},{:.0})", p.x, p.y, p.theta.to_degrees())).collect();
+        eprintln!("left {}", v.join(" "));
         for (i, l) in lines.iter().enumerate() {
             eprintln!("line {i}: theta {:.1} rho {:.1} frame {} support {:.0}/{:.0}", l.theta.to_degrees(), l.rho, l.frame, l.support.last().unwrap_or(&0.0), l.t1 - l.t0);
         }

@@ -1,0 +1,13 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+#[path = "../tests/support/synth.rs"]
+mod synth;
+fn main() {
+    let img = synth::id_scene(&synth::IdScene { back: false, angle: -6.0, keystone: 0.08, seed: 3, ..Default::default() });
+    let bytes = synth::jpeg_in_window(&img, 70_000);
+    let img = image::load_from_memory(&bytes).unwrap().to_rgb8();
+    img.save("/tmp/dbg.png").unwrap();
+    let search = prescreen::measure::quad::QuadSearch { aspects: vec![1.586], aspect_tolerance: 0.08, min_area: 0.05, min_score: 0.35, full_frame_score: None };
+    let f = prescreen::measure::quad::find_quad(&img, &search);
+    let q = f.best.unwrap();
+    eprintln!("{:?} score {} support {:?} contrast {:?}", q.corners, q.score, q.side_support, q.side_contrast);
+}
