@@ -52,6 +52,8 @@ fn localisation(c: &mut Criterion) {
         min_area: 0.05,
         min_score: rules.book.id_card.min_quad_score,
         full_frame_score: None,
+        corner_margin: rules.book.id_card.corner_margin,
+        frame_side_factor: rules.book.id_card.frame_side_factor,
     };
     c.bench_function("find_card_1000x640", |b| {
         b.iter(|| prescreen::measure::quad::find_quad(black_box(&card), &search))
@@ -64,6 +66,8 @@ fn localisation(c: &mut Criterion) {
         min_area: doc.min_page_fraction / 2.0,
         min_score: doc.min_quad_score,
         full_frame_score: Some(doc.full_frame_score),
+        corner_margin: doc.corner_margin,
+        frame_side_factor: doc.frame_side_factor,
     };
     c.bench_function("find_page_600x800", |b| {
         b.iter(|| prescreen::measure::quad::find_quad(black_box(&page), &search))
@@ -144,6 +148,8 @@ fn form_writing(c: &mut Criterion) {
         min_area: doc.min_page_fraction / 2.0,
         min_score: doc.min_quad_score,
         full_frame_score: Some(doc.full_frame_score),
+        corner_margin: doc.corner_margin,
+        frame_side_factor: doc.frame_side_factor,
     };
     let page = prescreen::measure::quad::find_quad(&img, &search).best.expect("page");
     let corners = page.corners;

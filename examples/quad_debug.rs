@@ -6,7 +6,7 @@ fn main() {
     let bytes = synth::jpeg_in_window(&img, 70_000);
     let img = image::load_from_memory(&bytes).unwrap().to_rgb8();
     img.save("/tmp/dbg.png").unwrap();
-    let search = prescreen::measure::quad::QuadSearch { aspects: vec![1.586], aspect_tolerance: 0.08, min_area: 0.05, min_score: 0.35, full_frame_score: None };
+    let search = prescreen::measure::quad::QuadSearch { aspects: vec![1.586], aspect_tolerance: 0.08, min_area: 0.05, min_score: 0.35, full_frame_score: None, corner_margin: 0.045, frame_side_factor: 0.7 };
     let f = prescreen::measure::quad::find_quad(&img, &search);
     let q = f.best.unwrap();
     eprintln!("{:?} score {} support {:?} contrast {:?}", q.corners, q.score, q.side_support, q.side_contrast);

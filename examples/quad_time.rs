@@ -6,7 +6,7 @@ fn main() {
     let card = synth::id_scene(&synth::IdScene::default());
     let bytes = synth::jpeg_exact(&card, 70_000);
     let img = image::load_from_memory(&bytes).unwrap().to_rgb8();
-    let search = prescreen::measure::quad::QuadSearch { aspects: vec![1.586], aspect_tolerance: 0.08, min_area: 0.05, min_score: 0.35, full_frame_score: None };
+    let search = prescreen::measure::quad::QuadSearch { aspects: vec![1.586], aspect_tolerance: 0.08, min_area: 0.05, min_score: 0.35, full_frame_score: None, corner_margin: 0.045, frame_side_factor: 0.7 };
     let t = std::time::Instant::now();
     for _ in 0..200 { std::hint::black_box(prescreen::measure::quad::find_quad(&img, &search)); }
     eprintln!("find_quad {:.2} ms", t.elapsed().as_secs_f64() * 1000.0 / 200.0);

@@ -67,6 +67,8 @@ pub fn check_page(d: &Decoded, rules: &DocumentRules, editing: Option<&[Software
         min_area: rules.min_page_fraction * 0.5,
         min_score: rules.min_quad_score,
         full_frame_score: Some(rules.full_frame_score),
+        corner_margin: rules.corner_margin,
+        frame_side_factor: rules.frame_side_factor,
     };
     let (found, page) = measure_page(&small, &search);
     let page = page.filter(|p| p.quad.score >= rules.min_quad_score);

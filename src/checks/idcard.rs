@@ -78,6 +78,8 @@ pub fn check_idcard(d: &Decoded, slot: &str, rules: &IdCardRules, report: &mut F
         min_area: rules.min_region_fraction,
         min_score: rules.min_quad_score,
         full_frame_score: None,
+        corner_margin: rules.corner_margin,
+        frame_side_factor: rules.frame_side_factor,
     };
     let found = find_quad(&d.rgb, &search);
     crate::measure::quad::tmark("idcard find");

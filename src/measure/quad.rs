@@ -31,6 +31,11 @@ pub struct QuadSearch {
     /// Score given to the whole frame when paper reaches every frame edge
     /// (a scanner app's crop); `None` never proposes the whole frame.
     pub full_frame_score: Option<f64>,
+    /// Share of each side's ends left out of its support: a card's rounded
+    /// corners (radius 3.18 of 85.6 mm), next to nothing for paper.
+    pub corner_margin: f64,
+    /// A side on the frame's edge scores a candidate down by this factor.
+    pub frame_side_factor: f64,
 }
 
 /// The object found.
@@ -87,20 +92,29 @@ const PHONE_FOCAL: [f64; 5] = [0.6, 0.7, 0.8, 0.9, 1.0];
 const MAX_LINES: usize = 64;
 /// Distance across a side at which the colours on either side are sampled.
 const CONTRAST_OFFSET: f64 = 3.0;
-/// Colour step (8-bit RGB distance) that counts as a full edge …
-const FULL_CONTRAST: f64 = 16.0;
-/// … and the floor below which a step is noise (two samples of one noisy
-/// surface differ by about this much).
-const CONTRAST_FLOOR: f64 = 4.0;
+/// Step between the mean colours either side of a side (8-bit RGB
+/// distance, in a well-lit photo) that counts as a full edge …
+const FULL_CONTRAST: f64 = 14.0;
+/// … and the floor below which a step counts for nothing.
+const CONTRAST_FLOOR: f64 = 2.0;
+
+/// How candidates are scored: the corner margin, and the gain that brings
+/// a dim photo's steps to a well-lit one's.
+#[derive(Clone, Copy)]
+struct Scoring {
+    margin: f64,
+    gain: f64,
+}
 /// A side that meets the frame must carry edge pixels over at least this
 /// share of its stretch next to the frame.
 const FRAME_REACH: f64 = 0.5;
+/// Largest colour distance (8-bit RGB) between the strip along a frame
+/// side and the object's inside along its real sides.
+const FRAME_STRIP_COLOUR: f64 = 30.0;
 /// Weight of the weakest side beside the mean of the four.
 const WEAKEST_WEIGHT: f64 = 0.3;
-/// Share of each side's ends left out of the support (rounded corners).
-const CORNER_MARGIN: f64 = 0.045;
 /// The stretch of each side next to a corner whose edge pixels vouch for
-/// the corner, as a share of the side (from CORNER_MARGIN on).
+/// the corner, as a share of the side (from the corner margin on).
 const CORNER_WINDOW: f64 = 0.15;
 /// A candidate enclosing the best one replaces it when it scores at least
 /// this share of the best's score (the card, not its portrait; the page,
@@ -113,8 +127,6 @@ const AREA_EXPONENT: f64 = 0.2;
 const CORNER_WEIGHT: f64 = 0.6;
 /// Evidence of a corner that lies outside the frame or on a frame side.
 const UNSEEN_CORNER: f64 = 0.7;
-/// A side made of the frame's edge scores the quad down by this factor.
-const FRAME_SIDE_FACTOR: f64 = 0.85;
 
 /// A line `n · p = rho` in analysis pixels, with its support profiles.
 struct Line {
@@ -127,9 +139,13 @@ struct Line {
     /// normal) from t0 to t1.
     t0: f64,
     t1: f64,
-    /// Prefix sums over integer t - t0: supported samples, colour step.
+    /// Prefix sums over integer t - t0 of the supported samples.
     support: Vec<f64>,
-    contrast: Vec<f64>,
+    /// Prefix sums of the colour (r, g, b, samples) CONTRAST_OFFSET to the
+    /// +n side and to the -n side; for a frame line, 2 px inside the frame
+    /// in `pos` only.
+    pos: Vec<[f64; 4]>,
+    neg: Vec<[f64; 4]>,
     frame: bool,
 }
 
@@ -145,6 +161,19 @@ impl Line {
         let f = self.foot();
         (p.0 - f.0) * d.0 + (p.1 - f.1) * d.1
     }
+    /// Mean colour of a prefix-summed colour profile over [ta, tb].
+    fn mean_colour(&self, prefix: &[[f64; 4]], ta: f64, tb: f64) -> Option<([f64; 3], f64)> {
+        let a = ta.max(self.t0);
+        let b = tb.min(self.t1);
+        if b - a < 1.0 || prefix.len() < 2 {
+            return None;
+        }
+        let ia = ((a - self.t0).floor() as usize).min(prefix.len() - 1);
+        let ib = ((b - self.t0).ceil() as usize).min(prefix.len() - 1);
+        let n = prefix[ib][3] - prefix[ia][3];
+        (n >= 1.0).then(|| ([0, 1, 2].map(|k| (prefix[ib][k] - prefix[ia][k]) / n), n))
+    }
+
     /// Mean of a prefix-summed profile over [ta, tb] (clipped to the
     /// visible part) and the visible length.
     fn mean(&self, prefix: &[f64], ta: f64, tb: f64) -> (f64, f64) {
@@ -234,6 +263,18 @@ fn smooth(p: &mut [f32], w: usize, h: usize) {
             p[y * w + x] = 0.25 * tmp[(y - 1) * w + x] + 0.5 * tmp[y * w + x] + 0.25 * tmp[(y + 1) * w + x];
         }
     }
+}
+
+/// What brings a dim photo's colour steps to a well-lit one's: 200 over
+/// the 95th percentile of the luma, 1 to 4.
+fn brightness_gain(p: &Planes) -> f64 {
+    let mut hist = [0u32; 256];
+    for i in (0..p.w * p.h).step_by(3) {
+        let y = 0.299 * p.c[0][i] + 0.587 * p.c[1][i] + 0.114 * p.c[2][i];
+        hist[(y.clamp(0.0, 255.0)) as usize] += 1;
+    }
+    let p95 = f64::from(super::percentile(&hist, 0.95));
+    (200.0 / p95.max(1.0)).clamp(1.0, 4.0)
 }
 
 /// An edge pixel: position and gradient angle (radians in [0, π)).
@@ -486,17 +527,33 @@ fn profile_line(n: (f64, f64), rho: f64, edges: &[Edge], planes: &Planes, frame:
         t0,
         t1,
         support: Vec::new(),
-        contrast: Vec::new(),
+        pos: Vec::new(),
+        neg: Vec::new(),
         frame,
     };
+    let d = line.dir();
+    let f = line.foot();
     if frame {
         line.support = vec![0.0; len + 1];
-        line.contrast = vec![0.0; len + 1];
+        // The strip just inside the frame along this edge.
+        let (cx, cy) = ((planes.w - 1) as f64 / 2.0, (planes.h - 1) as f64 / 2.0);
+        let inward = if cx * n.0 + cy * n.1 - rho > 0.0 { 2.0 } else { -2.0 };
+        let mut acc = [0.0; 4];
+        line.pos.push(acc);
+        for i in 0..len {
+            let t = t0 + i as f64;
+            if let Some(c) = planes.at(f.0 + t * d.0 + inward * n.0, f.1 + t * d.1 + inward * n.1) {
+                for k in 0..3 {
+                    acc[k] += f64::from(c[k]);
+                }
+                acc[3] += 1.0;
+            }
+            line.pos.push(acc);
+        }
         return Some(line);
     }
     let mut hit = vec![0u8; len];
     let cos_tol = 20f64.to_radians().cos();
-    let d = line.dir();
     for e in edges {
         let (x, y) = (f64::from(e.x), f64::from(e.y));
         if (x * n.0 + y * n.1 - rho).abs() > 1.5 {
@@ -516,26 +573,31 @@ fn profile_line(n: (f64, f64), rho: f64, edges: &[Edge], planes: &Planes, frame:
         }
     }
     let mut support = Vec::with_capacity(len + 1);
-    let mut contrast = Vec::with_capacity(len + 1);
-    let (mut s, mut c) = (0.0, 0.0);
+    let mut s = 0.0;
     support.push(0.0);
-    contrast.push(0.0);
-    let f = line.foot();
+    let (mut pos, mut neg) = (vec![[0.0; 4]], vec![[0.0; 4]]);
+    let (mut pa, mut na) = ([0.0; 4], [0.0; 4]);
     for (i, &hv) in hit.iter().enumerate() {
         s += f64::from(hv);
         let t = t0 + i as f64;
         let p = (f.0 + t * d.0, f.1 + t * d.1);
         let a = planes.at(p.0 + CONTRAST_OFFSET * n.0, p.1 + CONTRAST_OFFSET * n.1);
         let b = planes.at(p.0 - CONTRAST_OFFSET * n.0, p.1 - CONTRAST_OFFSET * n.1);
-        if let (Some(a), Some(b)) = (a, b) {
-            let dd: f32 = (0..3).map(|k| (a[k] - b[k]).powi(2)).sum();
-            c += f64::from(dd.sqrt());
+        for (side, acc) in [(a, &mut pa), (b, &mut na)] {
+            if let Some(v) = side {
+                for k in 0..3 {
+                    acc[k] += f64::from(v[k]);
+                }
+                acc[3] += 1.0;
+            }
         }
         support.push(s);
-        contrast.push(c);
+        pos.push(pa);
+        neg.push(na);
     }
     line.support = support;
-    line.contrast = contrast;
+    line.pos = pos;
+    line.neg = neg;
     Some(line)
 }
 
@@ -729,7 +791,8 @@ struct Cand {
 }
 
 /// Scores the quad with sides on `lines` (side i from corner i to i + 1).
-fn score_quad(lines: [&Line; 4], corners: &[(f64, f64); 4]) -> ([f64; 4], [f64; 4], f64) {
+fn score_quad(lines: [&Line; 4], corners: &[(f64, f64); 4], sc: Scoring) -> ([f64; 4], [f64; 4], f64) {
+    let margin = sc.margin;
     let mut support = [0.0; 4];
     let mut contrast = [0.0; 4];
     let mut total = 0.0;
@@ -748,15 +811,22 @@ fn score_quad(lines: [&Line; 4], corners: &[(f64, f64); 4]) -> ([f64; 4], [f64; 
         let (ta_raw, tb_raw) = (l.t_of(a), l.t_of(b));
         let (ta, tb) = (ta_raw.min(tb_raw), ta_raw.max(tb_raw));
         let len = tb - ta;
-        let m = CORNER_MARGIN * len;
+        let m = margin * len;
         let (s, vis) = l.mean(&l.support, ta + m, tb - m);
-        let (c, _) = l.mean(&l.contrast, ta + m, tb - m);
+        // The step: the mean colour on one side against the other's, so
+        // that noise and text average out and a printed line (paper on
+        // both sides) has none; scaled up in a dim photo.
+        let c = match (l.mean_colour(&l.pos, ta + m, tb - m), l.mean_colour(&l.neg, ta + m, tb - m)) {
+            (Some((a, _)), Some((b, _))) => {
+                sc.gain * (0..3).map(|k| (a[k] - b[k]).powi(2)).sum::<f64>().sqrt()
+            }
+            _ => 0.0,
+        };
         // A side mostly outside the frame says little: weigh by what shows.
         let seen = (vis / (len - 2.0 * m).max(1.0)).clamp(0.0, 1.0);
         support[i] = s;
         contrast[i] = c;
-        // Two samples of the same surface differ by their noise alone:
-        // only the step above that floor counts.
+        // Only the step above a small floor counts (JPEG, light ramps).
         let step = ((c - CONTRAST_FLOOR) / (FULL_CONTRAST - CONTRAST_FLOOR)).clamp(0.0, 1.0);
         let side = s * step * (0.5 + 0.5 * seen);
         total += side;
@@ -782,6 +852,41 @@ fn score_quad(lines: [&Line; 4], corners: &[(f64, f64); 4]) -> ([f64; 4], [f64; 
     } else {
         (1.0 - WEAKEST_WEIGHT) * total / f64::from(real) + WEAKEST_WEIGHT * weakest
     };
+    // An object runs on past the frame only where what lies along that
+    // frame edge looks like the object's inside (paper, not a brick's
+    // mortar line and the frame).
+    if lines.iter().any(|l| l.frame) {
+        let cx = corners.iter().map(|p| p.0).sum::<f64>() / 4.0;
+        let cy = corners.iter().map(|p| p.1).sum::<f64>() / 4.0;
+        let (mut inside, mut n_in) = ([0.0; 3], 0.0);
+        for i in 0..4 {
+            let l = lines[i];
+            if l.frame {
+                continue;
+            }
+            let (ta, tb) = (l.t_of(corners[i]), l.t_of(corners[(i + 1) % 4]));
+            let prefix = if cx * l.n.0 + cy * l.n.1 - l.rho > 0.0 { &l.pos } else { &l.neg };
+            if let Some((c, n)) = l.mean_colour(prefix, ta.min(tb), ta.max(tb)) {
+                for k in 0..3 {
+                    inside[k] += c[k] * n;
+                }
+                n_in += n;
+            }
+        }
+        for i in 0..4 {
+            let l = lines[i];
+            if !l.frame || n_in < 1.0 {
+                continue;
+            }
+            let (ta, tb) = (l.t_of(corners[i]), l.t_of(corners[(i + 1) % 4]));
+            if let Some((strip, _)) = l.mean_colour(&l.pos, ta.min(tb), ta.max(tb)) {
+                let d: f64 = (0..3).map(|k| (strip[k] - inside[k] / n_in).powi(2)).sum::<f64>().sqrt();
+                if d > FRAME_STRIP_COLOUR {
+                    return (support, contrast, 0.0);
+                }
+            }
+        }
+    }
     // An object runs on past the frame only where its sides are seen
     // reaching the frame's edge.
     for i in 0..4 {
@@ -920,6 +1025,10 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
 
     let frame_area = w * h;
     let centre = (w / 2.0, h / 2.0);
+    let scoring = Scoring {
+        margin: search.corner_margin,
+        gain: brightness_gain(&planes),
+    };
     let long = w.max(h);
     // Pairs of roughly parallel lines far enough apart.
     tmark("profiles");
@@ -953,7 +1062,7 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
     }
 
     tmark("pairs");
-    let mut pool: Vec<([(f64, f64); 4], f64, [usize; 4])> = Vec::new();
+    let mut pool: Vec<([(f64, f64); 4], f64, [usize; 4], usize)> = Vec::new();
     let mut best: Option<Cand> = None;
     let mut best_frame: Option<Cand> = None;
     let mut best_any: Option<Cand> = None;
@@ -1003,9 +1112,9 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
             if whole_area < search.min_area {
                 continue;
             }
-            let (_, _, mean) = score_quad([&lines[b1], &lines[a2], &lines[b2], &lines[a1]], &q);
+            let (_, _, mean) = score_quad([&lines[b1], &lines[a2], &lines[b2], &lines[a1]], &q, scoring);
             // No shape or clipping can raise a score: most candidates end here.
-            let bound = mean * whole_area.powf(AREA_EXPONENT) * FRAME_SIDE_FACTOR.powi(frames as i32);
+            let bound = mean * whole_area.powf(AREA_EXPONENT) * search.frame_side_factor.powi(frames as i32);
             if bound < 0.5 * search.min_score {
                 best_score = best_score.max(bound);
                 continue;
@@ -1019,7 +1128,7 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
                 continue;
             }
             let size = area.powf(AREA_EXPONENT);
-            let raw = mean * size * FRAME_SIDE_FACTOR.powi(frames as i32);
+            let raw = mean * size * search.frame_side_factor.powi(frames as i32);
             let shape = if frames == 0 {
                 shape_factor(fit_aspect(&q, centre, long, &search.aspects), search)
             } else {
@@ -1033,10 +1142,10 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
                 frames,
             };
             best_score = best_score.max(c.score);
+            if c.score >= 0.5 * search.min_score {
+                pool.push((c.corners, c.score, c.lines, frames));
+            }
             if frames == 0 {
-                if c.score >= 0.5 * search.min_score {
-                    pool.push((c.corners, c.score, c.lines));
-                }
                 keep(&mut best, &c, false);
                 keep(&mut best_any, &c, true);
             } else {
@@ -1048,7 +1157,8 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
     tmark("quads");
     // Nested rectangles (a card's portrait, a form's table): the object is
     // the outermost convincing one, so a candidate that encloses the best
-    // and scores nearly as well (NEST_RATIO) takes its place.
+    // and scores nearly as well (NEST_RATIO) takes its place, also one that
+    // runs on past the frame (a page cut off around its whole table).
     if let Some(b) = best.as_mut() {
         loop {
             let inside = |outer: &[(f64, f64); 4], inner: &[(f64, f64); 4]| {
@@ -1056,20 +1166,20 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
             };
             let enclosing = pool
                 .iter()
-                .filter(|(q, s, _)| {
+                .filter(|(q, s, _, _)| {
                     *s >= NEST_RATIO * b.score
                         && *s >= search.min_score
                         && polygon_area(q) > 1.05 * polygon_area(&b.corners)
                         && inside(q, &b.corners)
                 })
                 .max_by(|x, y| x.1.total_cmp(&y.1));
-            let Some(&(q, s, ls)) = enclosing else { break };
+            let Some(&(q, s, ls, frames)) = enclosing else { break };
             *b = Cand {
                 lines: ls,
                 corners: q,
                 score: s,
                 raw: s,
-                frames: 0,
+                frames,
             };
         }
     }
@@ -1104,10 +1214,10 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
                 None => ok = false,
             }
         }
-        let mut scored = score_quad([&ls[0], &ls[1], &ls[2], &ls[3]], &q);
+        let mut scored = score_quad([&ls[0], &ls[1], &ls[2], &ls[3]], &q, scoring);
         // The refit stands only where it sees the sides at least as well.
         let before = [0, 1, 2, 3].map(|i| clone_line(&lines[c.lines[i]]));
-        let kept = score_quad([&before[0], &before[1], &before[2], &before[3]], &c.corners);
+        let kept = score_quad([&before[0], &before[1], &before[2], &before[3]], &c.corners, scoring);
         if !ok || !plausible(&q) || kept.2 > scored.2 {
             q = c.corners;
             ls = before.into_iter().collect();
@@ -1118,7 +1228,7 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
         let aspect = fit_aspect(&q, centre, long, &search.aspects);
         let frame_side = [0, 1, 2, 3].map(|i| ls[i].frame);
         let frames = frame_side.iter().filter(|f| **f).count();
-        let raw = mean * area.powf(AREA_EXPONENT) * FRAME_SIDE_FACTOR.powi(frames as i32);
+        let raw = mean * area.powf(AREA_EXPONENT) * search.frame_side_factor.powi(frames as i32);
         let shape = if frames == 0 { shape_factor(aspect, search) } else { 1.0 };
         // The analysis copy's pixel (i, j) covers (i..i + 1) × scale of the
         // original: centres map with a half-pixel shift.
@@ -1182,7 +1292,7 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
         let mut top: Vec<_> = pool.iter().collect();
         top.sort_by(|a, b| b.1.total_cmp(&a.1));
         for c in top.iter().take(12) {
-            eprintln!("cand {:?} score {:.3} lines {:?}", c.0.map(|p| (p.0 as i32, p.1 as i32)), c.1, c.2);
+            eprintln!("cand {:?} score {:.3} lines {:?} frames {}", c.0.map(|p| (p.0 as i32, p.1 as i32)), c.1, c.2, c.3);
         }
         if let Some(b) = &best_frame { eprintln!("frame cand {:?} {:.3}", b.corners.map(|p| (p.0 as i32, p.1 as i32)), b.score); }
     }
@@ -1229,7 +1339,8 @@ fn clone_line(l: &Line) -> Line {
         t0: l.t0,
         t1: l.t1,
         support: l.support.clone(),
-        contrast: l.contrast.clone(),
+        pos: l.pos.clone(),
+        neg: l.neg.clone(),
         frame: l.frame,
     }
 }
@@ -1357,6 +1468,8 @@ mod tests {
             min_area: 0.05,
             min_score: 0.3,
             full_frame_score: None,
+            corner_margin: 0.045,
+            frame_side_factor: 0.7,
         };
         let f = find_quad(&img, &s);
         let q = f.best.expect("found");

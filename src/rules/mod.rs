@@ -225,6 +225,10 @@ pub struct IdCardRules {
     pub min_region_fraction: f64,
     /// idcard.not_found below this quad score (see `measure::quad`).
     pub min_quad_score: f64,
+    /// The quad search's corner margin and frame-side factor (see
+    /// `measure::quad::QuadSearch`).
+    pub corner_margin: f64,
+    pub frame_side_factor: f64,
     /// idcard.cropped when a corner lies further than this share of the
     /// image's diagonal outside the frame.
     pub max_corner_outside: f64,
@@ -266,6 +270,9 @@ pub struct DocumentRules {
     pub page_aspect_tolerance: f64,
     /// document.not_found below this quad score.
     pub min_quad_score: f64,
+    /// The quad search's corner margin and frame-side factor.
+    pub corner_margin: f64,
+    pub frame_side_factor: f64,
     /// The score of "the whole frame is the page", proposed when paper
     /// reaches every frame edge with print inside (a scanner app's crop).
     pub full_frame_score: f64,
@@ -729,6 +736,10 @@ fn validate(book: &Rulebook, text: &str) -> Result<HashMap<String, usize>, Error
         ("id_card.aspect_tolerance", book.id_card.aspect_tolerance),
         ("id_card.min_area_fraction", book.id_card.min_area_fraction),
         ("id_card.min_quad_score", book.id_card.min_quad_score),
+        ("id_card.corner_margin", book.id_card.corner_margin),
+        ("id_card.frame_side_factor", book.id_card.frame_side_factor),
+        ("document.corner_margin", book.document.corner_margin),
+        ("document.frame_side_factor", book.document.frame_side_factor),
         ("id_card.max_corner_outside", book.id_card.max_corner_outside),
         ("id_card.background_band_inner", book.id_card.background_band_inner),
         ("id_card.background_band_outer", book.id_card.background_band_outer),
