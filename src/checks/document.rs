@@ -105,6 +105,10 @@ pub fn check_page(d: &Decoded, rules: &DocumentRules, editing: Option<&[Software
         return;
     }
     let (out, edges) = cut_off(quad, small.width(), small.height(), rules.max_corner_outside);
+    // Kept from the region search for report readers: the frame edges the
+    // page runs into (left, top, right, bottom); all four for a scanner crop.
+    let touches = ["left", "top", "right", "bottom"].map(|e| quad.full_frame || edges.contains(&e));
+    report.measure("page_touches", json!(touches));
     if !out.is_empty() || !edges.is_empty() {
         report.push(Reason::new(Code::DocumentCropped, json!({ "edges": edges, "outside": out })));
     }

@@ -80,6 +80,10 @@ pub struct QuadFind {
 
 /// Long side of the analysis copy.
 const ANALYSIS_LONG: u32 = 400;
+/// The edge threshold never asks more than this (levels a pixel): on
+/// gravel the 70th percentile would drown a white card's edge on white
+/// paper.
+const EDGE_THRESHOLD_CAP: f32 = 3.0;
 /// Hough angle bins per half turn.
 const THETA_BINS: usize = 180;
 /// An edge pixel votes for angles within this many bins of its gradient.
@@ -314,13 +318,13 @@ fn edges(p: &Planes) -> Vec<Edge> {
         }
     }
     // Threshold: at least 1.5 levels a pixel, and above the 70th percentile
-    // so that a grainy table votes with its strongest part only.
+    // so that a grainy table votes with its strongest part only, up to a cap.
     let mut hist = [0u32; 256];
     for &m in &mag {
         hist[(m * 2.0).min(255.0) as usize] += 1;
     }
     let p70 = f32::from(super::percentile(&hist, 0.70)) / 2.0;
-    let threshold = p70.max(1.5);
+    let threshold = p70.clamp(1.5, EDGE_THRESHOLD_CAP);
     let mut out = Vec::new();
     for y in 2..h - 2 {
         for x in 2..w - 2 {
@@ -1166,8 +1170,12 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
             };
             let enclosing = pool
                 .iter()
-                .filter(|(q, s, _, _)| {
-                    *s >= NEST_RATIO * b.score
+                .filter(|(q, s, _, frames)| {
+                    // One that runs past the frame must score as well as
+                    // the enclosed: a page's strip of table beside the
+                    // frame is not evidence enough.
+                    let ratio = if *frames > 0 { 1.0 } else { NEST_RATIO };
+                    *s >= ratio * b.score
                         && *s >= search.min_score
                         && polygon_area(q) > 1.05 * polygon_area(&b.corners)
                         && inside(q, &b.corners)

@@ -1,12 +1,16 @@
 //! Integration tests: every reason code made to fire, the good cases that
 //! pass, byte boundaries, the rulebook against the seeds, the CLI and a
-//! golden JSON report. Test images come from `tests/support/synth.rs`.
+//! golden JSON report. Test images come from `tests/support/synth.rs` and, for
+//! phone-like scenes, `tests/support/scenes.rs`.
 
 // Tests fail loudly: unwrap and expect are how they say so.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../support/synth.rs"]
 mod synth;
+
+#[path = "../support/scenes.rs"]
+mod scenes;
 
 #[path = "../support/containers.rs"]
 mod containers;
@@ -22,6 +26,7 @@ mod document_reasons;
 mod face_reasons;
 mod file_reasons;
 mod idcard_reasons;
+mod localisation;
 mod photo_reasons;
 mod rulebook;
 mod server;

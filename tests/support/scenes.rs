@@ -403,6 +403,17 @@ fn margin(q: &[(f64, f64); 4], w: f64, h: f64) -> f64 {
         .fold(f64::INFINITY, f64::min)
 }
 
+/// The surface alone, as the camera sees it (nothing on it).
+pub fn surface_only(s: Surface, width: u32, height: u32, seed: u64) -> RgbImage {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut img = image::imageops::blur(&surface(s, width, height, &mut rng), 0.6);
+    for p in img.pixels_mut() {
+        let n = noise(&mut rng, 2.0);
+        p.0 = p.0.map(|c| (f32::from(c) + n).clamp(0.0, 255.0) as u8);
+    }
+    img
+}
+
 /// Renders `s`.
 pub fn render(s: &Scene) -> Shot {
     let mut rng = ChaCha8Rng::seed_from_u64(s.seed ^ 0x5CE7E);

@@ -1,0 +1,223 @@
+//! Finding the card and the page in phone-like scenes (`support/scenes.rs`):
+//! surfaces, light and clutter the detector was not tuned on, with the true
+//! corners known; and the card and page checks on the found quadrilateral
+//! (issue 14). The full sweep with per-condition figures is
+//! `cargo run --release --example scene_probe`.
+
+use crate::common::{check, codes, reason};
+use crate::scenes::{render, Clutter, Framing, Light, Object, Scene, Shot, Surface};
+use crate::synth::{jpeg, jpeg_in_window, with_exif, FormPage, Layout, BLACK_PEN, BLUE_PEN};
+use prescreen::measure::quad::jaccard;
+use prescreen::{Code, FileReport, Verdict};
+
+fn card(surface: Surface, light: Light, clutter: Clutter, seed: u64) -> Scene {
+    let mut s = Scene::new(Object::Card { back: seed % 2 == 1 }, seed);
+    s.surface = surface;
+    s.light = light;
+    s.clutter = clutter;
+    s
+}
+
+fn page(form: FormPage, surface: Surface, light: Light, clutter: Clutter, seed: u64) -> Scene {
+    let mut s = Scene::new(Object::Page(form), seed);
+    s.surface = surface;
+    s.light = light;
+    s.clutter = clutter;
+    s
+}
+
+/// Renders and checks a scene in the slot its object belongs to.
+fn shoot(s: &Scene) -> (Shot, FileReport) {
+    let shot = render(s);
+    let (bytes, slot) = match s.object {
+        Object::Card { back } => (
+            jpeg_in_window(&shot.image, 70_000),
+            if back { "id_card_back" } else { "id_card_front" },
+        ),
+        Object::Page(_) => (jpeg(&shot.image, 85), "application_form"),
+    };
+    let bytes = match shot.orientation {
+        Some(o) => with_exif(bytes, o, None),
+        None => bytes,
+    };
+    let report = check(&bytes, slot);
+    (shot, report)
+}
+
+fn found(r: &FileReport, key: &str) -> Option<[(f64, f64); 4]> {
+    let a = r.measurements.get(key)?.as_array()?;
+    let p = |i: usize| Some((a.get(i)?[0].as_f64()?, a.get(i)?[1].as_f64()?));
+    Some([p(0)?, p(1)?, p(2)?, p(3)?])
+}
+
+fn localisation_reject(r: &FileReport) -> bool {
+    r.reasons.iter().any(|x| {
+        matches!(
+            x.code,
+            Code::IdcardNotFound | Code::IdcardCropped | Code::IdcardTooSmall | Code::DocumentNotFound | Code::DocumentCropped
+        )
+    })
+}
+
+#[test]
+fn cards_are_found_on_every_surface_under_every_light() {
+    // One card per surface, the lights and clutter turning with it.
+    let mut overlaps = Vec::new();
+    for (i, &surface) in Surface::ALL.iter().enumerate() {
+        let s = card(
+            surface,
+            Light::ALL[(i * 3) % Light::ALL.len()],
+            Clutter::ALL[i % Clutter::ALL.len()],
+            300 + i as u64,
+        );
+        let (shot, r) = shoot(&s);
+        assert!(shot.whole);
+        assert!(!localisation_reject(&r), "{surface:?}: {:?} {:?}", codes(&r), r.measurements);
+        let j = jaccard(&found(&r, "card_corners").expect("corners"), &shot.corners);
+        assert!(j > 0.93, "{surface:?}: Jaccard {j}");
+        overlaps.push(j);
+    }
+    let mean = overlaps.iter().sum::<f64>() / overlaps.len() as f64;
+    assert!(mean > 0.97, "mean Jaccard {mean}: {overlaps:?}");
+}
+
+#[test]
+fn pages_are_found_on_every_surface_with_clutter_on_their_edge() {
+    for (i, &surface) in Surface::ALL.iter().enumerate() {
+        let pen = if i % 2 == 0 { BLUE_PEN } else { BLACK_PEN };
+        let s = page(
+            FormPage::filled(Layout::Application, pen),
+            surface,
+            Light::ALL[(i * 5 + 1) % Light::ALL.len()],
+            [Clutter::Cup, Clutter::Phone, Clutter::SecondSheet][i % 3],
+            400 + i as u64,
+        );
+        let (shot, r) = shoot(&s);
+        assert!(!localisation_reject(&r), "{surface:?}: {:?} {:?}", codes(&r), r.measurements);
+        let j = jaccard(&found(&r, "page_corners").expect("corners"), &shot.corners);
+        assert!(j > 0.93, "{surface:?}: Jaccard {j}");
+    }
+}
+
+#[test]
+fn card_on_white_paper_with_darker_corners_passes() {
+    // The case that was "cropped" with the whole frame as the card.
+    for (light, seed) in [(Light::Vignette, 11), (Light::Cool, 12), (Light::PhoneShadow, 13)] {
+        let (shot, r) = shoot(&card(Surface::WhiteOnWhite, light, Clutter::None, seed));
+        assert_eq!(r.verdict, Verdict::Pass, "{light:?}: {:?} {:?}", codes(&r), r.measurements);
+        let j = jaccard(&found(&r, "card_corners").expect("corners"), &shot.corners);
+        assert!(j > 0.95, "{light:?}: Jaccard {j}");
+    }
+}
+
+#[test]
+fn form_with_a_cup_on_its_edge_is_not_cropped() {
+    let form = FormPage::filled(Layout::Application, BLUE_PEN);
+    let (_, r) = shoot(&page(form, Surface::Wood, Light::Even, Clutter::Cup, 21));
+    assert_eq!(r.verdict, Verdict::Pass, "{:?} {:?}", codes(&r), r.measurements);
+}
+
+#[test]
+fn a_corner_outside_the_frame_is_cropped_with_that_corner_named() {
+    for (object, seed) in [
+        (Object::Card { back: false }, 31),
+        (Object::Page(FormPage::filled(Layout::Pledge, BLUE_PEN)), 32),
+    ] {
+        let is_card = matches!(object, Object::Card { .. });
+        let mut s = Scene::new(object, seed);
+        s.surface = Surface::Light;
+        s.framing = Framing::CornerCut;
+        let (shot, r) = shoot(&s);
+        assert!(!shot.whole);
+        let code = if is_card { Code::IdcardCropped } else { Code::DocumentCropped };
+        let detail = &reason(&r, code).detail;
+        assert!(
+            !detail["outside"].as_array().unwrap().is_empty() || !detail["edges"].as_array().unwrap().is_empty(),
+            "{detail:?}"
+        );
+    }
+}
+
+#[test]
+fn a_card_under_a_third_of_the_frame_is_too_small() {
+    let mut s = card(Surface::Fabric, Light::Even, Clutter::None, 41);
+    s.framing = Framing::Small;
+    let (_, r) = shoot(&s);
+    assert!(codes(&r).contains(&Code::IdcardTooSmall), "{:?}", codes(&r));
+}
+
+#[test]
+fn blurry_card_on_granite_is_blurry() {
+    // Sensor noise lands after the blur, as in a phone: sigma 3 reads as
+    // about 0.49 here against 0.61 with the noise under the blur.
+    let mut s = card(Surface::Granite, Light::Even, Clutter::None, 51);
+    s.blur = 4.0;
+    let (_, r) = shoot(&s);
+    assert!(codes(&r).contains(&Code::IdcardBlurry), "{:?} {:?}", codes(&r), r.measurements);
+    // Granite around the card is not white paper either.
+    assert!(codes(&r).contains(&Code::IdcardBackgroundNotWhite));
+}
+
+#[test]
+fn card_on_wood_has_no_white_background_measured_beside_the_card() {
+    let (_, r) = shoot(&card(Surface::Wood, Light::Even, Clutter::None, 52));
+    assert_eq!(codes(&r), [Code::IdcardBackgroundNotWhite], "{:?}", r.measurements);
+}
+
+#[test]
+fn glare_on_a_card_on_white_paper_is_glare() {
+    let mut s = card(Surface::WhiteOnWhite, Light::Even, Clutter::None, 53);
+    s.hard_glare = 0.12;
+    let (_, r) = shoot(&s);
+    assert_eq!(codes(&r), [Code::IdcardGlare], "{:?}", r.measurements);
+}
+
+#[test]
+fn blank_form_on_wood_is_blank() {
+    let (_, r) = shoot(&page(
+        FormPage::blank(Layout::Application),
+        Surface::Wood,
+        Light::Ramp,
+        Clutter::None,
+        61,
+    ));
+    assert_eq!(codes(&r), [Code::FormBlank], "{:?}", r.measurements);
+}
+
+#[test]
+fn scribbled_form_with_a_cup_on_its_edge_is_altered() {
+    let form = FormPage {
+        scribble: true,
+        ..FormPage::filled(Layout::Application, BLUE_PEN)
+    };
+    let (_, r) = shoot(&page(form, Surface::Wood, Light::Even, Clutter::Cup, 62));
+    assert_eq!(codes(&r), [Code::FormAltered], "{:?}", r.measurements);
+}
+
+#[test]
+fn landscape_photo_of_a_page_is_found_with_and_without_exif() {
+    for exif in [true, false] {
+        let mut s = page(
+            FormPage::filled(Layout::Application, BLUE_PEN),
+            Surface::Tiles,
+            Light::Even,
+            Clutter::None,
+            71,
+        );
+        s.framing = Framing::Landscape { exif };
+        let (shot, r) = shoot(&s);
+        assert!(!localisation_reject(&r), "exif {exif}: {:?}", codes(&r));
+        let j = jaccard(&found(&r, "page_corners").expect("corners"), &shot.corners);
+        assert!(j > 0.95, "exif {exif}: Jaccard {j}");
+    }
+}
+
+#[test]
+fn an_empty_desk_is_not_found_with_the_best_score_reported() {
+    let desk = crate::scenes::surface_only(Surface::Wood, 1000, 640, 81);
+    let r = check(&jpeg_in_window(&desk, 70_000), "id_card_front");
+    assert_eq!(codes(&r), [Code::IdcardNotFound], "{:?}", r.measurements);
+    let d = &r.reasons[0].detail;
+    assert_eq!(d["problem"], "no_quadrilateral");
+    assert!(d["best_score"].as_f64().unwrap() < d["min_score"].as_f64().unwrap());
+}
