@@ -23,7 +23,7 @@ fn main() {
     }
     let shot = scenes::render(&s);
     eprintln!("truth {:?}", shot.corners);
-    let bytes = synth::jpeg(&shot.image, 85);
+    let bytes = if is_card { synth::jpeg_in_window(&shot.image, 70_000) } else { synth::jpeg(&shot.image, 85) };
     let img = image::load_from_memory(&bytes).unwrap().to_rgb8();
     img.save("/tmp/dbg.png").unwrap();
     let search = if is_card {

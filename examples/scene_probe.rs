@@ -164,6 +164,9 @@ fn run(cards: bool, n: usize) -> Vec<Outcome> {
                     .iter()
                     .filter(|r| localisation_code(r.code))
                     .map(|r| serde_json::to_string(&r.detail).unwrap_or_default())
+                    .chain(["background_lab", "card_margin_lab"].iter().filter_map(|k| {
+                        report.measurements.get(*k).map(|v| format!("{k} {v}"))
+                    }))
                     .collect::<Vec<_>>()
                     .join(" "),
             }

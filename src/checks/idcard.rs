@@ -156,22 +156,30 @@ pub fn check_idcard(d: &Decoded, slot: &str, rules: &IdCardRules, report: &mut F
     }
 
     // The background is what lies just outside the card, not the frame's
-    // ring (a card on white paper on a desk has white around it).
-    if let Some([bl, ba, bb]) = band_outside(
-        &d.rgb,
-        &card.corners,
-        rules.background_band_inner,
-        rules.background_band_outer,
-    ) {
-        let chroma = (ba * ba + bb * bb).sqrt();
+    // ring (a card on white paper on a desk has white around it), judged
+    // against the card's own margin just inside its edge: both are under
+    // the same light, so a cool or warm white balance or a dim room does
+    // not turn white paper into "not white", while wood or a dark desk
+    // stays far from the pale card.
+    let outside = band_outside(&d.rgb, &card.corners, rules.background_band_inner, rules.background_band_outer);
+    let margin = band_outside(&d.rgb, &card.corners, -rules.background_band_outer, -rules.background_band_inner);
+    if let (Some([bl, ba, bb]), Some([cl, ca, cb])) = (outside, margin) {
+        let chroma = ((ba - ca).powi(2) + (bb - cb).powi(2)).sqrt();
+        let darker = cl - bl;
         report.measure("background_lab", json!([r3(bl), r3(ba), r3(bb)]));
-        if bl < rules.background_min_lightness || chroma > rules.background_max_chroma {
+        report.measure("card_margin_lab", json!([r3(cl), r3(ca), r3(cb)]));
+        if bl < rules.background_min_lightness
+            || darker > rules.background_max_darker
+            || chroma > rules.background_max_chroma
+        {
             report.push(Reason::new(
                 Code::IdcardBackgroundNotWhite,
                 json!({
                     "lightness": r3(bl),
+                    "darker_than_card": r3(darker),
                     "chroma": r3(chroma),
                     "min_lightness": rules.background_min_lightness,
+                    "max_darker": rules.background_max_darker,
                     "max_chroma": rules.background_max_chroma,
                 }),
             ));

@@ -246,6 +246,9 @@ pub struct IdCardRules {
     pub max_glare_fraction: f64,
     /// The margin around the card: white paper, not a desk.
     pub background_min_lightness: f64,
+    /// … no darker than the card's own margin by more than this (L*) …
+    pub background_max_darker: f64,
+    /// … and its a*b* no further than this from the card margin's.
     pub background_max_chroma: f64,
     /// The red emblem of the back: pixels with a* above this, as a fraction
     /// of the card's top-left quarter.
