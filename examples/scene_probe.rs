@@ -45,7 +45,11 @@ pub fn scene_list(cards: bool, n: usize) -> Vec<Scene> {
         let object = if cards {
             Object::Card { back: i % 2 == 1 }
         } else {
-            let layout = if i % 3 == 2 { Layout::Pledge } else { Layout::Application };
+            let layout = if i % 3 == 2 {
+                Layout::Pledge
+            } else {
+                Layout::Application
+            };
             Object::Page(FormPage::filled(layout, if i % 2 == 0 { BLUE_PEN } else { BLACK_PEN }))
         };
         let mut s = Scene::new(object, 1000 + i as u64);
@@ -87,7 +91,11 @@ pub fn scene_list(cards: bool, n: usize) -> Vec<Scene> {
 }
 
 fn name(s: &Scene) -> String {
-    format!("{:?}", s.framing).split_whitespace().next().unwrap_or("").to_string()
+    format!("{:?}", s.framing)
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .to_string()
 }
 
 fn run(cards: bool, n: usize) -> Vec<Outcome> {
@@ -101,9 +109,6 @@ fn run(cards: bool, n: usize) -> Vec<Outcome> {
         .into_par_iter()
         .map(|scene| {
             let shot = render(&scene);
-            if only.is_some() {
-                eprintln!("truth {:?}", shot.corners.map(|p| ((p.0 / 3.0) as i32, (p.1 / 3.0) as i32)));
-            }
             let slot = match scene.object {
                 Object::Card { back: true } => "id_card_back",
                 _ => slot_name,
@@ -149,7 +154,10 @@ fn run(cards: bool, n: usize) -> Vec<Outcome> {
                 }
             }
             let (jaccard, corner_err) = match found {
-                Some(f) => (Some(jaccard(&f, &shot.corners)), Some(corner_error(&f, &shot.corners) / diag)),
+                Some(f) => (
+                    Some(jaccard(&f, &shot.corners)),
+                    Some(corner_error(&f, &shot.corners) / diag),
+                ),
                 None => (None, None),
             };
             Outcome {
@@ -164,9 +172,11 @@ fn run(cards: bool, n: usize) -> Vec<Outcome> {
                     .iter()
                     .filter(|r| localisation_code(r.code))
                     .map(|r| serde_json::to_string(&r.detail).unwrap_or_default())
-                    .chain(["background_lab", "card_margin_lab"].iter().filter_map(|k| {
-                        report.measurements.get(*k).map(|v| format!("{k} {v}"))
-                    }))
+                    .chain(
+                        ["background_lab", "card_margin_lab"]
+                            .iter()
+                            .filter_map(|k| report.measurements.get(*k).map(|v| format!("{k} {v}"))),
+                    )
                     .collect::<Vec<_>>()
                     .join(" "),
             }
@@ -223,7 +233,11 @@ struct Row {
 fn localisation_code(c: Code) -> bool {
     matches!(
         c,
-        Code::IdcardNotFound | Code::IdcardCropped | Code::IdcardTooSmall | Code::DocumentNotFound | Code::DocumentCropped
+        Code::IdcardNotFound
+            | Code::IdcardCropped
+            | Code::IdcardTooSmall
+            | Code::DocumentNotFound
+            | Code::DocumentCropped
     )
 }
 
@@ -307,7 +321,11 @@ fn main() {
             add(&mut by_framing, name(&o.scene), o);
             add(
                 &mut by_split,
-                if tuned { "tuned families".into() } else { "held-out families".into() },
+                if tuned {
+                    "tuned families".into()
+                } else {
+                    "held-out families".into()
+                },
                 o,
             );
             add(&mut by_split, "all".into(), o);
@@ -344,11 +362,22 @@ fn main() {
             .iter()
             .filter(|o| matches!(o.scene.framing, Framing::CornerCut))
             .collect();
-        let cropped = if cards { Code::IdcardCropped } else { Code::DocumentCropped };
+        let cropped = if cards {
+            Code::IdcardCropped
+        } else {
+            Code::DocumentCropped
+        };
         let caught = cut.iter().filter(|o| o.codes.contains(&cropped)).count();
-        println!("\ncorner cut off: {caught} of {} reported {}", cut.len(), cropped.as_str());
+        println!(
+            "\ncorner cut off: {caught} of {} reported {}",
+            cut.len(),
+            cropped.as_str()
+        );
         if cards {
-            let small: Vec<&Outcome> = outcomes.iter().filter(|o| matches!(o.scene.framing, Framing::Small)).collect();
+            let small: Vec<&Outcome> = outcomes
+                .iter()
+                .filter(|o| matches!(o.scene.framing, Framing::Small))
+                .collect();
             let caught = small.iter().filter(|o| o.codes.contains(&Code::IdcardTooSmall)).count();
             println!("too small: {caught} of {} reported idcard.too_small", small.len());
         }

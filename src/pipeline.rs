@@ -33,15 +33,11 @@ pub fn check_file_sized(bytes: &[u8], size: u64, name: &str, slot: Option<&SlotD
 /// Checks one file and returns its report followed, for a PDF, by one report
 /// per page (`name#page=N`). Messages are filled later, by `Report::localise`.
 pub fn check_upload(bytes: &[u8], size: u64, name: &str, slot: Option<&SlotDef>, rules: &Rules) -> Vec<FileReport> {
-    crate::measure::quad::tmark("start");
     let mut report = FileReport::new(name, slot.map(|s| s.id.get_ref().clone()));
     let kind = slot.map(|s| rules.kind(s.kind));
     let mut pages = Vec::new();
     match check_file_basics(bytes, size, kind, rules, &mut report) {
-        Prepared::Image(decoded) => {
-            crate::measure::quad::tmark("basics+decode");
-            check_kind(&decoded, slot, rules, &mut report)
-        }
+        Prepared::Image(decoded) => check_kind(&decoded, slot, rules, &mut report),
         Prepared::Pdf => pages = check_pdf(bytes, name, slot, rules, &mut report),
         Prepared::Done => {}
     }

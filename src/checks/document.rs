@@ -3,11 +3,11 @@
 //! is a photograph at all, whether it is written in (`form.blank`) and
 //! whether it shows corrections (`form.altered`).
 
+use crate::checks::idcard::cut_off;
 use crate::codes::Code;
 use crate::input::decode::Decoded;
 use crate::measure::blur::measure_blur;
 use crate::measure::ink::{flatten, measure_ink};
-use crate::checks::idcard::cut_off;
 use crate::measure::page::{digital_signs, measure_page};
 use crate::measure::quad::QuadSearch;
 use crate::measure::{luma, r1, r3, round_to, shrink_rgb};
@@ -110,7 +110,10 @@ pub fn check_page(d: &Decoded, rules: &DocumentRules, editing: Option<&[Software
     let touches = ["left", "top", "right", "bottom"].map(|e| quad.full_frame || edges.contains(&e));
     report.measure("page_touches", json!(touches));
     if !out.is_empty() || !edges.is_empty() {
-        report.push(Reason::new(Code::DocumentCropped, json!({ "edges": edges, "outside": out })));
+        report.push(Reason::new(
+            Code::DocumentCropped,
+            json!({ "edges": edges, "outside": out }),
+        ));
     }
 
     let blur = measure_blur(&y, rules.analysis_long_side.min(y.height()));

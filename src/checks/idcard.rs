@@ -82,7 +82,6 @@ pub fn check_idcard(d: &Decoded, slot: &str, rules: &IdCardRules, report: &mut F
         frame_side_factor: rules.frame_side_factor,
     };
     let found = find_quad(&d.rgb, &search);
-    crate::measure::quad::tmark("idcard find");
     let Some(card) = found.best.filter(|q| q.score >= rules.min_quad_score) else {
         // Something with four clear sides, but not of the card's shape?
         if let Some(any) = found
@@ -161,8 +160,18 @@ pub fn check_idcard(d: &Decoded, slot: &str, rules: &IdCardRules, report: &mut F
     // the same light, so a cool or warm white balance or a dim room does
     // not turn white paper into "not white", while wood or a dark desk
     // stays far from the pale card.
-    let outside = band_outside(&d.rgb, &card.corners, rules.background_band_inner, rules.background_band_outer);
-    let margin = band_outside(&d.rgb, &card.corners, -rules.background_band_outer, -rules.background_band_inner);
+    let outside = band_outside(
+        &d.rgb,
+        &card.corners,
+        rules.background_band_inner,
+        rules.background_band_outer,
+    );
+    let margin = band_outside(
+        &d.rgb,
+        &card.corners,
+        -rules.background_band_outer,
+        -rules.background_band_inner,
+    );
     if let (Some([bl, ba, bb]), Some([cl, ca, cb])) = (outside, margin) {
         let chroma = ((ba - ca).powi(2) + (bb - cb).powi(2)).sqrt();
         let darker = cl - bl;
@@ -186,13 +195,14 @@ pub fn check_idcard(d: &Decoded, slot: &str, rules: &IdCardRules, report: &mut F
         }
     }
 
-    crate::measure::quad::tmark("band");
     let Some(rectified) = rectify(&d.rgb, &ordered) else {
         // The outline is degenerate: no projection maps it to a card.
-        report.push(Reason::new(Code::IdcardNotFound, json!({ "problem": "no_quadrilateral" })));
+        report.push(Reason::new(
+            Code::IdcardNotFound,
+            json!({ "problem": "no_quadrilateral" }),
+        ));
         return;
     };
-    crate::measure::quad::tmark("band+rectify");
     let y = luma(&rectified);
     let blur = measure_blur(&y, CARD_H);
     report.measure("card_blur", r3(blur));
@@ -203,7 +213,6 @@ pub fn check_idcard(d: &Decoded, slot: &str, rules: &IdCardRules, report: &mut F
         ));
     }
 
-    crate::measure::quad::tmark("blur");
     // Exposure and glare inside the card, away from its rounded corners.
     let (cw, ch) = y.dimensions();
     let inner = region(cw, ch, 0.04, 0.06, 0.96, 0.94);

@@ -84,6 +84,11 @@ const ANALYSIS_LONG: u32 = 400;
 /// gravel the 70th percentile would drown a white card's edge on white
 /// paper.
 const EDGE_THRESHOLD_CAP: f32 = 3.0;
+/// A line whose best stretch (support times step) is below this is no
+/// side of anything …
+const MIN_STRETCH: f64 = 0.06;
+/// … and of the rest the best this many are paired into quadrilaterals.
+const MAX_SIDES: usize = 64;
 /// Hough angle bins per half turn.
 const THETA_BINS: usize = 180;
 /// An edge pixel votes for angles within this many bins of its gradient.
@@ -399,7 +404,7 @@ fn hough_lines(edges: &[Edge], w: usize, h: usize) -> Vec<((f64, f64), f64)> {
             }
         }
     }
-    cands.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+    cands.sort_unstable_by_key(|c| std::cmp::Reverse(c.0));
     let mut kept: Vec<(usize, i32)> = Vec::new();
     for &(_, k, r) in &cands {
         let rho = r as i32 - r_max;
@@ -432,13 +437,7 @@ fn hough_lines(edges: &[Edge], w: usize, h: usize) -> Vec<((f64, f64), f64)> {
 /// Total least squares fit of the edge pixels within `band` of the line
 /// (n, rho) whose gradient agrees with n within 10°, optionally only
 /// between t = lo and hi along it. Returns the line unchanged when too few.
-fn refine_line(
-    edges: &[Edge],
-    n: (f64, f64),
-    rho: f64,
-    band: f64,
-    span: Option<(f64, f64)>,
-) -> ((f64, f64), f64) {
+fn refine_line(edges: &[Edge], n: (f64, f64), rho: f64, band: f64, span: Option<(f64, f64)>) -> ((f64, f64), f64) {
     let cos_tol = 10f64.to_radians().cos();
     let (mut sw, mut sx, mut sy) = (0.0, 0.0, 0.0);
     let mut pts = Vec::new();
@@ -516,6 +515,26 @@ fn visible_span(n: (f64, f64), rho: f64, w: f64, h: f64) -> Option<(f64, f64)> {
         }
     }
     (hi - lo >= 2.0).then_some((lo, hi))
+}
+
+/// The best stretch of `len` along the line: its support times its colour
+/// step (as a share of a full edge), 0-1.
+fn best_stretch(l: &Line, len: f64, gain: f64) -> f64 {
+    let mut best = 0.0f64;
+    let mut t = l.t0;
+    while t + len <= l.t1 {
+        let (s, _) = l.mean(&l.support, t, t + len);
+        if s > best {
+            if let (Some((a, _)), Some((b, _))) = (l.mean_colour(&l.pos, t, t + len), l.mean_colour(&l.neg, t, t + len))
+            {
+                let c = gain * (0..3).map(|k| (a[k] - b[k]).powi(2)).sum::<f64>().sqrt();
+                let step = ((c - CONTRAST_FLOOR) / (FULL_CONTRAST - CONTRAST_FLOOR)).clamp(0.0, 1.0);
+                best = best.max(s * step);
+            }
+        }
+        t += len / 4.0;
+    }
+    best
 }
 
 /// Builds a line with its support and contrast profiles.
@@ -677,7 +696,12 @@ pub fn fit_aspect(q: &[(f64, f64); 4], centre: (f64, f64), long: f64, expected: 
         .iter()
         .map(|&e| e.clamp(lo, hi))
         .min_by(|a, b| {
-            let err = |v: f64| expected.iter().map(|&e| (v / e - 1.0).abs()).fold(f64::INFINITY, f64::min);
+            let err = |v: f64| {
+                expected
+                    .iter()
+                    .map(|&e| (v / e - 1.0).abs())
+                    .fold(f64::INFINITY, f64::min)
+            };
             err(*a).total_cmp(&err(*b))
         })
         .unwrap_or((lo + hi) / 2.0)
@@ -785,6 +809,10 @@ pub fn order_clockwise(pts: [(f64, f64); 4]) -> [(f64, f64); 4] {
     [0, 1, 2, 3].map(|k| v[(start + k) % 4])
 }
 
+/// A candidate kept for the nesting rule: corners, score, lines, frame
+/// sides.
+type Pooled = ([(f64, f64); 4], f64, [usize; 4], usize);
+
 /// A scored candidate during the search.
 struct Cand {
     lines: [usize; 4],
@@ -820,10 +848,11 @@ fn score_quad(lines: [&Line; 4], corners: &[(f64, f64); 4], sc: Scoring) -> ([f6
         // The step: the mean colour on one side against the other's, so
         // that noise and text average out and a printed line (paper on
         // both sides) has none; scaled up in a dim photo.
-        let c = match (l.mean_colour(&l.pos, ta + m, tb - m), l.mean_colour(&l.neg, ta + m, tb - m)) {
-            (Some((a, _)), Some((b, _))) => {
-                sc.gain * (0..3).map(|k| (a[k] - b[k]).powi(2)).sum::<f64>().sqrt()
-            }
+        let c = match (
+            l.mean_colour(&l.pos, ta + m, tb - m),
+            l.mean_colour(&l.neg, ta + m, tb - m),
+        ) {
+            (Some((a, _)), Some((b, _))) => sc.gain * (0..3).map(|k| (a[k] - b[k]).powi(2)).sum::<f64>().sqrt(),
             _ => 0.0,
         };
         // A side mostly outside the frame says little: weigh by what shows.
@@ -869,7 +898,11 @@ fn score_quad(lines: [&Line; 4], corners: &[(f64, f64); 4], sc: Scoring) -> ([f6
                 continue;
             }
             let (ta, tb) = (l.t_of(corners[i]), l.t_of(corners[(i + 1) % 4]));
-            let prefix = if cx * l.n.0 + cy * l.n.1 - l.rho > 0.0 { &l.pos } else { &l.neg };
+            let prefix = if cx * l.n.0 + cy * l.n.1 - l.rho > 0.0 {
+                &l.pos
+            } else {
+                &l.neg
+            };
             if let Some((c, n)) = l.mean_colour(prefix, ta.min(tb), ta.max(tb)) {
                 for k in 0..3 {
                     inside[k] += c[k] * n;
@@ -884,7 +917,10 @@ fn score_quad(lines: [&Line; 4], corners: &[(f64, f64); 4], sc: Scoring) -> ([f6
             }
             let (ta, tb) = (l.t_of(corners[i]), l.t_of(corners[(i + 1) % 4]));
             if let Some((strip, _)) = l.mean_colour(&l.pos, ta.min(tb), ta.max(tb)) {
-                let d: f64 = (0..3).map(|k| (strip[k] - inside[k] / n_in).powi(2)).sum::<f64>().sqrt();
+                let d: f64 = (0..3)
+                    .map(|k| (strip[k] - inside[k] / n_in).powi(2))
+                    .sum::<f64>()
+                    .sqrt();
                 if d > FRAME_STRIP_COLOUR {
                     return (support, contrast, 0.0);
                 }
@@ -973,17 +1009,6 @@ fn paper_to_every_edge(p: &Planes) -> bool {
     [left, right, top, bottom].iter().all(|&s| s >= 0.9) && printed
 }
 
-/// Debug timing marks (QUAD_TIME set): time since the previous mark.
-pub fn tmark(name: &str) {
-    thread_local!(static T: std::cell::Cell<Option<std::time::Instant>> = const { std::cell::Cell::new(None) });
-    if std::env::var_os("QUAD_TIME").is_none() { return; }
-    T.with(|t| {
-        let now = std::time::Instant::now();
-        if let Some(prev) = t.get() { if name != "start" { eprintln!("{name}: {:.3} ms", (now - prev).as_secs_f64() * 1e3); } }
-        t.set(Some(now));
-    });
-}
-
 /// Looks for the object in `img`.
 pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
     let none = QuadFind {
@@ -995,16 +1020,13 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
     if iw < 16 || ih < 16 {
         return none;
     }
-    tmark("start");
     let small = super::shrink_rgb(img, ANALYSIS_LONG);
     let (sw, sh) = small.dimensions();
     let planes = Planes::new(&small);
-    tmark("planes");
     let edge_px = edges(&planes);
     let (w, h) = ((planes.w - 1) as f64, (planes.h - 1) as f64);
 
     // Peaks apart in the accumulator can refine to the same line: keep one.
-    tmark("edges");
     let mut fitted: Vec<((f64, f64), f64)> = Vec::new();
     for (n, rho) in hough_lines(&edge_px, planes.w, planes.h) {
         let same = fitted.iter().any(|&(m, r)| {
@@ -1015,11 +1037,20 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
             fitted.push((n, rho));
         }
     }
-    tmark("hough");
-    let mut lines: Vec<Line> = fitted
+    // Only a line with a stretch that looks like a side (edge pixels along
+    // it and a colour step across it) can be one: grain, mortar and print
+    // lines mostly fall out here, and the search below stays small.
+    let gain = brightness_gain(&planes);
+    let stretch = (0.12 * w.min(h)).max(8.0);
+    let mut rated: Vec<(f64, Line)> = fitted
         .into_iter()
         .filter_map(|(n, rho)| profile_line(n, rho, &edge_px, &planes, false))
+        .map(|l| (best_stretch(&l, stretch, gain), l))
+        .filter(|(q, _)| *q >= MIN_STRETCH)
         .collect();
+    rated.sort_by(|a, b| b.0.total_cmp(&a.0));
+    rated.truncate(MAX_SIDES);
+    let mut lines: Vec<Line> = rated.into_iter().map(|(_, l)| l).collect();
     // The frame's edges, for objects that go on beyond them.
     for (n, rho) in [((1.0, 0.0), 0.0), ((1.0, 0.0), w), ((0.0, 1.0), 0.0), ((0.0, 1.0), h)] {
         if let Some(l) = profile_line(n, rho, &edge_px, &planes, true) {
@@ -1031,11 +1062,10 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
     let centre = (w / 2.0, h / 2.0);
     let scoring = Scoring {
         margin: search.corner_margin,
-        gain: brightness_gain(&planes),
+        gain,
     };
     let long = w.max(h);
     // Pairs of roughly parallel lines far enough apart.
-    tmark("profiles");
     let mut pairs: Vec<(usize, usize, f64)> = Vec::new();
     for i in 0..lines.len() {
         for j in i + 1..lines.len() {
@@ -1065,8 +1095,7 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
         }
     }
 
-    tmark("pairs");
-    let mut pool: Vec<([(f64, f64); 4], f64, [usize; 4], usize)> = Vec::new();
+    let mut pool: Vec<Pooled> = Vec::new();
     let mut best: Option<Cand> = None;
     let mut best_frame: Option<Cand> = None;
     let mut best_any: Option<Cand> = None;
@@ -1083,6 +1112,18 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
             });
         }
     };
+    // Every crossing once, with the absurdly far ones (a corner may lie
+    // outside the frame, but not by half of it) left out.
+    let nl = lines.len();
+    let mut cross: Vec<Option<(f64, f64)>> = vec![None; nl * nl];
+    for i in 0..nl {
+        for j in i + 1..nl {
+            let p = intersect(&lines[i], &lines[j])
+                .filter(|p| p.0 >= -0.5 * w && p.0 <= 1.5 * w && p.1 >= -0.5 * h && p.1 <= 1.5 * h);
+            cross[i * nl + j] = p;
+            cross[j * nl + i] = p;
+        }
+    }
     for (pi, &(a1, a2, ta)) in pairs.iter().enumerate() {
         for &(b1, b2, tb) in &pairs[pi + 1..] {
             let mut dt = (ta - tb).abs();
@@ -1095,20 +1136,14 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
             }
             let frames = [a1, a2, b1, b2].iter().filter(|&&i| lines[i].frame).count();
             let (Some(c1), Some(c2), Some(c3), Some(c4)) = (
-                intersect(&lines[a1], &lines[b1]),
-                intersect(&lines[b1], &lines[a2]),
-                intersect(&lines[a2], &lines[b2]),
-                intersect(&lines[b2], &lines[a1]),
+                cross[a1 * nl + b1],
+                cross[b1 * nl + a2],
+                cross[a2 * nl + b2],
+                cross[b2 * nl + a1],
             ) else {
                 continue;
             };
             let q = [c1, c2, c3, c4];
-            // Corners may lie outside the frame, but not absurdly far.
-            if q.iter()
-                .any(|p| p.0 < -0.5 * w || p.0 > 1.5 * w || p.1 < -0.5 * h || p.1 > 1.5 * h)
-            {
-                continue;
-            }
             if !plausible(&q) {
                 continue;
             }
@@ -1116,8 +1151,40 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
             if whole_area < search.min_area {
                 continue;
             }
-            let (_, _, mean) = score_quad([&lines[b1], &lines[a2], &lines[b2], &lines[a1]], &q, scoring);
-            // No shape or clipping can raise a score: most candidates end here.
+            // The sides' edge support alone bounds the score from above
+            // (steps, corners and the weakest side only lower it): most
+            // candidates end here, before the colours are looked at.
+            let sides = [&lines[b1], &lines[a2], &lines[b2], &lines[a1]];
+            let (mut sup, mut weakest, mut real) = (0.0, f64::INFINITY, 0.0);
+            for (i, l) in sides.iter().enumerate() {
+                if !l.frame {
+                    let (ta, tb) = (l.t_of(q[i]), l.t_of(q[(i + 1) % 4]));
+                    let v = l.mean(&l.support, ta.min(tb), ta.max(tb)).0;
+                    sup += v;
+                    weakest = weakest.min(v);
+                    real += 1.0;
+                }
+            }
+            if real == 0.0 {
+                continue;
+            }
+            let size_bound = whole_area.powf(AREA_EXPONENT) * search.frame_side_factor.powi(frames as i32);
+            let bound = ((1.0 - WEAKEST_WEIGHT) * sup / real + WEAKEST_WEIGHT * weakest) * size_bound;
+            // Below what could still matter: the pool's floor, and for a
+            // candidate of real sides the share of the best so far that
+            // nesting asks and the best raw score so far; for one with a
+            // frame side the best of its kind and the best so far.
+            let so_far = best.as_ref().map_or(0.0, |b| b.score);
+            let matters = if frames == 0 {
+                bound >= NEST_RATIO * so_far || best_any.as_ref().is_none_or(|b| bound >= b.raw)
+            } else {
+                bound >= so_far || best_frame.as_ref().is_none_or(|b| bound >= b.score)
+            };
+            if bound < 0.5 * search.min_score || !matters {
+                continue;
+            }
+            let (_, _, mean) = score_quad(sides, &q, scoring);
+            // No shape or clipping can raise a score.
             let bound = mean * whole_area.powf(AREA_EXPONENT) * search.frame_side_factor.powi(frames as i32);
             if bound < 0.5 * search.min_score {
                 best_score = best_score.max(bound);
@@ -1158,16 +1225,14 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
         }
     }
 
-    tmark("quads");
     // Nested rectangles (a card's portrait, a form's table): the object is
     // the outermost convincing one, so a candidate that encloses the best
     // and scores nearly as well (NEST_RATIO) takes its place, also one that
     // runs on past the frame (a page cut off around its whole table).
     if let Some(b) = best.as_mut() {
         loop {
-            let inside = |outer: &[(f64, f64); 4], inner: &[(f64, f64); 4]| {
-                inner.iter().all(|p| contains(outer, p.0, p.1))
-            };
+            let inside =
+                |outer: &[(f64, f64); 4], inner: &[(f64, f64); 4]| inner.iter().all(|p| contains(outer, p.0, p.1));
             let enclosing = pool
                 .iter()
                 .filter(|(q, s, _, frames)| {
@@ -1285,26 +1350,6 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
         }
     };
 
-    if std::env::var("QUAD_DEBUG").is_ok() {
-        eprintln!("edges {} lines {} pairs {}", edge_px.len(), lines.len(), pairs.len());
-        let mut e = image::GrayImage::new(planes.w as u32, planes.h as u32);
-        for p in &edge_px {
-            e.put_pixel(p.x as u32, p.y as u32, image::Luma([255]));
-        }
-        let _ = e.save("/tmp/edges.png");
-        let v: Vec<String> = edge_px.iter().filter(|p| p.x < 48.0 && p.y > 60.0 && p.y < 90.0).map(|p| format!("({},{},{:.0})", p.x, p.y, p.theta.to_degrees())).collect();
-        eprintln!("left {}", v.join(" "));
-        for (i, l) in lines.iter().enumerate() {
-            eprintln!("line {i}: theta {:.1} rho {:.1} frame {} support {:.0}/{:.0}", l.theta.to_degrees(), l.rho, l.frame, l.support.last().unwrap_or(&0.0), l.t1 - l.t0);
-        }
-        let mut top: Vec<_> = pool.iter().collect();
-        top.sort_by(|a, b| b.1.total_cmp(&a.1));
-        for c in top.iter().take(12) {
-            eprintln!("cand {:?} score {:.3} lines {:?} frames {}", c.0.map(|p| (p.0 as i32, p.1 as i32)), c.1, c.2, c.3);
-        }
-        if let Some(b) = &best_frame { eprintln!("frame cand {:?} {:.3}", b.corners.map(|p| (p.0 as i32, p.1 as i32)), b.score); }
-    }
-    tmark("nest");
     let real = best.as_ref().map(finish);
     let full = search
         .full_frame_score
@@ -1331,7 +1376,6 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
         .into_iter()
         .flatten()
         .max_by(|a, b| a.score.total_cmp(&b.score));
-    tmark("finish");
     QuadFind {
         best_score: chosen.as_ref().map_or(best_score, |q| q.score.max(best_score)),
         best: chosen,

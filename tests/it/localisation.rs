@@ -54,7 +54,11 @@ fn localisation_reject(r: &FileReport) -> bool {
     r.reasons.iter().any(|x| {
         matches!(
             x.code,
-            Code::IdcardNotFound | Code::IdcardCropped | Code::IdcardTooSmall | Code::DocumentNotFound | Code::DocumentCropped
+            Code::IdcardNotFound
+                | Code::IdcardCropped
+                | Code::IdcardTooSmall
+                | Code::DocumentNotFound
+                | Code::DocumentCropped
         )
     })
 }
@@ -74,7 +78,13 @@ fn sweep(scenes: &[Scene], key: &str) -> (usize, f64, Vec<String>) {
             good += 1;
             overlaps.push(j);
         } else {
-            misses.push(format!("{:?}/{:?}/{:?}: {:?} J {j:.3}", s.surface, s.light, s.clutter, codes(&r)));
+            misses.push(format!(
+                "{:?}/{:?}/{:?}: {:?} J {j:.3}",
+                s.surface,
+                s.light,
+                s.clutter,
+                codes(&r)
+            ));
         }
     }
     let mean = overlaps.iter().sum::<f64>() / overlaps.len().max(1) as f64;
@@ -131,7 +141,13 @@ fn card_on_white_paper_with_darker_corners_passes() {
     // The case that was "cropped" with the whole frame as the card.
     for (light, seed) in [(Light::Vignette, 11), (Light::Cool, 12), (Light::PhoneShadow, 13)] {
         let (shot, r) = shoot(&card(Surface::WhiteOnWhite, light, Clutter::None, seed));
-        assert_eq!(r.verdict, Verdict::Pass, "{light:?}: {:?} {:?}", codes(&r), r.measurements);
+        assert_eq!(
+            r.verdict,
+            Verdict::Pass,
+            "{light:?}: {:?} {:?}",
+            codes(&r),
+            r.measurements
+        );
         let j = jaccard(&found(&r, "card_corners").expect("corners"), &shot.corners);
         assert!(j > 0.95, "{light:?}: Jaccard {j}");
     }
@@ -156,7 +172,11 @@ fn a_corner_outside_the_frame_is_cropped_with_that_corner_named() {
         s.framing = Framing::CornerCut;
         let (shot, r) = shoot(&s);
         assert!(!shot.whole);
-        let code = if is_card { Code::IdcardCropped } else { Code::DocumentCropped };
+        let code = if is_card {
+            Code::IdcardCropped
+        } else {
+            Code::DocumentCropped
+        };
         let detail = &reason(&r, code).detail;
         assert!(
             !detail["outside"].as_array().unwrap().is_empty() || !detail["edges"].as_array().unwrap().is_empty(),
@@ -182,7 +202,12 @@ fn blurry_card_on_granite_is_blurry() {
     let mut s = card(Surface::Granite, Light::Even, Clutter::None, 51);
     s.blur = 5.0;
     let (_, r) = shoot(&s);
-    assert!(codes(&r).contains(&Code::IdcardBlurry), "{:?} {:?}", codes(&r), r.measurements);
+    assert!(
+        codes(&r).contains(&Code::IdcardBlurry),
+        "{:?} {:?}",
+        codes(&r),
+        r.measurements
+    );
     // Granite around the card is not white paper either.
     assert!(codes(&r).contains(&Code::IdcardBackgroundNotWhite));
 }

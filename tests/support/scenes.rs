@@ -172,7 +172,10 @@ pub struct Shot {
     pub area_fraction: f64,
 }
 
-fn gray_texture(bytes: &'static [u8], cell: &'static std::sync::OnceLock<image::GrayImage>) -> &'static image::GrayImage {
+fn gray_texture(
+    bytes: &'static [u8],
+    cell: &'static std::sync::OnceLock<image::GrayImage>,
+) -> &'static image::GrayImage {
     cell.get_or_init(|| image::load_from_memory(bytes).expect("texture").to_luma8())
 }
 
@@ -247,9 +250,14 @@ fn surface(s: Surface, w: u32, h: u32, rng: &mut ChaCha8Rng) -> RgbImage {
     let off = (rng.random_range(0.0..400.0), rng.random_range(0.0..400.0));
     match s {
         Surface::Wood => {
-            let tones = [[196.0, 152.0, 104.0], [120.0, 80.0, 52.0], [160.0, 120.0, 84.0], [214.0, 184.0, 140.0]];
+            let tones = [
+                [196.0, 152.0, 104.0],
+                [120.0, 80.0, 52.0],
+                [160.0, 120.0, 84.0],
+                [214.0, 184.0, 140.0],
+            ];
             let tone = tones[rng.random_range(0..tones.len())];
-            let grain = rng.random_range(0.0f32..3.14);
+            let grain = rng.random_range(0.0f32..std::f32::consts::PI);
             let (gs, gc) = grain.sin_cos();
             let plank = rng.random_range(0.18..0.35) * w as f32;
             let warp = r6(rng, 0.01);
@@ -276,7 +284,9 @@ fn surface(s: Surface, w: u32, h: u32, rng: &mut ChaCha8Rng) -> RgbImage {
             let t = gravel();
             let tint = [[150.0, 146.0, 142.0], [168.0, 140.0, 132.0], [96.0, 96.0, 100.0]][rng.random_range(0..3)];
             let scale = rng.random_range(0.5..0.9);
-            RgbImage::from_fn(w, h, |x, y| tinted(tex_at(t, x as f32, y as f32, scale, off), tint, 120.0))
+            RgbImage::from_fn(w, h, |x, y| {
+                tinted(tex_at(t, x as f32, y as f32, scale, off), tint, 120.0)
+            })
         }
         Surface::Fabric => {
             let t = grass();
@@ -292,7 +302,9 @@ fn surface(s: Surface, w: u32, h: u32, rng: &mut ChaCha8Rng) -> RgbImage {
             let t = brick();
             let tint = [[190.0, 110.0, 80.0], [200.0, 196.0, 186.0]][rng.random_range(0..2)];
             let scale = rng.random_range(0.5..1.0);
-            RgbImage::from_fn(w, h, |x, y| tinted(tex_at(t, x as f32, y as f32, scale, off), tint, 130.0))
+            RgbImage::from_fn(w, h, |x, y| {
+                tinted(tex_at(t, x as f32, y as f32, scale, off), tint, 130.0)
+            })
         }
         Surface::Cafe => {
             let c = cafe();
@@ -377,7 +389,13 @@ fn project(ow: f64, oh: f64, alpha: f64, phi: f64, f: f64, target_w: f64, centre
     let d = f * ow / target_w;
     let (sa, ca) = alpha.sin_cos();
     let (sp, cp) = phi.sin_cos();
-    let pts = [(-ow / 2.0, -oh / 2.0), (ow / 2.0, -oh / 2.0), (ow / 2.0, oh / 2.0), (-ow / 2.0, oh / 2.0)].map(|(x, y)| {
+    let pts = [
+        (-ow / 2.0, -oh / 2.0),
+        (ow / 2.0, -oh / 2.0),
+        (ow / 2.0, oh / 2.0),
+        (-ow / 2.0, oh / 2.0),
+    ]
+    .map(|(x, y)| {
         let (xr, yr) = (x * ca - y * sa, x * sa + y * ca);
         let (y3, z3) = (yr * cp, d + yr * sp);
         (f * xr / z3, f * y3 / z3)
@@ -460,11 +478,18 @@ pub fn render(s: &Scene) -> Shot {
                 let out = rng.random_range(0.03..0.10) * target_w;
                 let (px, py) = q[k];
                 let dx = if px < wf / 2.0 { -(px + out) } else { wf + out - px };
-                let dy = if py < hf / 2.0 { -(py + out * 0.6) } else { hf + out * 0.6 - py };
+                let dy = if py < hf / 2.0 {
+                    -(py + out * 0.6)
+                } else {
+                    hf + out * 0.6 - py
+                };
                 // Move along whichever axis needs less, so one corner leaves.
                 let (mx, my) = if dx.abs() < dy.abs() { (dx, 0.0) } else { (0.0, dy) };
                 q = q.map(|(x, y)| (x + mx, y + my));
-                let outside = q.iter().filter(|&&(x, y)| x < 0.0 || y < 0.0 || x > wf || y > hf).count();
+                let outside = q
+                    .iter()
+                    .filter(|&&(x, y)| x < 0.0 || y < 0.0 || x > wf || y > hf)
+                    .count();
                 if outside == 0 {
                     continue;
                 }
@@ -554,8 +579,22 @@ pub fn render(s: &Scene) -> Shot {
     let (bx0, by0, bx1, by1) = (
         corners.iter().map(|p| p.0).fold(f64::INFINITY, f64::min).max(0.0) as u32,
         corners.iter().map(|p| p.1).fold(f64::INFINITY, f64::min).max(0.0) as u32,
-        (corners.iter().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max).ceil().max(0.0) as u32 + 1).min(w),
-        (corners.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max).ceil().max(0.0) as u32 + 1).min(h),
+        (corners
+            .iter()
+            .map(|p| p.0)
+            .fold(f64::NEG_INFINITY, f64::max)
+            .ceil()
+            .max(0.0) as u32
+            + 1)
+        .min(w),
+        (corners
+            .iter()
+            .map(|p| p.1)
+            .fold(f64::NEG_INFINITY, f64::max)
+            .ceil()
+            .max(0.0) as u32
+            + 1)
+        .min(h),
     );
     // The soft shadow: the object's footprint shifted down-right and blurred.
     let mut mask = image::GrayImage::new(w, h);
@@ -594,7 +633,11 @@ pub fn render(s: &Scene) -> Shot {
             let r = obj_w * if is_card { 0.35 } else { 0.22 };
             // The saucer touching the edge (a card) or its rim over the
             // margin (a page).
-            let over = if is_card { rng.random_range(-0.02..0.02) * obj_w } else { 0.2 * r };
+            let over = if is_card {
+                rng.random_range(-0.02..0.02) * obj_w
+            } else {
+                0.2 * r
+            };
             let c = (p.0 + normal.0 * (r - over), p.1 + normal.1 * (r - over));
             disc(&mut img, c, r * 1.04, [120, 120, 118], 0.5);
             disc(&mut img, c, r, [236, 236, 232], 1.0);
@@ -604,11 +647,17 @@ pub fn render(s: &Scene) -> Shot {
         }
         Clutter::Pen => {
             let p = edge_point(rng.random_range(0.2..0.8));
-            let ang = rng.random_range(0.0f64..3.14);
+            let ang = rng.random_range(0.0f64..std::f64::consts::PI);
             let len = obj_w * if is_card { 0.9 } else { 0.5 };
             let (dx, dy) = (ang.cos() * len / 2.0, ang.sin() * len / 2.0);
             let colour = [[20, 30, 110], [20, 20, 24], [180, 30, 30]][rng.random_range(0..3)];
-            capsule(&mut img, (p.0 - dx, p.1 - dy), (p.0 + dx, p.1 + dy), 0.008 * wf.max(hf), colour);
+            capsule(
+                &mut img,
+                (p.0 - dx, p.1 - dy),
+                (p.0 + dx, p.1 + dy),
+                0.008 * wf.max(hf),
+                colour,
+            );
         }
         Clutter::Phone => {
             // A phone is larger than a card: beside a card it lies along the
@@ -619,11 +668,19 @@ pub fn render(s: &Scene) -> Shot {
             } else {
                 ((obj_w * 0.12) as f32, (obj_w * 0.25) as f32)
             };
-            let tilt = if is_card { rng.random_range(-0.08f32..0.08) } else { rng.random_range(-0.26f32..0.26) };
+            let tilt = if is_card {
+                rng.random_range(-0.08f32..0.08)
+            } else {
+                rng.random_range(-0.26f32..0.26)
+            };
             // Its u axis along the side's normal, turned by the tilt.
             let ang = (normal.1.atan2(normal.0)) as f32 + tilt;
             let reach = half.0 * tilt.cos().abs() + half.1 * tilt.sin().abs();
-            let over = if is_card { rng.random_range(-0.01f32..0.01) } else { 0.03 } * obj_w as f32;
+            let over = if is_card {
+                rng.random_range(-0.01f32..0.01)
+            } else {
+                0.03
+            } * obj_w as f32;
             let c = (
                 p.0 as f32 + normal.0 as f32 * (reach - over),
                 p.1 as f32 + normal.1 as f32 * (reach - over),
@@ -640,7 +697,7 @@ pub fn render(s: &Scene) -> Shot {
         Light::Dim => ([1.0, 1.0, 1.0], rng.random_range(0.5..0.62), 6.0),
         _ => ([1.0, 1.0, 1.0], 1.0, 2.0),
     };
-    let ramp_dir = rng.random_range(0.0f64..6.28);
+    let ramp_dir = rng.random_range(0.0f64..std::f64::consts::TAU);
     let shadow_line = (rng.random_range(0.3..0.7), rng.random_range(-0.6f64..0.6));
     let spot = (
         centroid.0 + rng.random_range(-0.2..0.2) * obj_w,
