@@ -174,23 +174,38 @@ pub fn check_page(d: &Decoded, rules: &DocumentRules, editing: Option<&[Software
         );
         // The short side first: a page lying sideways is flattened upright
         // or upside down, and its ruled lines stay horizontal either way.
+        // Which of the two only the writing can tell (it sits above its
+        // lines), so a sideways page is read both ways and the way with
+        // fewer empty fields kept.
         let c = quad.corners.map(|(x, y)| (x * scale.0, y * scale.1));
         let side = |a: (f64, f64), b: (f64, f64)| ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt();
-        let corners = if side(c[0], c[1]) > side(c[1], c[2]) {
-            [c[1], c[2], c[3], c[0]]
-        } else {
-            c
-        };
-        check_writing(d, &corners, &rules.form, report);
+        let sideways = side(c[0], c[1]) > side(c[1], c[2]);
+        let corners = if sideways { [c[1], c[2], c[3], c[0]] } else { c };
+        let turned = sideways.then_some([corners[2], corners[3], corners[0], corners[1]]);
+        check_writing(d, &corners, turned.as_ref(), &rules.form, report);
     }
 }
 
 /// `form.blank` and `form.altered` on the page inside `corners`.
-fn check_writing(d: &Decoded, corners: &[(f64, f64); 4], rules: &FormRules, report: &mut FileReport) {
-    let Some(flat) = flatten(&d.rgb, corners, rules.analysis_width, rules.blue_excess) else {
+fn check_writing(
+    d: &Decoded,
+    corners: &[(f64, f64); 4],
+    turned: Option<&[(f64, f64); 4]>,
+    rules: &FormRules,
+    report: &mut FileReport,
+) {
+    let read = |c: &[(f64, f64); 4]| {
+        let flat = flatten(&d.rgb, c, rules.analysis_width, rules.blue_excess)?;
+        let ink = measure_ink(&flat, rules);
+        Some((flat, ink))
+    };
+    let Some(first) = read(corners) else {
         return;
     };
-    let ink = measure_ink(&flat, rules);
+    let (corners, (flat, ink)) = match turned.and_then(|t| read(t).map(|r| (t, r))) {
+        Some((t, second)) if second.1.empty_fields < first.1.empty_fields => (t, second),
+        _ => (corners, first),
+    };
     // The page as flattened, in the uploaded image's pixels: the boxes of
     // form.altered are shares of it.
     let k = f64::from(d.original.0) / f64::from(d.rgb.width().max(1));

@@ -1195,7 +1195,9 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
             } else {
                 polygon_area(&clip_to_frame(&q, w, h)) / frame_area
             };
-            if area < search.min_area {
+            // Something cut off by the frame must still show a good part of
+            // itself: a brick or a note in the corner is not a cut-off card.
+            if area < search.min_area || (frames > 0 && area < 2.0 * search.min_area) {
                 continue;
             }
             let size = area.powf(AREA_EXPONENT);
