@@ -376,7 +376,10 @@ fn main() {
             .collect();
         let accepted: Vec<String> = empties
             .iter()
-            .filter(|(_, c)| !c.iter().any(|c| matches!(c, Code::IdcardNotFound | Code::DocumentNotFound)))
+            .filter(|(_, c)| {
+                !c.iter()
+                    .any(|c| matches!(c, Code::IdcardNotFound | Code::DocumentNotFound))
+            })
             .map(|(s, c)| format!("{s:?} {:?}", c.iter().map(|c| c.as_str()).collect::<Vec<_>>()))
             .collect();
         println!(

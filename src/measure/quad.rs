@@ -998,14 +998,14 @@ fn paper_to_every_edge(p: &Planes) -> bool {
     let right = share(&mut (0..h).flat_map(|y| (w - ring..w).map(move |x| y * w + x)));
     let top = share(&mut (0..ring).flat_map(|y| (0..w).map(move |x| y * w + x)));
     let bottom = share(&mut (h - ring..h).flat_map(|y| (0..w).map(move |x| y * w + x)));
-    // Print inside: the darkest tenth of the middle well below the paper.
-    let mut mid: Vec<f32> = (h / 4..3 * h / 4)
-        .step_by(2)
-        .flat_map(|y| (w / 4..3 * w / 4).step_by(2).map(move |x| y * w + x))
+    // Print inside: the darkest 1 % of the inner 80 % below the paper (a
+    // blank form's thin ruled lines are faint at this size).
+    let mut mid: Vec<f32> = (h / 10..9 * h / 10)
+        .flat_map(|y| (w / 10..9 * w / 10).map(move |x| y * w + x))
         .map(luma)
         .collect();
-    let k = mid.len() / 20;
-    let printed = !mid.is_empty() && *mid.select_nth_unstable_by(k, f32::total_cmp).1 < 0.75 * bright;
+    let k = mid.len() / 100;
+    let printed = !mid.is_empty() && *mid.select_nth_unstable_by(k, f32::total_cmp).1 < 0.8 * bright;
     [left, right, top, bottom].iter().all(|&s| s >= 0.9) && printed
 }
 
@@ -1374,10 +1374,16 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
     // The best of the three kinds: four real sides, sides on the frame
     // (scored down per frame side), or the whole frame.
     let framed = best_frame.as_ref().map(finish);
-    let chosen = [real, framed, full]
+    let chosen = [real, framed]
         .into_iter()
         .flatten()
         .max_by(|a, b| a.score.total_cmp(&b.score));
+    // The whole frame encloses everything: like any enclosing candidate it
+    // wins at NEST_RATIO of the best (a blank form's table is not the page).
+    let chosen = match (chosen, full) {
+        (Some(c), Some(f)) if f.score < NEST_RATIO * c.score => Some(c),
+        (c, f) => f.or(c),
+    };
     QuadFind {
         best_score: chosen.as_ref().map_or(best_score, |q| q.score.max(best_score)),
         best: chosen,

@@ -251,7 +251,12 @@ fn scanner_crop_pages_are_judged_for_writing() {
     let blank = scan(FormPage::blank(Layout::Application));
     let r = check_pdf(pdf(&[filled, blank], 0), None);
     assert_eq!(codes(file(&r, "申报表.pdf#page=1")), []);
-    assert_eq!(codes(file(&r, "申报表.pdf#page=2")), [Code::FormBlank]);
+    assert_eq!(
+        codes(file(&r, "申报表.pdf#page=2")),
+        [Code::FormBlank],
+        "{:?}",
+        file(&r, "申报表.pdf#page=2").measurements
+    );
     assert_eq!(r.verdict, Verdict::Reject);
 }
 
