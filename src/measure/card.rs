@@ -1,8 +1,9 @@
-//! Finding an ID card (ID-1, 85.6 × 54 mm) in a photo: the background is
-//! estimated from the frame's outer ring, the card is the largest connected
-//! region that differs from it, its outline the minimum-area rectangle of
-//! that region ([`find_object`]); [`rectify`] then warps the card to a fixed
-//! size for the checks that look inside it.
+//! The region cue and the card's rectification. [`find_object`] takes the
+//! largest connected region that differs from the frame's outer ring (what
+//! the photo check's recapture cue uses: an object with its own edges inside
+//! a portrait); the ID card itself is found as geometry by
+//! [`super::quad`]. [`rectify`] warps the card to a fixed size for the
+//! checks that look inside it.
 
 use super::colour::lab;
 use super::largest_region;
