@@ -46,29 +46,12 @@ fn per_file(c: &mut Criterion) {
 fn localisation(c: &mut Criterion) {
     let rules = Rules::builtin().expect("rules");
     let card = synth::id_scene(&synth::IdScene::default());
-    let search = prescreen::measure::quad::QuadSearch {
-        aspects: vec![1.586],
-        aspect_tolerance: 0.08,
-        min_area: 0.05,
-        min_score: rules.book.id_card.min_quad_score,
-        full_frame_score: None,
-        corner_margin: rules.book.id_card.corner_margin,
-        frame_side_factor: rules.book.id_card.frame_side_factor,
-    };
+    let search = prescreen::checks::idcard::card_search(&rules.book.id_card);
     c.bench_function("find_card_1000x640", |b| {
         b.iter(|| prescreen::measure::quad::find_quad(black_box(&card), &search))
     });
     let page = prescreen::measure::shrink_rgb(&synth::paper_photo(1200, 1600, 40), 800);
-    let doc = &rules.book.document;
-    let search = prescreen::measure::quad::QuadSearch {
-        aspects: doc.page_aspects.clone(),
-        aspect_tolerance: doc.page_aspect_tolerance,
-        min_area: doc.min_page_fraction / 2.0,
-        min_score: doc.min_quad_score,
-        full_frame_score: Some(doc.full_frame_score),
-        corner_margin: doc.corner_margin,
-        frame_side_factor: doc.frame_side_factor,
-    };
+    let search = prescreen::checks::document::page_search(&rules.book.document);
     c.bench_function("find_page_600x800", |b| {
         b.iter(|| prescreen::measure::quad::find_quad(black_box(&page), &search))
     });
@@ -141,16 +124,7 @@ fn form_writing(c: &mut Criterion) {
     let img = image::load_from_memory(&sample("职业技能认定申报表.jpg"))
         .expect("jpeg")
         .to_rgb8();
-    let doc = &rules.book.document;
-    let search = prescreen::measure::quad::QuadSearch {
-        aspects: doc.page_aspects.clone(),
-        aspect_tolerance: doc.page_aspect_tolerance,
-        min_area: doc.min_page_fraction / 2.0,
-        min_score: doc.min_quad_score,
-        full_frame_score: Some(doc.full_frame_score),
-        corner_margin: doc.corner_margin,
-        frame_side_factor: doc.frame_side_factor,
-    };
+    let search = prescreen::checks::document::page_search(&rules.book.document);
     let page = prescreen::measure::quad::find_quad(&img, &search).best.expect("page");
     let corners = page.corners;
     c.bench_function("form_writing_1200x1600", |b| {

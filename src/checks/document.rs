@@ -29,6 +29,20 @@ pub fn check_document_image(d: &Decoded, kind: &KindRules, report: &mut FileRepo
     }
 }
 
+/// What the quad search looks for in a photo of paper, from the rulebook:
+/// candidates down to half the smallest page allowed.
+pub fn page_search(rules: &DocumentRules) -> QuadSearch {
+    QuadSearch {
+        aspects: rules.page_aspects.clone(),
+        aspect_tolerance: rules.page_aspect_tolerance,
+        min_area: rules.min_page_fraction * 0.5,
+        min_score: rules.min_quad_score,
+        full_frame_score: Some(rules.full_frame_score),
+        corner_margin: rules.corner_margin,
+        frame_side_factor: rules.frame_side_factor,
+    }
+}
+
 /// The page checks; for a form (`editing` is then the rulebook's list of
 /// editing apps) also `form.not_photographed`.
 pub fn check_page(d: &Decoded, rules: &DocumentRules, editing: Option<&[SoftwareRule]>, report: &mut FileReport) {
@@ -61,16 +75,7 @@ pub fn check_page(d: &Decoded, rules: &DocumentRules, editing: Option<&[Software
     }
 
     let y = luma(&small);
-    let search = QuadSearch {
-        aspects: rules.page_aspects.clone(),
-        aspect_tolerance: rules.page_aspect_tolerance,
-        min_area: rules.min_page_fraction * 0.5,
-        min_score: rules.min_quad_score,
-        full_frame_score: Some(rules.full_frame_score),
-        corner_margin: rules.corner_margin,
-        frame_side_factor: rules.frame_side_factor,
-    };
-    let (found, page) = measure_page(&small, &search);
+    let (found, page) = measure_page(&small, &page_search(rules));
     let page = page.filter(|p| p.quad.score >= rules.min_quad_score);
     let Some(page) = page else {
         report.push(Reason::new(

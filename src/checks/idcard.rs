@@ -70,9 +70,9 @@ pub fn cut_off(q: &Quad, width: u32, height: u32, max_outside: f64) -> (Vec<Valu
     (corners, edges)
 }
 
-/// Runs the card checks on an upright image uploaded for `slot`.
-pub fn check_idcard(d: &Decoded, slot: &str, rules: &IdCardRules, report: &mut FileReport) {
-    let search = QuadSearch {
+/// What the quad search looks for in an ID-card photo, from the rulebook.
+pub fn card_search(rules: &IdCardRules) -> QuadSearch {
+    QuadSearch {
         aspects: vec![rules.aspect_ratio],
         aspect_tolerance: rules.aspect_tolerance,
         min_area: rules.min_region_fraction,
@@ -80,8 +80,12 @@ pub fn check_idcard(d: &Decoded, slot: &str, rules: &IdCardRules, report: &mut F
         full_frame_score: None,
         corner_margin: rules.corner_margin,
         frame_side_factor: rules.frame_side_factor,
-    };
-    let found = find_quad(&d.rgb, &search);
+    }
+}
+
+/// Runs the card checks on an upright image uploaded for `slot`.
+pub fn check_idcard(d: &Decoded, slot: &str, rules: &IdCardRules, report: &mut FileReport) {
+    let found = find_quad(&d.rgb, &card_search(rules));
     let Some(card) = found.best.filter(|q| q.score >= rules.min_quad_score) else {
         // Something with four clear sides, but not of the card's shape?
         if let Some(any) = found

@@ -576,26 +576,12 @@ pub fn render(s: &Scene) -> Shot {
         let a = (0.5 + d * px_per_flat).clamp(0.0, 1.0);
         (a > 0.0).then_some((a, u, v))
     };
-    let (bx0, by0, bx1, by1) = (
-        corners.iter().map(|p| p.0).fold(f64::INFINITY, f64::min).max(0.0) as u32,
-        corners.iter().map(|p| p.1).fold(f64::INFINITY, f64::min).max(0.0) as u32,
-        (corners
-            .iter()
-            .map(|p| p.0)
-            .fold(f64::NEG_INFINITY, f64::max)
-            .ceil()
-            .max(0.0) as u32
-            + 1)
-        .min(w),
-        (corners
-            .iter()
-            .map(|p| p.1)
-            .fold(f64::NEG_INFINITY, f64::max)
-            .ceil()
-            .max(0.0) as u32
-            + 1)
-        .min(h),
-    );
+    // The object's bounding box in pixels, clipped to the frame.
+    let lo = |v: [f64; 4]| v.iter().copied().fold(f64::INFINITY, f64::min).max(0.0) as u32;
+    let hi =
+        |v: [f64; 4], n: u32| (v.iter().copied().fold(f64::NEG_INFINITY, f64::max).ceil().max(0.0) as u32 + 1).min(n);
+    let (xs, ys) = (corners.map(|p| p.0), corners.map(|p| p.1));
+    let (bx0, by0, bx1, by1) = (lo(xs), lo(ys), hi(xs, w), hi(ys, h));
     // The soft shadow: the object's footprint shifted down-right and blurred.
     let mut mask = image::GrayImage::new(w, h);
     let shift = (0.006 * wf, 0.009 * wf);
