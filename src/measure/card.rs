@@ -150,32 +150,35 @@ pub fn rectify(img: &RgbImage, corners: &[(f64, f64); 4]) -> Option<RgbImage> {
     let raw = img.as_raw();
     let stride = iw as usize * 3;
     let mut out = vec![255u8; (CARD_W * CARD_H * 3) as usize];
-    let (max_x, max_y) = (f64::from(iw - 1), f64::from(ih - 1));
+    let (max_x, max_y) = ((iw - 1) as f32, (ih - 1) as f32);
+    let hf = h.map(|v| v as f32);
     for (v, row) in out.chunks_exact_mut(CARD_W as usize * 3).enumerate() {
-        let vc = v as f64 + 0.5;
-        for (u, px) in row.chunks_exact_mut(3).enumerate() {
-            let uc = u as f64 + 0.5;
-            let w = h[6] * uc + h[7] * vc + 1.0;
-            let x = (h[0] * uc + h[1] * vc + h[2]) / w - 0.5;
-            let y = (h[3] * uc + h[4] * vc + h[5]) / w - 0.5;
+        let vc = v as f32 + 0.5;
+        // Along a row the numerators and the denominator grow linearly: one
+        // reciprocal a pixel, and bilinear weights in 8-bit fixed point.
+        let (mut nx, mut ny, mut dw) = (
+            hf[0] * 0.5 + hf[1] * vc + hf[2],
+            hf[3] * 0.5 + hf[4] * vc + hf[5],
+            hf[6] * 0.5 + hf[7] * vc + 1.0,
+        );
+        for px in row.chunks_exact_mut(3) {
+            let r = 1.0 / dw;
+            let (x, y) = (nx * r - 0.5, ny * r - 0.5);
+            nx += hf[0];
+            ny += hf[3];
+            dw += hf[6];
             if !(x >= 0.0 && y >= 0.0 && x < max_x && y < max_y) {
                 continue;
             }
-            let (x, y) = (x as f32, y as f32);
-            if !(x >= 0.0 && y >= 0.0 && x < (iw - 1) as f32 && y < (ih - 1) as f32) {
-                continue;
-            }
             let (x0, y0) = (x as usize, y as usize);
-            let (fx, fy) = (x - x0 as f32, y - y0 as f32);
+            let fx = ((x - x0 as f32) * 256.0) as u32;
+            let fy = ((y - y0 as f32) * 256.0) as u32;
             let i = y0 * stride + x0 * 3;
+            let (top, bottom) = (&raw[i..i + 6], &raw[i + stride..i + stride + 6]);
             for c in 0..3 {
-                let a = f32::from(raw[i + c]);
-                let b = f32::from(raw[i + 3 + c]);
-                let d = f32::from(raw[i + stride + c]);
-                let e = f32::from(raw[i + stride + 3 + c]);
-                let top = a + (b - a) * fx;
-                let bottom = d + (e - d) * fx;
-                px[c] = (top + (bottom - top) * fy + 0.5) as u8;
+                let t = u32::from(top[c]) * (256 - fx) + u32::from(top[c + 3]) * fx;
+                let b = u32::from(bottom[c]) * (256 - fx) + u32::from(bottom[c + 3]) * fx;
+                px[c] = ((t * (256 - fy) + b * fy + 32768) >> 16) as u8;
             }
         }
     }
