@@ -15,6 +15,10 @@ use crate::report::{FileReport, Reason};
 use crate::rules::{editing_app, DocumentRules, FormRules, KindRules, SoftwareRule};
 use serde_json::json;
 
+/// Boxes of ink within this many thousandths of the flattened page's size
+/// from its edge are not corrections (see `check_writing`).
+const EDGE_CLUTTER_PERMILLE: u32 = 20;
+
 /// `document.resolution_too_low`: the long side of the (upright) image.
 pub fn check_document_image(d: &Decoded, kind: &KindRules, report: &mut FileReport) {
     let long_side = d.original.0.max(d.original.1);
@@ -242,6 +246,17 @@ fn check_writing(
                 "min_empty_fields": rules.min_empty_fields,
             }),
         ));
+    }
+    // Corrections are made where the form is written, inside its margins;
+    // ink that reaches the page's edge is something lying across it (a pen,
+    // a phone), not a correction.
+    let (fw, fh) = (flat.luma.width(), flat.luma.height());
+    let (mx, my) = (fw * EDGE_CLUTTER_PERMILLE / 1000, fh * EDGE_CLUTTER_PERMILLE / 1000);
+    let inside = |b: &&[u32; 4]| b[0] > mx && b[1] > my && b[2] + mx < fw && b[3] + my < fh;
+    let mut ink = ink;
+    for v in [&mut ink.scribbles, &mut ink.tape_patches, &mut ink.strikes] {
+        let kept: Vec<[u32; 4]> = v.iter().filter(inside).copied().collect();
+        *v = kept;
     }
     if !ink.scribbles.is_empty() || !ink.tape_patches.is_empty() || !ink.strikes.is_empty() {
         // Boxes as shares of the flattened page, for a reviewer to find them.

@@ -277,3 +277,18 @@ fn an_empty_desk_is_not_found_with_the_best_score_reported() {
     assert_eq!(d["problem"], "no_quadrilateral");
     assert!(d["best_score"].as_f64().unwrap() < d["min_score"].as_f64().unwrap());
 }
+
+#[test]
+fn a_pen_or_a_phone_across_a_forms_edge_is_not_a_correction() {
+    for (clutter, seed) in [(Clutter::Pen, 91), (Clutter::Phone, 92)] {
+        let form = FormPage::filled(Layout::Application, BLUE_PEN);
+        let (_, r) = shoot(&page(form, Surface::Wood, Light::Even, clutter, seed));
+        assert_eq!(
+            r.verdict,
+            Verdict::Pass,
+            "{clutter:?}: {:?} {:?}",
+            codes(&r),
+            r.measurements
+        );
+    }
+}
