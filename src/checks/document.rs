@@ -3,13 +3,13 @@
 //! is a photograph at all, whether it is written in (`form.blank`) and
 //! whether it shows corrections (`form.altered`).
 
-use crate::checks::idcard::cut_off;
+use crate::checks::cut_off;
 use crate::codes::Code;
 use crate::input::decode::Decoded;
 use crate::measure::blur::measure_blur;
 use crate::measure::ink::{flatten, measure_ink};
 use crate::measure::page::{digital_signs, measure_page};
-use crate::measure::quad::QuadSearch;
+use crate::measure::quad::{dist, first_side, QuadSearch};
 use crate::measure::{luma, r1, r3, round_to, shrink_rgb};
 use crate::report::{FileReport, Reason};
 use crate::rules::{editing_app, DocumentRules, FormRules, KindRules, SoftwareRule};
@@ -187,9 +187,8 @@ pub fn check_page(d: &Decoded, rules: &DocumentRules, editing: Option<&[Software
         // lines), so a sideways page is read both ways and the way with
         // fewer empty fields kept.
         let c = quad.corners.map(|(x, y)| (x * scale.0, y * scale.1));
-        let side = |a: (f64, f64), b: (f64, f64)| ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt();
-        let sideways = side(c[0], c[1]) > side(c[1], c[2]);
-        let corners = if sideways { [c[1], c[2], c[3], c[0]] } else { c };
+        let sideways = dist(c[0], c[1]) > dist(c[1], c[2]);
+        let corners = first_side(c, false);
         let turned = sideways.then_some([corners[2], corners[3], corners[0], corners[1]]);
         check_writing(d, &corners, turned.as_ref(), &rules.form, report);
     }

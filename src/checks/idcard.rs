@@ -4,71 +4,18 @@
 //! as geometry (`measure::quad`); its corners and every score go into the
 //! measurements for a reviewer to draw.
 
+use crate::checks::cut_off;
 use crate::codes::Code;
 use crate::input::decode::Decoded;
 use crate::measure::blur::measure_blur;
 use crate::measure::card::{rectify, CARD_H};
 use crate::measure::colour::lab;
 use crate::measure::exposure::measure_exposure;
-use crate::measure::quad::{band_outside, find_quad, Quad, QuadSearch};
+use crate::measure::quad::{band_outside, find_quad, first_side, QuadSearch};
 use crate::measure::{luma, r1, r3, region};
 use crate::report::{FileReport, Reason};
 use crate::rules::IdCardRules;
-use serde_json::{json, Value};
-
-/// Corner names, clockwise from the top-left, as reports give them.
-pub const CORNER_NAMES: [&str; 4] = ["top_left", "top_right", "bottom_right", "bottom_left"];
-
-/// What a found quadrilateral says about being cut off by the frame: the
-/// corners further outside than `max_outside` (share of the diagonal) and
-/// the frame edges the object runs into or over; empty when whole.
-pub fn cut_off(q: &Quad, width: u32, height: u32, max_outside: f64) -> (Vec<Value>, Vec<&'static str>) {
-    let (w, h) = (f64::from(width), f64::from(height));
-    let limit = max_outside * (w * w + h * h).sqrt();
-    let mut corners = Vec::new();
-    let mut edges: Vec<&'static str> = Vec::new();
-    let mut add = |e: &'static str| {
-        if !edges.contains(&e) {
-            edges.push(e);
-        }
-    };
-    for (i, &(x, y)) in q.corners.iter().enumerate() {
-        if q.outside[i] > limit {
-            corners.push(json!({ "corner": CORNER_NAMES[i], "outside_px": r1(q.outside[i]) }));
-            if x < 0.0 {
-                add("left");
-            }
-            if y < 0.0 {
-                add("top");
-            }
-            if x > w {
-                add("right");
-            }
-            if y > h {
-                add("bottom");
-            }
-        }
-    }
-    if !q.full_frame {
-        // A side on the frame: the object goes on past that frame edge.
-        for i in 0..4 {
-            if q.frame_side[i] {
-                let (a, b) = (q.corners[i], q.corners[(i + 1) % 4]);
-                let near = |v: f64, t: f64| (v - t).abs() < 0.02 * w.max(h);
-                if near(a.0, 0.0) && near(b.0, 0.0) {
-                    add("left");
-                } else if near(a.0, w) && near(b.0, w) {
-                    add("right");
-                } else if near(a.1, 0.0) && near(b.1, 0.0) {
-                    add("top");
-                } else {
-                    add("bottom");
-                }
-            }
-        }
-    }
-    (corners, edges)
-}
+use serde_json::json;
 
 /// What the quad search looks for in an ID-card photo, from the rulebook.
 pub fn card_search(rules: &IdCardRules) -> QuadSearch {
@@ -114,13 +61,7 @@ pub fn check_idcard(d: &Decoded, slot: &str, rules: &IdCardRules, report: &mut F
         return;
     };
     // The long side first, as `rectify` lays the card.
-    let side = |a: (f64, f64), b: (f64, f64)| ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt();
-    let c = card.corners;
-    let ordered = if side(c[0], c[1]) < side(c[1], c[2]) {
-        [c[1], c[2], c[3], c[0]]
-    } else {
-        c
-    };
+    let ordered = first_side(card.corners, true);
     let corners: Vec<[f64; 2]> = card.corners.iter().map(|(x, y)| [r1(*x), r1(*y)]).collect();
     report.measure("card_corners", json!(corners));
     report.measure("card_aspect", r3(card.aspect));

@@ -61,8 +61,6 @@ pub struct Quad {
     pub aspect: f64,
     /// The quadrilateral's area inside the frame / the frame's area.
     pub area_fraction: f64,
-    /// Per corner: how far it lies outside the frame, in pixels (0 inside).
-    pub outside: [f64; 4],
     /// Whether this is the whole frame, proposed because paper reaches
     /// every frame edge.
     pub full_frame: bool,
@@ -138,6 +136,7 @@ const CORNER_WEIGHT: f64 = 0.6;
 const UNSEEN_CORNER: f64 = 0.7;
 
 /// A line `n · p = rho` in analysis pixels, with its support profiles.
+#[derive(Clone)]
 struct Line {
     /// Unit normal.
     n: (f64, f64),
@@ -643,10 +642,9 @@ pub fn rectangle_aspect(q: &[(f64, f64); 4], centre: (f64, f64), default_f: f64)
         ]
     };
     let dot = |a: [f64; 3], b: [f64; 3]| a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
-    let side = |a: (f64, f64), b: (f64, f64)| ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt();
     let simple = {
-        let w = (side(q[0], q[1]) + side(q[3], q[2])) / 2.0;
-        let h = (side(q[0], q[3]) + side(q[1], q[2])) / 2.0;
+        let w = (dist(q[0], q[1]) + dist(q[3], q[2])) / 2.0;
+        let h = (dist(q[0], q[3]) + dist(q[1], q[2])) / 2.0;
         let r = w / h.max(1e-9);
         r.max(1.0 / r.max(1e-9))
     };
@@ -705,6 +703,29 @@ pub fn fit_aspect(q: &[(f64, f64); 4], centre: (f64, f64), long: f64, expected: 
             err(*a).total_cmp(&err(*b))
         })
         .unwrap_or((lo + hi) / 2.0)
+}
+
+/// Distance between two points.
+pub fn dist(a: (f64, f64), b: (f64, f64)) -> f64 {
+    ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt()
+}
+
+/// The corners, still clockwise, starting so that the first side (corner 0
+/// to 1) is a long side (`long`) or a short one: how a card (long side
+/// first) and a portrait page (short side first) are laid flat.
+pub fn first_side(c: [(f64, f64); 4], long: bool) -> [(f64, f64); 4] {
+    if (dist(c[0], c[1]) < dist(c[1], c[2])) == long {
+        [c[1], c[2], c[3], c[0]]
+    } else {
+        c
+    }
+}
+
+/// How far `p` lies outside a `w` × `h` frame, in pixels (0 inside).
+pub fn outside_frame(p: (f64, f64), w: f64, h: f64) -> f64 {
+    let dx = (-p.0).max(p.0 - w).max(0.0);
+    let dy = (-p.1).max(p.1 - h).max(0.0);
+    (dx * dx + dy * dy).sqrt()
 }
 
 /// Area of a polygon (shoelace), absolute.
@@ -1267,7 +1288,7 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
         for (i, &li) in c.lines.iter().enumerate() {
             let l = &lines[li];
             if l.frame {
-                ls.push(profile_line(l.n, l.rho, &edge_px, &planes, true).unwrap_or_else(|| clone_line(l)));
+                ls.push(l.clone());
                 continue;
             }
             let (a, b) = (c.corners[i], c.corners[(i + 1) % 4]);
@@ -1279,7 +1300,7 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
             // more than a pixel away (a saucer's rim along the side).
             let (n, rho) = refine_line(&edge_px, l.n, l.rho, 1.5, Some((lo + m, hi - m)));
             let (n, rho) = refine_line(&edge_px, n, rho, 0.9, Some((lo + m, hi - m)));
-            ls.push(profile_line(n, rho, &edge_px, &planes, false).unwrap_or_else(|| clone_line(l)));
+            ls.push(profile_line(n, rho, &edge_px, &planes, false).unwrap_or_else(|| l.clone()));
         }
         let mut q = c.corners;
         let mut ok = true;
@@ -1291,7 +1312,7 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
         }
         let mut scored = score_quad([&ls[0], &ls[1], &ls[2], &ls[3]], &q, scoring);
         // The refit stands only where it sees the sides at least as well.
-        let before = [0, 1, 2, 3].map(|i| clone_line(&lines[c.lines[i]]));
+        let before = [0, 1, 2, 3].map(|i| lines[c.lines[i]].clone());
         let kept = score_quad([&before[0], &before[1], &before[2], &before[3]], &c.corners, scoring);
         if !ok || !plausible(&q) || kept.2 > scored.2 {
             q = c.corners;
@@ -1309,18 +1330,12 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
         // original: centres map with a half-pixel shift.
         let to_orig = |p: (f64, f64)| ((p.0 + 0.5) * scale.0, (p.1 + 0.5) * scale.1);
         let corners = q.map(to_orig);
-        let (fw, fh) = (f64::from(iw), f64::from(ih));
-        let outside = corners.map(|(x, y)| {
-            let dx = (-x).max(x - fw).max(0.0);
-            let dy = (-y).max(y - fh).max(0.0);
-            (dx * dx + dy * dy).sqrt()
-        });
         // Clockwise on screen (y down) is a positive shoelace sum; side k of
         // the reversed order is side 3 - k of this one.
         let shoelace: f64 = (0..4)
             .map(|i| corners[i].0 * corners[(i + 1) % 4].1 - corners[(i + 1) % 4].0 * corners[i].1)
             .sum();
-        let (corners, support, contrast, frame_side, outside) = if shoelace < 0.0 {
+        let (corners, support, contrast, frame_side) = if shoelace < 0.0 {
             let c = [0, 3, 2, 1];
             let s = [3, 2, 1, 0];
             (
@@ -1328,10 +1343,9 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
                 s.map(|k| support[k]),
                 s.map(|k| contrast[k]),
                 s.map(|k| frame_side[k]),
-                c.map(|k| outside[k]),
             )
         } else {
-            (corners, support, contrast, frame_side, outside)
+            (corners, support, contrast, frame_side)
         };
         // Rotate the order so that it starts nearest the top-left.
         let start = (0..4)
@@ -1347,7 +1361,6 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
             frame_side: [0, 1, 2, 3].map(|k| frame_side[rot(k)]),
             aspect,
             area_fraction: area,
-            outside: [0, 1, 2, 3].map(|k| outside[rot(k)]),
             full_frame: false,
         }
     };
@@ -1367,7 +1380,6 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
                 frame_side: [true; 4],
                 aspect: fw.max(fh) / fw.min(fh),
                 area_fraction: 1.0,
-                outside: [0.0; 4],
                 full_frame: true,
             }
         });
@@ -1388,20 +1400,6 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
         best_score: chosen.as_ref().map_or(best_score, |q| q.score.max(best_score)),
         best: chosen,
         best_any_shape: best_any.as_ref().map(finish),
-    }
-}
-
-fn clone_line(l: &Line) -> Line {
-    Line {
-        n: l.n,
-        rho: l.rho,
-        theta: l.theta,
-        t0: l.t0,
-        t1: l.t1,
-        support: l.support.clone(),
-        pos: l.pos.clone(),
-        neg: l.neg.clone(),
-        frame: l.frame,
     }
 }
 
