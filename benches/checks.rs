@@ -46,12 +46,12 @@ fn per_file(c: &mut Criterion) {
 fn localisation(c: &mut Criterion) {
     let rules = Rules::builtin().expect("rules");
     let card = synth::id_scene(&synth::IdScene::default());
-    let search = prescreen::checks::idcard::card_search(&rules.book.id_card);
+    let search = prescreen::checks::idcard::card_search(rules.id_card());
     c.bench_function("find_card_1000x640", |b| {
         b.iter(|| prescreen::measure::quad::find_quad(black_box(&card), &search))
     });
     let page = prescreen::measure::shrink_rgb(&synth::paper_photo(1200, 1600, 40), 800);
-    let search = prescreen::checks::document::page_search(&rules.book.document);
+    let search = prescreen::checks::document::page_search(rules.document());
     c.bench_function("find_page_600x800", |b| {
         b.iter(|| prescreen::measure::quad::find_quad(black_box(&page), &search))
     });
@@ -103,14 +103,14 @@ fn faces(c: &mut Criterion) {
     let rules = Rules::builtin().expect("rulebook");
     let photo = image::load_from_memory(&sample("一寸照.jpg")).expect("jpeg").to_luma8();
     c.bench_function("face_detect_295x413", |b| {
-        b.iter(|| prescreen::measure::face::detect_faces(black_box(&photo), &rules.book.photo.face))
+        b.iter(|| prescreen::measure::face::detect_faces(black_box(&photo), &rules.photo().face))
     });
     // A photo with no clear face runs the second, larger pass too.
     let group = image::load_from_memory(include_bytes!("../tests/data/solvay-group.jpg"))
         .expect("jpeg")
         .to_luma8();
     c.bench_function("face_detect_group_295x413_two_passes", |b| {
-        b.iter(|| prescreen::measure::face::detect_faces(black_box(&group), &rules.book.photo.face))
+        b.iter(|| prescreen::measure::face::detect_faces(black_box(&group), &rules.photo().face))
     });
 }
 
@@ -120,11 +120,11 @@ fn faces(c: &mut Criterion) {
 fn form_writing(c: &mut Criterion) {
     use prescreen::measure::ink::{flatten, measure_ink};
     let rules = Rules::builtin().expect("rulebook");
-    let form = &rules.book.document.form;
+    let form = &rules.document().form;
     let img = image::load_from_memory(&sample("职业技能认定申报表.jpg"))
         .expect("jpeg")
         .to_rgb8();
-    let search = prescreen::checks::document::page_search(&rules.book.document);
+    let search = prescreen::checks::document::page_search(rules.document());
     let page = prescreen::measure::quad::find_quad(&img, &search).best.expect("page");
     let corners = page.corners;
     c.bench_function("form_writing_1200x1600", |b| {

@@ -389,7 +389,7 @@ fn list_rules(args: RulesArgs, rules: &Rules) -> Result<ExitCode> {
             let plan = rules.plan_or_err(p)?;
             plans_overview(std::slice::from_ref(plan), args.format, zh)?
         }
-        _ => plans_overview(&rules.book.plans, args.format, zh)?,
+        _ => plans_overview(rules.plans(), args.format, zh)?,
     };
     write_stdout(&out)?;
     Ok(ExitCode::SUCCESS)
@@ -404,7 +404,7 @@ fn plans_overview(plans: &[prescreen::rules::Plan], format: Format, zh: bool) ->
                 s += &format!("{} — {}\n", p.id(), if zh { &p.zh } else { &p.en });
                 for c in &p.clauses {
                     let cond = if zh { &c.condition_zh } else { &c.condition_en };
-                    s += &format!("  {}. {cond}\n", c.n.get_ref());
+                    s += &format!("  {}. {cond}\n", c.n);
                 }
             }
             s

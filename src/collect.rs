@@ -3,8 +3,9 @@
 //! a cap, so a huge file costs no more memory than the limit.
 
 use crate::error::Error;
-use crate::rules::Rules;
-use crate::set::Upload;
+use crate::format::{sniff, SNIFF_HEAD};
+use crate::rules::{Limits, Rules};
+use crate::unpack::Upload;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -45,16 +46,7 @@ pub fn parse_input(arg: &str, rules: &Rules) -> Result<InputSpec, Error> {
 /// Reads every input into uploads, in order; folders give their files
 /// sorted by relative path, named by it.
 pub fn collect(inputs: &[InputSpec], rules: &Rules) -> Result<Vec<Upload>, Error> {
-    let limits = &rules.book.limits;
-    // A zip is a whole application: it may be as large as a request.
-    let cap_for = |p: &Path| {
-        let zip = p.extension().is_some_and(|e| e.eq_ignore_ascii_case("zip"));
-        if zip {
-            limits.max_request_bytes.max(limits.max_file_bytes)
-        } else {
-            limits.max_file_bytes
-        }
-    };
+    let limits = rules.limits();
     let mut out = Vec::new();
     for input in inputs {
         let io = |e| Error::Io {
@@ -75,22 +67,11 @@ pub fn collect(inputs: &[InputSpec], rules: &Rules) -> Result<Vec<Upload>, Error
             for rel in files {
                 let full = input.path.join(&rel);
                 let name = rel.to_string_lossy().replace('\\', "/");
-                let (bytes, size) = read_capped(&full, cap_for(&full))?;
-                out.push(Upload {
-                    name,
-                    slot: None,
-                    bytes,
-                    size,
-                });
+                out.push(read_upload(&full, name, None, limits)?);
             }
         } else {
-            let (bytes, size) = read_capped(&input.path, cap_for(&input.path))?;
-            out.push(Upload {
-                name: input.path.display().to_string(),
-                slot: input.slot.clone(),
-                bytes,
-                size,
-            });
+            let name = input.path.display().to_string();
+            out.push(read_upload(&input.path, name, input.slot.clone(), limits)?);
         }
     }
     Ok(out)
@@ -123,16 +104,23 @@ fn walk(root: &Path, dir: &Path, depth: usize, out: &mut Vec<PathBuf>) -> Result
     Ok(())
 }
 
-/// Reads at most `cap + 1` bytes, and returns them with the file's size.
-fn read_capped(path: &Path, cap: u64) -> Result<(Vec<u8>, u64), Error> {
+/// Reads a file into an upload: its first bytes decide the format, the
+/// format the size cap, and reading stops one byte past the cap, so a huge
+/// file costs no more memory than the limit.
+fn read_upload(path: &Path, name: String, slot: Option<String>, limits: &Limits) -> Result<Upload, Error> {
     let io = |e| Error::Io {
         path: path.display().to_string(),
         source: e,
     };
     let file = File::open(path).map_err(io)?;
     let size = file.metadata().map_err(io)?.len();
-    let mut bytes = Vec::with_capacity(size.min(cap) as usize);
-    file.take(cap).read_to_end(&mut bytes).map_err(io)?;
-    let read = bytes.len() as u64;
-    Ok((bytes, size.max(read)))
+    let mut reader = file.take(SNIFF_HEAD as u64);
+    let mut bytes = Vec::with_capacity(size.min(SNIFF_HEAD as u64) as usize);
+    reader.read_to_end(&mut bytes).map_err(io)?;
+    let format = sniff(&bytes);
+    let cap = limits.cap_for(format);
+    let mut rest = reader.into_inner().take((cap + 1).saturating_sub(bytes.len() as u64));
+    bytes.reserve(size.min(cap + 1).saturating_sub(bytes.len() as u64) as usize);
+    rest.read_to_end(&mut bytes).map_err(io)?;
+    Ok(Upload::sniffed(name, slot, bytes, size, format))
 }

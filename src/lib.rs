@@ -26,6 +26,7 @@ pub mod checks;
 pub mod codes;
 pub mod collect;
 pub mod error;
+pub mod format;
 pub mod input;
 pub mod measure;
 pub mod pipeline;
@@ -33,6 +34,7 @@ pub mod report;
 pub mod rules;
 pub mod server;
 pub mod set;
+pub mod unpack;
 
 pub use codes::{Code, Severity};
 pub use error::Error;

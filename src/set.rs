@@ -3,38 +3,13 @@
 //! materials are missing, unexpected or duplicated.
 
 use crate::codes::Code;
-use crate::input::archive::{read_archive, ArchiveProblem};
-use crate::input::sniff::{sniff, Format};
+use crate::format::Format;
 use crate::pipeline::check_upload;
 use crate::report::{FileReport, Reason, Report, Verdict};
 use crate::rules::{Clause, Lang, Plan, Rules};
+use crate::unpack::zip_entries;
+pub use crate::unpack::Upload;
 use serde_json::json;
-
-/// One file of an application.
-#[derive(Debug, Clone)]
-pub struct Upload {
-    /// The name shown in the report (a file name or relative path).
-    pub name: String,
-    /// The slot the caller named, if any; otherwise it is inferred.
-    pub slot: Option<String>,
-    /// The file's content, or its first part when it is over the size limit.
-    pub bytes: Vec<u8>,
-    /// The file's full size in bytes.
-    pub size: u64,
-}
-
-impl Upload {
-    /// An upload whose bytes are all there.
-    pub fn new(name: impl Into<String>, slot: Option<String>, bytes: Vec<u8>) -> Upload {
-        let size = bytes.len() as u64;
-        Upload {
-            name: name.into(),
-            slot,
-            bytes,
-            size,
-        }
-    }
-}
 
 /// The plan and clause an application is checked against.
 #[derive(Debug, Clone, Copy)]
@@ -58,15 +33,17 @@ pub fn check_application(uploads: &[Upload], target: Option<Target<'_>>, rules: 
     let plan = target.map(|t| t.plan);
     let mut files: Vec<FileReport> = Vec::new();
     for u in uploads {
-        if u.slot.is_none() && sniff(&u.bytes) == Format::Zip {
-            check_archive(u, plan, rules, &mut files);
+        if u.slot.is_none() && u.format() == Format::Zip {
+            let at = files.len();
+            let archive = zip_entries(u, rules.limits(), |entry| check_one(&entry, plan, rules, &mut files));
+            files.insert(at, archive);
         } else {
-            check_one(u, &u.name, plan, rules, &mut files);
+            check_one(u, plan, rules, &mut files);
         }
     }
     let mut report = Report {
         plan: plan.map(|p| p.id().to_string()),
-        clause: target.map(|t| *t.clause.n.get_ref()),
+        clause: target.map(|t| t.clause.n),
         verdict: Verdict::Pass,
         files,
         missing: Vec::new(),
@@ -81,67 +58,19 @@ pub fn check_application(uploads: &[Upload], target: Option<Target<'_>>, rules: 
     report
 }
 
-/// One file: its slot named or inferred from `infer_from`, its reports
-/// (more than one for a PDF) appended to `out`.
-fn check_one(u: &Upload, infer_from: &str, plan: Option<&Plan>, rules: &Rules, out: &mut Vec<FileReport>) {
+/// One file: its slot named or inferred from its name (for a zip entry the
+/// last part of its inner path), its reports (more than one for a PDF)
+/// appended to `out`.
+fn check_one(u: &Upload, plan: Option<&Plan>, rules: &Rules, out: &mut Vec<FileReport>) {
     let slot = match &u.slot {
         Some(id) => rules.slot(id),
-        None => rules.infer_slot(infer_from, plan),
+        None => rules.infer_slot(&u.name, plan),
     };
-    let mut reports = check_upload(&u.bytes, u.size, &u.name, slot, rules);
+    let mut reports = check_upload(u, slot, rules);
     if slot.is_none() {
         reports[0].push(Reason::new(Code::SetUnknownSlot, json!({ "name": u.name })));
     }
     out.extend(reports);
-}
-
-/// A zip archive: a report of its own for archive-level problems, then its
-/// entries named `archive.zip!/inner/name.jpg`, slots inferred from the
-/// inner path.
-fn check_archive(u: &Upload, plan: Option<&Plan>, rules: &Rules, out: &mut Vec<FileReport>) {
-    let limits = &rules.book.limits;
-    let mut archive = FileReport::new(&u.name, None);
-    archive.measure("bytes", u.size);
-    archive.measure("format", "zip");
-    if u.size > u.bytes.len() as u64 || u.size > limits.max_request_bytes {
-        archive.push(Reason::new(
-            Code::FileTooLarge,
-            json!({ "bytes": u.size, "max": limits.max_request_bytes }),
-        ));
-        out.push(archive);
-        return;
-    }
-    let at = out.len();
-    let mut entries = 0usize;
-    let problems = read_archive(&u.bytes, limits, |e| {
-        entries += 1;
-        let entry = Upload::new(format!("{}!/{}", u.name, e.name), None, e.bytes);
-        check_one(&entry, &e.name, plan, rules, out);
-    });
-    archive.measure("entries", entries);
-    for p in problems {
-        archive.push(match p {
-            ArchiveProblem::Malformed(cause) => {
-                Reason::new(Code::FileCorrupt, json!({ "problem": "malformed", "cause": cause }))
-            }
-            ArchiveProblem::TooManyEntries(n) => Reason::new(
-                Code::ArchiveTooManyEntries,
-                json!({ "entries": n, "max": limits.max_archive_entries }),
-            ),
-            ArchiveProblem::TooLarge {
-                problem,
-                entry,
-                uncompressed,
-                limit,
-            } => Reason::new(
-                Code::ArchiveTooLarge,
-                json!({ "problem": problem, "entry": entry, "uncompressed_bytes": uncompressed, "limit_bytes": limit }),
-            ),
-            ArchiveProblem::UnsafePath(path) => Reason::new(Code::ArchiveUnsafePath, json!({ "path": path })),
-            ArchiveProblem::Encrypted(path) => Reason::new(Code::ArchiveEncrypted, json!({ "path": path })),
-        });
-    }
-    out.insert(at, archive);
 }
 
 /// Adds `set.*` reasons and the missing/unexpected lists.
@@ -155,7 +84,7 @@ fn complete_set(report: &mut Report, t: Target<'_>, rules: &Rules) {
         if !required.contains(&slot) {
             f.push(Reason::new(
                 Code::SetUnexpected,
-                json!({ "slot": slot, "clause": t.clause.n.get_ref() }),
+                json!({ "slot": slot, "clause": t.clause.n }),
             ));
             if !extra.contains(&slot) {
                 extra.push(slot.clone());

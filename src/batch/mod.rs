@@ -339,7 +339,7 @@ fn check_one(app: &App, target: Option<Target<'_>>, rules: &Rules, lang: Lang) -
 fn failed(target: Option<Target<'_>>, cause: &str, rules: &Rules, lang: Lang) -> Report {
     let mut report = Report {
         plan: target.map(|t| t.plan.id().to_string()),
-        clause: target.map(|t| *t.clause.n.get_ref()),
+        clause: target.map(|t| t.clause.n),
         verdict: Verdict::Reject,
         files: Vec::new(),
         missing: Vec::new(),

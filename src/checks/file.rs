@@ -3,9 +3,9 @@
 //! the dimensions from the header, and finally a bounded decode.
 
 use crate::codes::Code;
+use crate::format::Format;
 use crate::input::decode::{decode_jpeg, Decoded};
 use crate::input::jpeg::{walk, JpegError};
-use crate::input::sniff::{sniff, Format};
 use crate::report::{FileReport, Reason};
 use crate::rules::{KindRules, Rules};
 use serde_json::json;
@@ -23,32 +23,30 @@ pub enum Prepared {
     Done,
 }
 
-/// Runs the file checks on `bytes` for a slot of `kind` (or no known slot).
+/// Runs the file checks on `bytes`, sniffed as `format`, for a slot of
+/// `kind` (or no known slot).
 /// `size` is the file's full size; `bytes` may be only its first part when
 /// reading stopped at the limit (the file is then too large anyway).
 pub fn check_file_basics(
     bytes: &[u8],
     size: u64,
+    format: Format,
     kind: Option<&KindRules>,
     rules: &Rules,
     report: &mut FileReport,
 ) -> Prepared {
-    let limits = &rules.book.limits;
+    let limits = rules.limits();
     let n = size.max(bytes.len() as u64);
     report.measure("bytes", n);
     if n == 0 {
         report.push(Reason::new(Code::FileEmpty, json!({ "bytes": 0 })));
         return Prepared::Done;
     }
-    let cap = kind
-        .and_then(|k| k.max_file_bytes.as_ref())
-        .map_or(limits.max_file_bytes, |c| *c.get_ref())
-        .min(limits.max_file_bytes);
+    let cap = kind.map_or(limits.max_file_bytes, |k| k.file_cap(limits));
     if n > cap || n > bytes.len() as u64 {
         report.push(Reason::new(Code::FileTooLarge, json!({ "bytes": n, "max": cap })));
         return Prepared::Done;
     }
-    let format = sniff(bytes);
     report.measure("format", format.as_str());
     let accepted = kind.map_or(ANY_SLOT, |k| k.formats.as_slice());
     if !accepted.contains(&format) {
@@ -65,8 +63,7 @@ pub fn check_file_basics(
         return Prepared::Done;
     }
     if let Some(k) = kind {
-        if let (Some(min), Some(max)) = (&k.min_bytes, k.max_bytes) {
-            let min = *min.get_ref();
+        if let (Some(min), Some(max)) = (k.min_bytes, k.max_bytes) {
             if n < min || n > max {
                 report.push(Reason::new(
                     Code::SizeOutOfRange,
@@ -110,7 +107,7 @@ fn check_jpeg(bytes: &[u8], analysis_long_side: Option<u32>, rules: &Rules, repo
         ));
     }
     let pixels = u64::from(info.width) * u64::from(info.height);
-    let max_pixels = rules.book.limits.max_pixels;
+    let max_pixels = rules.limits().max_pixels;
     if pixels > max_pixels {
         report.push(Reason::new(
             Code::FileDimensionsTooLarge,

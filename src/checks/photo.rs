@@ -85,7 +85,7 @@ pub fn check_photo(d: &Decoded, rules: &PhotoRules, report: &mut FileReport) {
     let ex_rules = &rules.exposure;
     let ex = measure_exposure(&y, region(w, h, 0.30, 0.25, 0.70, 0.65));
     report.measure("exposure_median", ex.median);
-    let min_median = *ex_rules.min_median.get_ref();
+    let min_median = ex_rules.min_median;
     let problem = if ex.median < min_median || ex.crushed_fraction > ex_rules.max_crushed_fraction {
         Some("too_dark")
     } else if ex.median > ex_rules.max_median || ex.clipped_fraction > ex_rules.max_clipped_fraction {
@@ -153,13 +153,13 @@ fn check_face(y: &image::GrayImage, rules: &PhotoRules, report: &mut FileReport)
             let cut = face.x < 0.0 || face.y < 0.0 || face.x + face.width > w || face.y + face.height > h;
             let problem = if cut {
                 Some("face_cut_off")
-            } else if width_fraction < *f.width_min.get_ref() {
+            } else if width_fraction < f.width_min {
                 Some("face_too_small")
             } else if width_fraction > f.width_max {
                 Some("face_too_large")
             } else if centre_offset.abs() > f.max_centre_offset {
                 Some("face_off_centre")
-            } else if top < *f.top_min.get_ref() {
+            } else if top < f.top_min {
                 Some("face_too_high")
             } else if top > f.top_max || bottom > f.bottom_max {
                 Some("face_too_low")
@@ -172,12 +172,12 @@ fn check_face(y: &image::GrayImage, rules: &PhotoRules, report: &mut FileReport)
                     json!({
                         "problem": problem,
                         "face_width_fraction": r3(width_fraction),
-                        "width_min": f.width_min.get_ref(),
+                        "width_min": f.width_min,
                         "width_max": f.width_max,
                         "face_centre_offset": r3(centre_offset),
                         "max_centre_offset": f.max_centre_offset,
                         "face_top_fraction": r3(top),
-                        "top_min": f.top_min.get_ref(),
+                        "top_min": f.top_min,
                         "top_max": f.top_max,
                         "face_bottom_fraction": r3(bottom),
                         "bottom_max": f.bottom_max,

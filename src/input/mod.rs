@@ -1,6 +1,5 @@
-//! Bytes to checkable things, limits first: the content decides the type
-//! (`sniff`), the JPEG structure is walked before any pixel is decoded
-//! (`jpeg`), and decoding is bounded and applies EXIF orientation (`decode`);
+//! Bytes to checkable things, limits first: the JPEG structure is walked
+//! before any pixel is decoded (`jpeg`), and decoding is bounded and applies EXIF orientation (`decode`);
 //! PDFs give their page images (`pdf`), zip archives their entries
 //! (`archive`).
 
@@ -8,4 +7,3 @@ pub mod archive;
 pub mod decode;
 pub mod jpeg;
 pub mod pdf;
-pub mod sniff;

@@ -23,7 +23,7 @@ pub struct BackgroundMeasure {
 pub fn is_white(c: Lab, r: &BackgroundRules) -> bool {
     f64::from(c.l) >= r.min_lightness
         && f64::from(c.a.abs()) <= r.max_abs_a
-        && f64::from(c.b) >= *r.min_b.get_ref()
+        && f64::from(c.b) >= r.min_b
         && f64::from(c.b) <= r.max_b
 }
 

@@ -45,26 +45,14 @@ fn cascade() -> Option<&'static Cascade> {
 pub fn detect_faces(luma: &GrayImage, rules: &FaceRules) -> Option<Vec<FaceBox>> {
     let cascade = cascade()?;
     let w = f64::from(luma.width().max(1));
-    let mut faces = pass(
-        cascade,
-        luma,
-        rules.first_width,
-        *rules.first_scale_factor.get_ref(),
-        rules,
-    );
+    let mut faces = pass(cascade, luma, rules.first_width, rules.first_scale_factor, rules);
     // The first pass settles it only with a clear face of 1-inch-photo size;
     // anything else may be one of several small faces seen too coarsely.
     let settled = faces
         .first()
-        .is_some_and(|f| f.score >= rules.first_min_score && f.width / w >= *rules.width_min.get_ref());
+        .is_some_and(|f| f.score >= rules.first_min_score && f.width / w >= rules.width_min);
     if !settled {
-        faces = pass(
-            cascade,
-            luma,
-            rules.second_width,
-            *rules.second_scale_factor.get_ref(),
-            rules,
-        );
+        faces = pass(cascade, luma, rules.second_width, rules.second_scale_factor, rules);
     }
     Some(faces)
 }
@@ -118,7 +106,7 @@ mod tests {
 
     #[test]
     fn odd_shapes_find_nothing_and_never_panic() {
-        let rules = crate::Rules::builtin().map(|r| r.book.photo.face);
+        let rules = crate::Rules::builtin().map(|r| r.photo().face.clone());
         let Ok(rules) = rules else {
             panic!("builtin rulebook");
         };

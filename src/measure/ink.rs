@@ -813,7 +813,7 @@ mod tests {
     #[test]
     fn fields_of_a_drawn_table_and_a_fill_line() {
         let rules = crate::rules::Rules::builtin().expect("rulebook");
-        let p = &rules.book.document.form;
+        let p = &rules.document().form;
         let (w, h) = (720usize, 1018usize);
         // Two rows of three cells between x 100 and 640, y 200-260-320, lines
         // 2 px; "print" in the first cell of each row, "writing" in the
@@ -865,7 +865,7 @@ mod tests {
     #[test]
     fn a_stroke_through_writing_is_a_strike_and_writing_alone_is_not() {
         let rules = crate::rules::Rules::builtin().expect("rulebook");
-        let p = &rules.book.document.form;
+        let p = &rules.document().form;
         let (w, h) = (720usize, 400usize);
         let text = mask(w, h, |x, y| writing(x, y, 100, 6));
         assert!(strike_throughs(&text, w as u32, h as u32, &[], p).is_empty());
@@ -884,7 +884,7 @@ mod tests {
     #[test]
     fn a_ruled_line_between_written_rows_is_not_a_strike() {
         let rules = crate::rules::Rules::builtin().expect("rulebook");
-        let p = &rules.book.document.form;
+        let p = &rules.document().form;
         let (w, h) = (720usize, 400usize);
         // Two rows of writing 4 px from a 2 px border at y 120-121 between
         // them (writing as close to the line as a large hand puts it).
@@ -914,7 +914,7 @@ mod tests {
     #[test]
     fn a_long_stroke_inside_a_cell_keeps_its_row() {
         let rules = crate::rules::Rules::builtin().expect("rulebook");
-        let p = &rules.book.document.form;
+        let p = &rules.document().form;
         let (w, h) = (720usize, 600usize);
         // One row, y 200-260, cells 100-280-640; a 2 px pen line 80 px long
         // (longer than a ruled line's minimum) across the middle of the

@@ -3,7 +3,7 @@
 //! occupations). The CLI prints it; the server will serve it.
 
 use super::{Clause, Kind, Plan, Rules};
-use crate::input::sniff::Format;
+use crate::format::Format;
 use serde::Serialize;
 
 /// One material to upload.
@@ -48,20 +48,13 @@ impl Rules {
             .map(|s| {
                 let k = self.kind(s.kind);
                 Material {
-                    slot: s.id.get_ref().clone(),
-                    zh: plan.slot_names_zh.get(s.id.get_ref()).unwrap_or(&s.zh).clone(),
+                    slot: s.id.clone(),
+                    zh: plan.slot_names_zh.get(&s.id).unwrap_or(&s.zh).clone(),
                     en: s.en.clone(),
                     kind: s.kind,
                     formats: k.formats.clone(),
-                    size_bytes: k
-                        .min_bytes
-                        .as_ref()
-                        .zip(k.max_bytes)
-                        .map(|(min, max)| [*min.get_ref(), max]),
-                    max_file_bytes: k
-                        .max_file_bytes
-                        .as_ref()
-                        .map_or(self.book.limits.max_file_bytes, |c| *c.get_ref()),
+                    size_bytes: k.min_bytes.zip(k.max_bytes).map(|(min, max)| [min, max]),
+                    max_file_bytes: k.file_cap(self.limits()),
                     multiple_files: s.multiple,
                 }
             })
@@ -70,7 +63,7 @@ impl Rules {
             plan: plan.id().to_string(),
             plan_zh: plan.zh.clone(),
             plan_en: plan.en.clone(),
-            clause: *clause.n.get_ref(),
+            clause: clause.n,
             condition_zh: clause.condition_zh.clone(),
             condition_en: clause.condition_en.clone(),
             materials,
@@ -95,7 +88,7 @@ pub fn plans_json(plans: &[Plan]) -> serde_json::Value {
                 "zh": p.zh,
                 "en": p.en,
                 "clauses": p.clauses.iter().map(|c| serde_json::json!({
-                    "clause": c.n.get_ref(),
+                    "clause": c.n,
                     "condition_zh": c.condition_zh,
                     "condition_en": c.condition_en,
                     "slots": p.required_slots(c),

@@ -82,8 +82,8 @@ impl Messages {
         let mut words_zh = cat.words.get("zh").cloned().unwrap_or_default();
         let mut words_en = cat.words.get("en").cloned().unwrap_or_default();
         for s in &book.slots {
-            words_zh.insert(s.id.get_ref().clone(), s.zh.clone());
-            words_en.insert(s.id.get_ref().clone(), s.en.clone());
+            words_zh.insert(s.id.clone(), s.zh.clone());
+            words_en.insert(s.id.clone(), s.en.clone());
         }
         Ok(Messages {
             templates,

@@ -14,11 +14,10 @@ pub use messages::{Lang, Messages};
 
 use crate::codes::Severity;
 use crate::error::Error;
-use crate::input::sniff::Format;
+use crate::format::Format;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
-use toml::Spanned;
 
 /// The compiled-in default rulebook.
 pub const DEFAULT_RULEBOOK: &str = include_str!("rulebook.toml");
@@ -26,7 +25,7 @@ pub const DEFAULT_RULEBOOK: &str = include_str!("rulebook.toml");
 /// A validated rulebook together with the message catalogue.
 #[derive(Debug, Clone)]
 pub struct Rules {
-    pub book: Rulebook,
+    book: Rulebook,
     pub messages: Messages,
     slot_index: HashMap<String, usize>,
 }
@@ -76,12 +75,12 @@ pub struct KindRules {
     pub formats: Vec<Format>,
     /// The size window (size.out_of_range), both ends inclusive.
     #[serde(default)]
-    pub min_bytes: Option<Spanned<u64>>,
+    pub min_bytes: Option<u64>,
     #[serde(default)]
     pub max_bytes: Option<u64>,
     /// A hard cap below `limits.max_file_bytes` (file.too_large).
     #[serde(default)]
-    pub max_file_bytes: Option<Spanned<u64>>,
+    pub max_file_bytes: Option<u64>,
     /// document.resolution_too_low: the long side in pixels.
     #[serde(default)]
     pub min_long_side: Option<u32>,
@@ -132,7 +131,7 @@ pub struct BackgroundRules {
     pub side_band_bottom: f64,
     pub min_lightness: f64,
     pub max_abs_a: f64,
-    pub min_b: Spanned<f64>,
+    pub min_b: f64,
     pub max_b: f64,
     pub min_white_fraction: f64,
 }
@@ -157,7 +156,7 @@ pub struct BlurRules {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExposureRules {
-    pub min_median: Spanned<u8>,
+    pub min_median: u8,
     pub max_median: u8,
     pub max_clipped_fraction: f64,
     pub max_crushed_fraction: f64,
@@ -170,24 +169,24 @@ pub struct FaceRules {
     /// First detection pass: image width in pixels, and how much larger
     /// each scale's window is than the previous one.
     pub first_width: u32,
-    pub first_scale_factor: Spanned<f64>,
+    pub first_scale_factor: f64,
     /// A first-pass face with fewer grouped hits than this, or narrower
     /// than `width_min`, sends the photo to the second pass.
     pub first_min_score: f64,
     /// Second pass, run when the first does not settle it.
     pub second_width: u32,
-    pub second_scale_factor: Spanned<f64>,
+    pub second_scale_factor: f64,
     /// Padding added on every side, as a fraction of the width.
     pub pad: f64,
     /// Raw hits a face needs around it.
     pub min_neighbours: usize,
     /// Face box width / photo width.
-    pub width_min: Spanned<f64>,
+    pub width_min: f64,
     pub width_max: f64,
     /// |face box centre x - 0.5 × width| / width.
     pub max_centre_offset: f64,
     /// Face box top / photo height.
-    pub top_min: Spanned<f64>,
+    pub top_min: f64,
     pub top_max: f64,
     /// Face box bottom / photo height.
     pub bottom_max: f64,
@@ -357,7 +356,7 @@ pub enum Kind {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SlotDef {
-    pub id: Spanned<String>,
+    pub id: String,
     pub zh: String,
     pub en: String,
     pub kind: Kind,
@@ -372,11 +371,11 @@ pub struct SlotDef {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Plan {
-    pub id: Spanned<String>,
+    pub id: String,
     pub zh: String,
     pub en: String,
     pub source: String,
-    pub common_slots: Vec<Spanned<String>>,
+    pub common_slots: Vec<String>,
     #[serde(default)]
     pub aliases: Vec<PlanAlias>,
     #[serde(default)]
@@ -398,7 +397,7 @@ pub struct Plan {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlanAlias {
-    pub slot: Spanned<String>,
+    pub slot: String,
     pub names: Vec<String>,
 }
 
@@ -406,32 +405,53 @@ pub struct PlanAlias {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Clause {
-    pub n: Spanned<u32>,
+    pub n: u32,
     pub condition_zh: String,
     pub condition_en: String,
-    pub slots: Vec<Spanned<String>>,
+    pub slots: Vec<String>,
 }
 
 impl Plan {
     /// The plan id as a plain string.
     pub fn id(&self) -> &str {
-        self.id.get_ref()
+        &self.id
     }
 
     /// The clause numbered `n`.
     pub fn clause(&self, n: u32) -> Option<&Clause> {
-        self.clauses.iter().find(|c| *c.n.get_ref() == n)
+        self.clauses.iter().find(|c| c.n == n)
     }
 
     /// Every slot the clause needs: the common ones, then the clause's own.
     pub fn required_slots(&self, clause: &Clause) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for s in self.common_slots.iter().chain(clause.slots.iter()) {
-            if !out.iter().any(|o| o == s.get_ref()) {
-                out.push(s.get_ref().clone());
+            if !out.contains(s) {
+                out.push(s.clone());
             }
         }
         out
+    }
+}
+
+impl Limits {
+    /// The most bytes a file of `format` may have: a zip holds a whole
+    /// application, so it may be as large as a request; anything else is
+    /// one file. The one place this rule is written (the CLI's reader, the
+    /// server's multipart reader and the archive check all ask here).
+    pub fn cap_for(&self, format: Format) -> u64 {
+        match format {
+            Format::Zip => self.max_request_bytes.max(self.max_file_bytes),
+            _ => self.max_file_bytes,
+        }
+    }
+}
+
+impl KindRules {
+    /// The hard size cap of this kind: its own, never above the global one.
+    pub fn file_cap(&self, limits: &Limits) -> u64 {
+        self.max_file_bytes
+            .map_or(limits.max_file_bytes, |c| c.min(limits.max_file_bytes))
     }
 }
 
@@ -450,7 +470,9 @@ impl Rules {
         Rules::from_toml(&text)
     }
 
-    /// Parses and validates a rulebook text.
+    /// Parses and validates a rulebook text. The typed rulebook carries no
+    /// spans: a problem found after parsing names the key it is about, and
+    /// its line is looked up in the document here.
     pub fn from_toml(text: &str) -> Result<Rules, Error> {
         let book: Rulebook = toml::from_str(text).map_err(|e| {
             let line = e.span().map(|s| line_of(text, s.start));
@@ -459,13 +481,51 @@ impl Rules {
                 message: e.message().to_string(),
             }
         })?;
-        let slot_index = validate(&book, text)?;
+        let slot_index = validate(&book).map_err(|p| Error::Rules {
+            line: line_at(text, &p.at),
+            message: p.message,
+        })?;
         let messages = Messages::builtin(&book)?;
         Ok(Rules {
             book,
             messages,
             slot_index,
         })
+    }
+
+    /// Hard limits on what any input may cost.
+    pub fn limits(&self) -> &Limits {
+        &self.book.limits
+    }
+
+    /// The 1-inch photo's thresholds.
+    pub fn photo(&self) -> &PhotoRules {
+        &self.book.photo
+    }
+
+    /// The ID card's thresholds.
+    pub fn id_card(&self) -> &IdCardRules {
+        &self.book.id_card
+    }
+
+    /// Photographed paper's thresholds.
+    pub fn document(&self) -> &DocumentRules {
+        &self.book.document
+    }
+
+    /// Every material slot, in rulebook order.
+    pub fn slots(&self) -> &[SlotDef] {
+        &self.book.slots
+    }
+
+    /// Every plan, in rulebook order.
+    pub fn plans(&self) -> &[Plan] {
+        &self.book.plans
+    }
+
+    /// The rulebook's format version.
+    pub fn version(&self) -> u32 {
+        self.book.version
     }
 
     /// The slot with this id.
@@ -478,10 +538,9 @@ impl Rules {
         self.book.plans.iter().find(|p| p.id() == id)
     }
 
-    /// The file rules of a kind.
     /// Every slot id, comma-separated, for messages that list them.
     pub fn slot_ids(&self) -> String {
-        let ids: Vec<&str> = self.book.slots.iter().map(|s| s.id.get_ref().as_str()).collect();
+        let ids: Vec<&str> = self.book.slots.iter().map(|s| s.id.as_str()).collect();
         ids.join(", ")
     }
 
@@ -502,13 +561,14 @@ impl Rules {
             known: plan
                 .clauses
                 .iter()
-                .map(|c| c.n.get_ref().to_string())
+                .map(|c| c.n.to_string())
                 .collect::<Vec<_>>()
                 .join(", "),
         })?;
         Ok((plan, clause))
     }
 
+    /// The file rules of a kind.
     pub fn kind(&self, kind: Kind) -> &KindRules {
         match kind {
             Kind::Portrait => &self.book.kinds.portrait,
@@ -529,7 +589,7 @@ impl Rules {
         if let Some(p) = plan {
             for a in &p.aliases {
                 for n in &a.names {
-                    candidates.push((normalise_name(n), a.slot.get_ref()));
+                    candidates.push((normalise_name(n), &a.slot));
                 }
             }
         }
@@ -538,7 +598,7 @@ impl Rules {
             for a in &s.aliases {
                 let n = normalise_name(a);
                 if !candidates[..plan_count].iter().any(|(p, _)| *p == n) {
-                    candidates.push((n, s.id.get_ref()));
+                    candidates.push((n, &s.id));
                 }
             }
         }
@@ -593,140 +653,221 @@ fn line_of(text: &str, offset: usize) -> usize {
         .map_or(1, |t| t.bytes().filter(|&b| b == b'\n').count() + 1)
 }
 
+/// The line of the value at a dotted path (`plans.0.clauses.2.n`; numbers
+/// index arrays), or of the deepest table on the way that exists.
+fn line_at(text: &str, path: &str) -> Option<usize> {
+    use toml::de::{DeTable, DeValue};
+    let doc = DeTable::parse(text).ok()?;
+    let mut span = doc.span();
+    let mut here: Option<&DeValue<'_>> = None;
+    let mut table = Some(doc.get_ref());
+    for seg in path.split('.').filter(|s| !s.is_empty()) {
+        let next = match (table, here) {
+            (Some(t), _) => t.iter().find(|(k, _)| k.get_ref().as_ref() == seg).map(|(_, v)| v),
+            (None, Some(DeValue::Array(a))) => seg.parse::<usize>().ok().and_then(|i| a.get(i)),
+            _ => None,
+        };
+        let Some(v) = next else { break };
+        span = v.span();
+        here = Some(v.get_ref());
+        table = match v.get_ref() {
+            DeValue::Table(t) => Some(t),
+            _ => None,
+        };
+    }
+    Some(line_of(text, span.start))
+}
+
+/// A rulebook problem found after parsing: the key it is about and what is
+/// wrong.
+#[derive(Debug)]
+struct Problem {
+    at: String,
+    message: String,
+}
+
+fn problem(at: impl Into<String>, message: impl Into<String>) -> Problem {
+    Problem {
+        at: at.into(),
+        message: message.into(),
+    }
+}
+
 /// Checks everything serde cannot: references between tables, duplicates and
 /// ranges. Returns the slot index.
-fn validate(book: &Rulebook, text: &str) -> Result<HashMap<String, usize>, Error> {
-    let err = |span: std::ops::Range<usize>, message: String| Error::Rules {
-        line: Some(line_of(text, span.start)),
-        message,
-    };
-    let mut slots = HashMap::new();
-    for (i, s) in book.slots.iter().enumerate() {
-        if slots.insert(s.id.get_ref().clone(), i).is_some() {
-            return Err(err(s.id.span(), format!("duplicate slot id {:?}", s.id.get_ref())));
+fn validate(book: &Rulebook) -> Result<HashMap<String, usize>, Problem> {
+    let slots = validate_slots(&book.slots)?;
+    validate_plans(&book.plans, &slots)?;
+    validate_kinds(book)?;
+    validate_photo(&book.photo)?;
+    validate_fractions(book)?;
+    validate_paper(book)?;
+    Ok(slots)
+}
+
+/// Unique slot ids, and no alias shared by two slots.
+fn validate_slots(slots: &[SlotDef]) -> Result<HashMap<String, usize>, Problem> {
+    let mut index = HashMap::new();
+    for (i, s) in slots.iter().enumerate() {
+        if index.insert(s.id.clone(), i).is_some() {
+            return Err(problem(
+                format!("slots.{i}.id"),
+                format!("duplicate slot id {:?}", s.id),
+            ));
         }
     }
     let mut alias_owner: HashMap<String, &str> = HashMap::new();
-    for s in &book.slots {
+    for (i, s) in slots.iter().enumerate() {
         for a in &s.aliases {
-            let n = normalise_name(a);
-            if let Some(other) = alias_owner.insert(n, s.id.get_ref()) {
-                if other != s.id.get_ref() {
-                    return Err(err(
-                        s.id.span(),
-                        format!("alias {a:?} of slot {:?} is also an alias of {other:?}", s.id.get_ref()),
+            if let Some(other) = alias_owner.insert(normalise_name(a), &s.id) {
+                if other != s.id {
+                    return Err(problem(
+                        format!("slots.{i}.id"),
+                        format!("alias {a:?} of slot {:?} is also an alias of {other:?}", s.id),
                     ));
                 }
             }
         }
     }
-    let known = |s: &Spanned<String>| -> Result<(), Error> {
-        if slots.contains_key(s.get_ref()) {
+    Ok(index)
+}
+
+/// Unique plan ids and clause numbers; every slot a plan names exists.
+fn validate_plans(plans: &[Plan], slots: &HashMap<String, usize>) -> Result<(), Problem> {
+    let known = |at: String, s: &String| -> Result<(), Problem> {
+        if slots.contains_key(s) {
             Ok(())
         } else {
-            Err(err(s.span(), format!("unknown slot {:?}", s.get_ref())))
+            Err(problem(at, format!("unknown slot {s:?}")))
         }
     };
     let mut plan_ids = HashSet::new();
-    for p in &book.plans {
-        if !plan_ids.insert(p.id.get_ref().clone()) {
-            return Err(err(p.id.span(), format!("duplicate plan id {:?}", p.id.get_ref())));
+    for (pi, p) in plans.iter().enumerate() {
+        let at = format!("plans.{pi}");
+        if !plan_ids.insert(p.id.clone()) {
+            return Err(problem(format!("{at}.id"), format!("duplicate plan id {:?}", p.id)));
         }
-        p.common_slots.iter().try_for_each(known)?;
-        for a in &p.aliases {
-            known(&a.slot)?;
+        for (i, s) in p.common_slots.iter().enumerate() {
+            known(format!("{at}.common_slots.{i}"), s)?;
         }
-        for id in p.slot_names_zh.keys() {
-            if !slots.contains_key(id) {
-                return Err(err(p.id.span(), format!("slot_names_zh names unknown slot {id:?}")));
-            }
+        for (i, a) in p.aliases.iter().enumerate() {
+            known(format!("{at}.aliases.{i}.slot"), &a.slot)?;
+        }
+        if let Some(id) = p.slot_names_zh.keys().find(|id| !slots.contains_key(*id)) {
+            return Err(problem(
+                format!("{at}.slot_names_zh"),
+                format!("slot_names_zh names unknown slot {id:?}"),
+            ));
         }
         if p.clauses.is_empty() {
-            return Err(err(p.id.span(), format!("plan {:?} has no clauses", p.id.get_ref())));
+            return Err(problem(format!("{at}.id"), format!("plan {:?} has no clauses", p.id)));
         }
         let mut numbers = HashSet::new();
-        for c in &p.clauses {
-            if !numbers.insert(*c.n.get_ref()) {
-                return Err(err(
-                    c.n.span(),
-                    format!("duplicate clause {} in plan {:?}", c.n.get_ref(), p.id.get_ref()),
+        for (ci, c) in p.clauses.iter().enumerate() {
+            let at = format!("{at}.clauses.{ci}");
+            if !numbers.insert(c.n) {
+                return Err(problem(
+                    format!("{at}.n"),
+                    format!("duplicate clause {} in plan {:?}", c.n, p.id),
                 ));
             }
-            c.slots.iter().try_for_each(known)?;
+            for (i, s) in c.slots.iter().enumerate() {
+                known(format!("{at}.slots.{i}"), s)?;
+            }
         }
     }
+    Ok(())
+}
+
+/// Each kind: a size window whose ends go together and are ordered, a cap
+/// within the global one, at least one format.
+fn validate_kinds(book: &Rulebook) -> Result<(), Problem> {
     for (name, k) in [
         ("portrait", &book.kinds.portrait),
         ("id_card", &book.kinds.id_card),
         ("handwritten_form", &book.kinds.handwritten_form),
         ("certificate", &book.kinds.certificate),
     ] {
-        let line = find_table_line(text, &format!("[kinds.{name}]"));
-        match (&k.min_bytes, k.max_bytes) {
-            (Some(min), Some(max)) if *min.get_ref() > max => {
-                return Err(err(
-                    min.span(),
-                    format!("kinds.{name}: min_bytes {} > max_bytes {max}", min.get_ref()),
+        let at = format!("kinds.{name}");
+        match (k.min_bytes, k.max_bytes) {
+            (Some(min), Some(max)) if min > max => {
+                return Err(problem(
+                    format!("{at}.min_bytes"),
+                    format!("{at}: min_bytes {min} > max_bytes {max}"),
                 ));
             }
             (Some(_), None) | (None, Some(_)) => {
-                return Err(Error::Rules {
-                    line,
-                    message: format!("kinds.{name}: min_bytes and max_bytes go together"),
-                });
+                return Err(problem(
+                    at.clone(),
+                    format!("{at}: min_bytes and max_bytes go together"),
+                ));
             }
             _ => {}
         }
-        if let Some(cap) = &k.max_file_bytes {
-            if *cap.get_ref() > book.limits.max_file_bytes {
-                return Err(err(
-                    cap.span(),
-                    format!("kinds.{name}: max_file_bytes is above limits.max_file_bytes"),
-                ));
-            }
+        if k.max_file_bytes.is_some_and(|cap| cap > book.limits.max_file_bytes) {
+            return Err(problem(
+                format!("{at}.max_file_bytes"),
+                format!("{at}: max_file_bytes is above limits.max_file_bytes"),
+            ));
         }
         if k.formats.is_empty() {
-            return Err(Error::Rules {
-                line,
-                message: format!("kinds.{name}: no formats"),
-            });
+            return Err(problem(format!("{at}.formats"), format!("{at}: no formats")));
         }
     }
-    let ph = &book.photo;
+    Ok(())
+}
+
+/// Ordered pairs and usable scale factors in `[photo]`.
+fn validate_photo(ph: &PhotoRules) -> Result<(), Problem> {
     let bg = &ph.background;
-    if bg.min_b.get_ref() > &bg.max_b {
-        return Err(err(
-            bg.min_b.span(),
-            format!("photo.background: min_b {} > max_b {}", bg.min_b.get_ref(), bg.max_b),
+    if bg.min_b > bg.max_b {
+        return Err(problem(
+            "photo.background.min_b",
+            format!("photo.background: min_b {} > max_b {}", bg.min_b, bg.max_b),
         ));
     }
     let ex = &ph.exposure;
-    if ex.min_median.get_ref() > &ex.max_median {
-        return Err(err(
-            ex.min_median.span(),
+    if ex.min_median > ex.max_median {
+        return Err(problem(
+            "photo.exposure.min_median",
             format!(
                 "photo.exposure: min_median {} > max_median {}",
-                ex.min_median.get_ref(),
-                ex.max_median
+                ex.min_median, ex.max_median
             ),
         ));
     }
     let f = &ph.face;
-    if f.width_min.get_ref() > &f.width_max {
-        return Err(err(f.width_min.span(), "photo.face: width_min > width_max".into()));
+    if f.width_min > f.width_max {
+        return Err(problem("photo.face.width_min", "photo.face: width_min > width_max"));
     }
-    if f.top_min.get_ref() > &f.top_max {
-        return Err(err(f.top_min.span(), "photo.face: top_min > top_max".into()));
+    if f.top_min > f.top_max {
+        return Err(problem("photo.face.top_min", "photo.face: top_min > top_max"));
     }
     // A factor of 1 or less would never reach the next scale.
-    for factor in [&f.first_scale_factor, &f.second_scale_factor] {
-        if !(*factor.get_ref() > 1.0 && *factor.get_ref() <= 2.0) {
-            return Err(err(
-                factor.span(),
-                "photo.face: a scale factor must be above 1 and at most 2".into(),
+    for (key, factor) in [
+        ("first_scale_factor", f.first_scale_factor),
+        ("second_scale_factor", f.second_scale_factor),
+    ] {
+        if !(factor > 1.0 && factor <= 2.0) {
+            return Err(problem(
+                format!("photo.face.{key}"),
+                "photo.face: a scale factor must be above 1 and at most 2",
             ));
         }
     }
+    if ph.aspect_ratio <= 0.0 || ph.blur.analysis_height < 32 {
+        return Err(problem(
+            "photo.aspect_ratio",
+            "photo.aspect_ratio must be positive and photo.blur.analysis_height at least 32",
+        ));
+    }
+    Ok(())
+}
+
+/// Every value that is a share of something lies in 0..=1.
+fn validate_fractions(book: &Rulebook) -> Result<(), Problem> {
+    let (ph, id, doc) = (&book.photo, &book.id_card, &book.document);
+    let (bg, ex, form) = (&ph.background, &ph.exposure, &doc.form);
     let fractions = [
         ("photo.background.top_band", bg.top_band),
         ("photo.background.side_band", bg.side_band),
@@ -736,95 +877,75 @@ fn validate(book: &Rulebook, text: &str) -> Result<HashMap<String, usize>, Error
         ("photo.exposure.max_clipped_fraction", ex.max_clipped_fraction),
         ("photo.exposure.max_crushed_fraction", ex.max_crushed_fraction),
         ("photo.aspect_tolerance", ph.aspect_tolerance),
-        ("id_card.aspect_tolerance", book.id_card.aspect_tolerance),
-        ("id_card.min_area_fraction", book.id_card.min_area_fraction),
-        ("id_card.min_quad_score", book.id_card.min_quad_score),
-        ("id_card.corner_margin", book.id_card.corner_margin),
-        ("id_card.frame_side_factor", book.id_card.frame_side_factor),
-        ("document.corner_margin", book.document.corner_margin),
-        ("document.frame_side_factor", book.document.frame_side_factor),
-        ("id_card.max_corner_outside", book.id_card.max_corner_outside),
-        ("id_card.background_band_inner", book.id_card.background_band_inner),
-        ("id_card.background_band_outer", book.id_card.background_band_outer),
-        ("document.page_aspect_tolerance", book.document.page_aspect_tolerance),
-        ("document.min_quad_score", book.document.min_quad_score),
-        ("document.full_frame_score", book.document.full_frame_score),
-        ("document.max_corner_outside", book.document.max_corner_outside),
-        ("document.form.ink_ratio", book.document.form.ink_ratio),
-        ("document.form.min_line", book.document.form.min_line),
-        ("document.form.separator_cover", book.document.form.separator_cover),
-        ("document.form.fill_line_field", book.document.form.fill_line_field),
-        ("document.form.max_empty_share", book.document.form.max_empty_share),
-        ("document.form.min_blue_ink", book.document.form.min_blue_ink),
-        ("document.form.tape_brightness", book.document.form.tape_brightness),
-        ("document.form.min_tape_fill", book.document.form.min_tape_fill),
-        ("document.form.min_strike", book.document.form.min_strike),
-        ("document.form.max_strike", book.document.form.max_strike),
-        ("document.form.strike_crossed", book.document.form.strike_crossed),
+        ("id_card.aspect_tolerance", id.aspect_tolerance),
+        ("id_card.min_area_fraction", id.min_area_fraction),
+        ("id_card.min_quad_score", id.min_quad_score),
+        ("id_card.corner_margin", id.corner_margin),
+        ("id_card.frame_side_factor", id.frame_side_factor),
+        ("id_card.max_corner_outside", id.max_corner_outside),
+        ("id_card.background_band_inner", id.background_band_inner),
+        ("id_card.background_band_outer", id.background_band_outer),
+        ("document.corner_margin", doc.corner_margin),
+        ("document.frame_side_factor", doc.frame_side_factor),
+        ("document.page_aspect_tolerance", doc.page_aspect_tolerance),
+        ("document.min_quad_score", doc.min_quad_score),
+        ("document.full_frame_score", doc.full_frame_score),
+        ("document.max_corner_outside", doc.max_corner_outside),
+        ("document.form.ink_ratio", form.ink_ratio),
+        ("document.form.min_line", form.min_line),
+        ("document.form.separator_cover", form.separator_cover),
+        ("document.form.fill_line_field", form.fill_line_field),
+        ("document.form.max_empty_share", form.max_empty_share),
+        ("document.form.min_blue_ink", form.min_blue_ink),
+        ("document.form.tape_brightness", form.tape_brightness),
+        ("document.form.min_tape_fill", form.min_tape_fill),
+        ("document.form.min_strike", form.min_strike),
+        ("document.form.max_strike", form.max_strike),
+        ("document.form.strike_crossed", form.strike_crossed),
     ];
-    for (name, v) in fractions {
-        if !(0.0..=1.0).contains(&v) {
-            return Err(Error::Rules {
-                line: find_key_line(text, name),
-                message: format!("{name} = {v} is not a fraction between 0 and 1"),
-            });
-        }
+    match fractions.iter().find(|(_, v)| !(0.0..=1.0).contains(v)) {
+        Some((name, v)) => Err(problem(
+            *name,
+            format!("{name} = {v} is not a fraction between 0 and 1"),
+        )),
+        None => Ok(()),
     }
+}
+
+/// The card's background band and the paper's shapes and form sizes.
+fn validate_paper(book: &Rulebook) -> Result<(), Problem> {
     // The flattened page's size bounds the form measure's memory and time.
     let form = &book.document.form;
     if !(256..=2048).contains(&form.analysis_width) || !(1..=16).contains(&form.scribble_radius) {
-        return Err(Error::Rules {
-            line: find_table_line(text, "[document.form]"),
-            message: "document.form: analysis_width must be 256-2048 and scribble_radius 1-16".into(),
-        });
+        return Err(problem(
+            "document.form",
+            "document.form: analysis_width must be 256-2048 and scribble_radius 1-16",
+        ));
     }
     if form.min_strike >= form.max_strike {
-        return Err(Error::Rules {
-            line: find_key_line(text, "document.form.min_strike"),
-            message: format!(
+        return Err(problem(
+            "document.form.min_strike",
+            format!(
                 "document.form.min_strike ({}) must be below max_strike ({})",
                 form.min_strike, form.max_strike
             ),
-        });
+        ));
     }
     let id = &book.id_card;
     if id.background_band_inner >= id.background_band_outer {
-        return Err(Error::Rules {
-            line: find_key_line(text, "id_card.background_band_inner"),
-            message: "id_card.background_band_inner must be below background_band_outer".into(),
-        });
+        return Err(problem(
+            "id_card.background_band_inner",
+            "id_card.background_band_inner must be below background_band_outer",
+        ));
     }
     let doc = &book.document;
     if doc.page_aspects.is_empty() || doc.page_aspects.iter().any(|a| !(1.0..=4.0).contains(a)) {
-        return Err(Error::Rules {
-            line: find_key_line(text, "document.page_aspects"),
-            message: "document.page_aspects must list long/short ratios between 1 and 4".into(),
-        });
+        return Err(problem(
+            "document.page_aspects",
+            "document.page_aspects must list long/short ratios between 1 and 4",
+        ));
     }
-    if ph.aspect_ratio <= 0.0 || ph.blur.analysis_height < 32 {
-        return Err(Error::Rules {
-            line: find_key_line(text, "photo.aspect_ratio"),
-            message: "photo.aspect_ratio must be positive and photo.blur.analysis_height at least 32".into(),
-        });
-    }
-    Ok(slots)
-}
-
-/// The line of a table header such as `[kinds.portrait]`.
-fn find_table_line(text: &str, header: &str) -> Option<usize> {
-    text.lines().position(|l| l.trim() == header).map(|i| i + 1)
-}
-
-/// Best-effort line of `table.key` for values that carry no span: the first
-/// line that assigns the last path component.
-fn find_key_line(text: &str, dotted: &str) -> Option<usize> {
-    let key = dotted.rsplit('.').next()?;
-    text.lines()
-        .position(|l| {
-            let l = l.trim_start();
-            l.starts_with(key) && l[key.len()..].trim_start().starts_with('=')
-        })
-        .map(|i| i + 1)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -834,8 +955,8 @@ mod tests {
     #[test]
     fn builtin_rulebook_loads() {
         let r = Rules::builtin().unwrap();
-        assert_eq!(r.book.plans.len(), 2);
-        assert_eq!(r.book.slots.len(), 13);
+        assert_eq!(r.plans().len(), 2);
+        assert_eq!(r.slots().len(), 13);
     }
 
     #[test]

@@ -2,9 +2,9 @@
 //! JSON error shape, admission and the hand-off to blocking threads.
 
 use super::AppState;
-use crate::input::sniff::{sniff, Format};
+use crate::format::{sniff, SNIFF_HEAD};
 use crate::report::Report;
-use crate::rules::{Lang, Rules};
+use crate::rules::{Lang, Limits, Rules};
 use crate::set::{check_application, Target, Upload};
 use axum::body::Body;
 use axum::extract::multipart::{Field, MultipartError, MultipartRejection};
@@ -162,21 +162,42 @@ fn resolve<'r>(rules: &'r Rules, plan: &str, n: u32) -> Result<Target<'r>, ApiEr
     })
 }
 
-/// Reads one multipart field, refusing it past `cap` bytes as it streams.
-/// A zip part may be as large as the request; other files as a file.
-async fn read_field(field: &mut Field<'_>, file_cap: u64, zip_cap: u64) -> Result<Vec<u8>, ApiError> {
+/// Reads one text field (plan, clause, lang), refusing it past `cap` bytes.
+async fn read_text(field: &mut Field<'_>, cap: usize) -> Result<Vec<u8>, ApiError> {
     let mut data = Vec::new();
-    let mut cap = file_cap;
     while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
-        if data.is_empty() && sniff(&chunk) == Format::Zip {
-            cap = zip_cap;
-        }
-        if (data.len() + chunk.len()) as u64 > cap {
-            return Err(ApiError::too_large(format!("a file is over the limit of {cap} bytes")));
+        if data.len() + chunk.len() > cap {
+            return Err(ApiError::too_large(format!("a field is over the limit of {cap} bytes")));
         }
         data.extend_from_slice(&chunk);
     }
     Ok(data)
+}
+
+/// Reads one file part into an upload, refusing it past its cap as it
+/// streams: the first bytes are sniffed (once) and the format picks the cap
+/// (`Limits::cap_for`: a zip may be as large as the request).
+async fn read_file(
+    field: &mut Field<'_>,
+    limits: &Limits,
+    name: String,
+    slot: Option<String>,
+) -> Result<Upload, ApiError> {
+    let mut data = Vec::new();
+    let mut format = None;
+    while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+        data.extend_from_slice(&chunk);
+        if format.is_none() && data.len() >= SNIFF_HEAD {
+            format = Some(sniff(&data));
+        }
+        let cap = format.map_or(limits.max_file_bytes, |f| limits.cap_for(f));
+        if data.len() as u64 > cap {
+            return Err(ApiError::too_large(format!("a file is over the limit of {cap} bytes")));
+        }
+    }
+    let format = format.unwrap_or_else(|| sniff(&data));
+    let size = data.len() as u64;
+    Ok(Upload::sniffed(name, slot, data, size, format))
 }
 
 fn multipart_error(e: MultipartError) -> ApiError {
@@ -235,7 +256,7 @@ pub async fn check_multipart(
         )
     })?;
     let _admitted = admit(&state)?;
-    let limits = &state.rules.book.limits;
+    let limits = state.rules.limits();
     let mut plan: Option<String> = None;
     let mut clause: Option<String> = None;
     let mut lang_field: Option<String> = None;
@@ -244,7 +265,7 @@ pub async fn check_multipart(
         let name = field.name().unwrap_or("").to_string();
         let file_name = field.file_name().map(str::to_string);
         if file_name.is_none() && matches!(name.as_str(), "plan" | "clause" | "lang") {
-            let value = read_field(&mut field, 256, 256).await?;
+            let value = read_text(&mut field, 256).await?;
             let value = String::from_utf8(value)
                 .map_err(|_| ApiError::bad("bad_request", format!("{name} is not UTF-8 text")))?
                 .trim()
@@ -269,9 +290,8 @@ pub async fn check_multipart(
                 ),
             ));
         };
-        let bytes = read_field(&mut field, limits.max_file_bytes, state.config.max_request_bytes).await?;
         let display = file_name.filter(|f| !f.is_empty()).unwrap_or_else(|| name.clone());
-        uploads.push(Upload::new(display, slot, bytes));
+        uploads.push(read_file(&mut field, limits, display, slot).await?);
     }
     if uploads.is_empty() {
         return Err(ApiError::bad("no_files", "the request has no file parts"));
@@ -317,7 +337,7 @@ pub async fn check_slot(
     }
     let lang = pick_lang(query.lang.as_deref(), &headers)?;
     let _admitted = admit(&state)?;
-    let cap = state.rules.book.limits.max_file_bytes;
+    let cap = state.rules.limits().max_file_bytes;
     let bytes = axum::body::to_bytes(body, usize::try_from(cap).unwrap_or(usize::MAX))
         .await
         .map_err(|_| ApiError::too_large(format!("the file is over the limit of {cap} bytes")))?;
@@ -329,7 +349,7 @@ pub async fn check_slot(
 /// Plans and their clauses.
 #[utoipa::path(get, path = "/v1/plans", responses((status = 200, description = "Every plan with its clauses and required slots")))]
 pub async fn plans(State(state): Shared) -> Json<serde_json::Value> {
-    Json(crate::rules::plans_json(&state.rules.book.plans))
+    Json(crate::rules::plans_json(state.rules.plans()))
 }
 
 /// A clause's checklist with Chinese and English names and the seeds' notes.

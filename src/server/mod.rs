@@ -49,7 +49,7 @@ impl Config {
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
             workers,
             queue: workers * 16,
-            max_request_bytes: rules.book.limits.max_request_bytes,
+            max_request_bytes: rules.limits().max_request_bytes,
             timeout: Duration::from_secs(30),
             api_key: None,
             cors_origins: Vec::new(),

@@ -93,7 +93,7 @@ fn beijing_clauses_match_seed_001() {
 #[test]
 fn thirteen_slots_with_their_chinese_names() {
     let r = rules();
-    let ids: Vec<&str> = r.book.slots.iter().map(|s| s.id.get_ref().as_str()).collect();
+    let ids: Vec<&str> = r.slots().iter().map(|s| s.id.as_str()).collect();
     assert_eq!(
         ids,
         [
@@ -147,14 +147,14 @@ fn seed_notes_are_in_the_checklist() {
 fn thresholds_of_spec_section_2() {
     let r = rules();
     let portrait = r.kind(prescreen::rules::Kind::Portrait);
-    assert_eq!(portrait.min_bytes.as_ref().map(|m| *m.get_ref()), Some(40_960));
+    assert_eq!(portrait.min_bytes, Some(40_960));
     assert_eq!(portrait.max_bytes, Some(80_000));
-    let p = &r.book.photo;
+    let p = r.photo();
     assert!((p.aspect_ratio - 25.0 / 35.0).abs() < 1e-6);
     assert_eq!(p.aspect_tolerance, 0.04);
     assert_eq!((p.min_width, p.min_height), (295, 413));
-    assert_eq!(r.book.limits.max_pixels, 100_000_000);
-    assert_eq!(r.book.limits.max_file_bytes, 20_000_000);
+    assert_eq!(r.limits().max_pixels, 100_000_000);
+    assert_eq!(r.limits().max_file_bytes, 20_000_000);
     assert_eq!(
         r.kind(prescreen::rules::Kind::HandwrittenForm).min_long_side,
         Some(1000)

@@ -107,7 +107,7 @@ fn ascii_names_are_inferred() {
         ("diploma.jpg", "diploma"),
     ] {
         assert_eq!(
-            rules.infer_slot(name, None).map(|s| s.id.get_ref().as_str()),
+            rules.infer_slot(name, None).map(|s| s.id.as_str()),
             Some(slot),
             "{name}"
         );
@@ -132,7 +132,7 @@ fn longest_alias_wins() {
         ("助理电子商务师职业资格证书.jpg", "qualification_certificate"),
     ] {
         assert_eq!(
-            rules.infer_slot(name, None).map(|s| s.id.get_ref().as_str()),
+            rules.infer_slot(name, None).map(|s| s.id.as_str()),
             Some(slot),
             "{name}"
         );
@@ -144,7 +144,7 @@ fn beijing_aliases_override() {
     let rules = rules();
     let bj = rules.plan("ecommerce-l2-beijing").expect("plan");
     let national = rules.plan("ecommerce-l2").expect("plan");
-    let of = |name, plan| rules.infer_slot(name, Some(plan)).map(|s| s.id.get_ref().clone());
+    let of = |name, plan| rules.infer_slot(name, Some(plan)).map(|s| s.id.clone());
     assert_eq!(
         of("北京市职业技能认定申报表.jpg", bj).as_deref(),
         Some("application_form")

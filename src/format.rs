@@ -1,7 +1,28 @@
 //! File type from content: magic numbers, never the extension or the
-//! declared MIME type.
+//! declared MIME type. The ground floor: every other module may use it, it
+//! uses none of them.
+//!
+//! An upload is sniffed once, where its bytes come in (the CLI's reader,
+//! the server's multipart reader, an archive's entries), and carries its
+//! [`Format`] from there; [`SNIFF_HEAD`] bytes are enough to decide, so a
+//! reader can pick the size cap before it has the whole file.
 
 use serde::{Deserialize, Serialize};
+use std::cell::Cell;
+
+/// How many leading bytes decide the format (a PDF header may sit anywhere
+/// in the first 1 024 bytes).
+pub const SNIFF_HEAD: usize = 1024;
+
+thread_local! {
+    static SNIFFS: Cell<u64> = const { Cell::new(0) };
+}
+
+/// How many times [`sniff`] ran on this thread: lets a test prove that an
+/// upload is sniffed exactly once on every path.
+pub fn sniff_count() -> u64 {
+    SNIFFS.with(Cell::get)
+}
 
 /// A file format recognised by its signature.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -45,9 +66,10 @@ impl Format {
     }
 }
 
-/// The format of `bytes`, from its first bytes.
+/// The format of `bytes`, from its first [`SNIFF_HEAD`] bytes.
 pub fn sniff(bytes: &[u8]) -> Format {
-    let b = bytes;
+    SNIFFS.with(|n| n.set(n.get() + 1));
+    let b = &bytes[..bytes.len().min(SNIFF_HEAD)];
     if b.starts_with(&[0xFF, 0xD8, 0xFF]) {
         Format::Jpeg
     } else if b.starts_with(b"\x89PNG\r\n\x1a\n") {
@@ -79,8 +101,7 @@ fn is_heif_brand(brand: &[u8]) -> bool {
 }
 
 /// PDF readers accept the header anywhere in the first 1 024 bytes.
-fn find_pdf_header(b: &[u8]) -> bool {
-    let head = &b[..b.len().min(1024)];
+fn find_pdf_header(head: &[u8]) -> bool {
     head.windows(5).any(|w| w == b"%PDF-")
 }
 
