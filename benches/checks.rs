@@ -101,16 +101,17 @@ fn big_and_many(c: &mut Criterion) {
 /// The face detector alone on the sample photo's luma (two-pass, padded).
 fn faces(c: &mut Criterion) {
     let rules = Rules::builtin().expect("rulebook");
+    let how = prescreen::checks::photo::face_detection(&rules.photo().face);
     let photo = image::load_from_memory(&sample("一寸照.jpg")).expect("jpeg").to_luma8();
     c.bench_function("face_detect_295x413", |b| {
-        b.iter(|| prescreen::measure::face::detect_faces(black_box(&photo), &rules.photo().face))
+        b.iter(|| prescreen::measure::face::detect_faces(black_box(&photo), &how))
     });
     // A photo with no clear face runs the second, larger pass too.
     let group = image::load_from_memory(include_bytes!("../tests/data/solvay-group.jpg"))
         .expect("jpeg")
         .to_luma8();
     c.bench_function("face_detect_group_295x413_two_passes", |b| {
-        b.iter(|| prescreen::measure::face::detect_faces(black_box(&group), &rules.photo().face))
+        b.iter(|| prescreen::measure::face::detect_faces(black_box(&group), &how))
     });
 }
 
@@ -121,6 +122,7 @@ fn form_writing(c: &mut Criterion) {
     use prescreen::measure::ink::{flatten, measure_ink};
     let rules = Rules::builtin().expect("rulebook");
     let form = &rules.document().form;
+    let params = prescreen::checks::document::ink_params(form);
     let img = image::load_from_memory(&sample("职业技能认定申报表.jpg"))
         .expect("jpeg")
         .to_rgb8();
@@ -130,7 +132,7 @@ fn form_writing(c: &mut Criterion) {
     c.bench_function("form_writing_1200x1600", |b| {
         b.iter(|| {
             let flat = flatten(black_box(&img), &corners, form.analysis_width, form.blue_excess).expect("flat");
-            measure_ink(&flat, form)
+            measure_ink(&flat, &params)
         })
     });
     // A ruled notebook page (41 full-width lines, no table): every pair of
@@ -144,7 +146,7 @@ fn form_writing(c: &mut Criterion) {
         luma,
     };
     c.bench_function("form_writing_ruled_notebook_720x1018", |b| {
-        b.iter(|| measure_ink(black_box(&notebook), form))
+        b.iter(|| measure_ink(black_box(&notebook), &params))
     });
 }
 

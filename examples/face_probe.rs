@@ -15,7 +15,7 @@ use synth::Portrait;
 
 fn main() {
     let rules = Rules::builtin().expect("rulebook");
-    let face_rules = &rules.photo().face;
+    let face_rules = &prescreen::checks::photo::face_detection(&rules.photo().face);
     let decode = |bytes: &[u8]| image::load_from_memory(bytes).unwrap().to_rgb8();
     let mut cases: Vec<(String, image::RgbImage)> = Vec::new();
     for seed in 1..4 {

@@ -7,17 +7,41 @@ use crate::checks::cut_off;
 use crate::codes::Code;
 use crate::input::decode::Decoded;
 use crate::measure::blur::measure_blur;
-use crate::measure::ink::{flatten, measure_ink};
-use crate::measure::page::{digital_signs, measure_page};
+use crate::measure::ink::{flatten, measure_ink, FlatPage, InkMeasure, InkParams};
+use crate::measure::page::{digital_signs, measure_page, PageMeasure};
 use crate::measure::quad::{dist, first_side, QuadSearch};
 use crate::measure::{luma, r1, r3, round_to, shrink_rgb};
 use crate::report::{FileReport, Reason};
 use crate::rules::{editing_app, DocumentRules, FormRules, KindRules, SoftwareRule};
+use image::RgbImage;
 use serde_json::json;
 
-/// Boxes of ink within this many thousandths of the flattened page's size
-/// from its edge are not corrections (see `check_writing`).
-const EDGE_CLUTTER_PERMILLE: u32 = 20;
+/// The frame edges, in the order of `page_touches`.
+const CORNER_EDGES: [&str; 4] = ["left", "top", "right", "bottom"];
+
+/// The ink measure's parameters, from `[document.form]`.
+pub fn ink_params(f: &FormRules) -> InkParams {
+    InkParams {
+        ink_ratio: f.ink_ratio,
+        min_line: f.min_line,
+        separator_cover: f.separator_cover,
+        min_field_ink: f.min_field_ink,
+        fill_line_field: f.fill_line_field,
+        scribble_radius: f.scribble_radius,
+        min_scribble_area: f.min_scribble_area,
+        tape_brightness: f.tape_brightness,
+        min_tape_area: f.min_tape_area,
+        min_tape_fill: f.min_tape_fill,
+        max_tape_edge: f.max_tape_edge,
+        min_strike: f.min_strike,
+        max_strike: f.max_strike,
+        strike_crossed: f.strike_crossed,
+        strike_gap: f.strike_gap,
+        strike_reach: f.strike_reach,
+        strike_max_slope: f.strike_max_slope,
+        strike_slope_step: f.strike_slope_step,
+    }
+}
 
 /// `document.resolution_too_low`: the long side of the (upright) image.
 pub fn check_document_image(d: &Decoded, kind: &KindRules, report: &mut FileReport) {
@@ -33,13 +57,12 @@ pub fn check_document_image(d: &Decoded, kind: &KindRules, report: &mut FileRepo
     }
 }
 
-/// What the quad search looks for in a photo of paper, from the rulebook:
-/// candidates down to half the smallest page allowed.
+/// What the quad search looks for in a photo of paper, from the rulebook.
 pub fn page_search(rules: &DocumentRules) -> QuadSearch {
     QuadSearch {
         aspects: rules.page_aspects.clone(),
         aspect_tolerance: rules.page_aspect_tolerance,
-        min_area: rules.min_page_fraction * 0.5,
+        min_area: rules.min_region_fraction,
         min_score: rules.min_quad_score,
         full_frame_score: Some(rules.full_frame_score),
         corner_margin: rules.corner_margin,
@@ -48,40 +71,97 @@ pub fn page_search(rules: &DocumentRules) -> QuadSearch {
 }
 
 /// The page checks; for a form (`editing` is then the rulebook's list of
-/// editing apps) also `form.not_photographed`.
+/// editing apps) also `form.not_photographed`, and what is written on it.
 pub fn check_page(d: &Decoded, rules: &DocumentRules, editing: Option<&[SoftwareRule]>, report: &mut FileReport) {
     let small = shrink_rgb(&d.rgb, rules.analysis_long_side);
-
     if let Some(editing) = editing {
-        let (white, flat) = digital_signs(&small);
-        report.measure("pure_white_fraction", r3(white));
-        report.measure("flat_fraction", r3(flat));
-        // Mostly pure white and saved by an editing app: made, not shot.
-        let edited = white >= rules.digital_white_fraction
-            && d.exif
-                .software
-                .as_deref()
-                .is_some_and(|s| editing_app(editing, s).is_some());
-        if (white >= rules.digital_white_fraction && flat >= rules.digital_flat_fraction) || edited {
-            report.push(Reason::new(
-                Code::FormNotPhotographed,
-                json!({
-                    "pure_white_fraction": r3(white),
-                    "flat_fraction": r3(flat),
-                    "digital_white_fraction": rules.digital_white_fraction,
-                    "digital_flat_fraction": rules.digital_flat_fraction,
-                    "software": d.exif.software,
-                }),
-            ));
+        if is_digital(d, &small, rules, editing, report) {
             // A render has no page, light or focus to judge.
             return;
         }
     }
+    let Some(page) = locate_page(d, &small, rules, report) else {
+        return;
+    };
 
     let y = luma(&small);
-    let (found, page) = measure_page(&small, &page_search(rules));
-    let page = page.filter(|p| p.quad.score >= rules.min_quad_score);
-    let Some(page) = page else {
+    let blur = measure_blur(&y, rules.analysis_long_side.min(y.height()));
+    report.measure("page_blur", r3(blur));
+    if blur > rules.max_blur {
+        report.push(Reason::new(
+            Code::DocumentBlurry,
+            json!({ "blur": r3(blur), "max_blur": rules.max_blur }),
+        ));
+    }
+    if !check_light(&page.cell_brightness, rules, report) {
+        return;
+    }
+
+    // What is written is judged only on a page that is whole, sharp, lit
+    // and large enough to read.
+    let unreadable = [
+        Code::DocumentCropped,
+        Code::DocumentBlurry,
+        Code::DocumentResolutionTooLow,
+    ];
+    if editing.is_some() && !unreadable.iter().any(|c| report.has(*c)) {
+        let scale = (
+            f64::from(d.rgb.width()) / f64::from(small.width()),
+            f64::from(d.rgb.height()) / f64::from(small.height()),
+        );
+        // The short side first: a page lying sideways is flattened upright
+        // or upside down, and its ruled lines stay horizontal either way.
+        // Which of the two only the writing can tell (it sits above its
+        // lines), so a sideways page is read both ways and the way with
+        // fewer empty fields kept.
+        let c = page.quad.corners.map(|(x, y)| (x * scale.0, y * scale.1));
+        let sideways = dist(c[0], c[1]) > dist(c[1], c[2]);
+        let corners = first_side(c, false);
+        let turned = sideways.then_some([corners[2], corners[3], corners[0], corners[1]]);
+        check_writing(d, &corners, turned.as_ref(), &rules.form, report);
+    }
+}
+
+/// `form.not_photographed`: mostly pure white and flat (made on a
+/// computer), or mostly pure white and saved by an editing app.
+fn is_digital(
+    d: &Decoded,
+    small: &RgbImage,
+    rules: &DocumentRules,
+    editing: &[SoftwareRule],
+    report: &mut FileReport,
+) -> bool {
+    let (white, flat) = digital_signs(small);
+    report.measure("pure_white_fraction", r3(white));
+    report.measure("flat_fraction", r3(flat));
+    let edited = white >= rules.digital_white_fraction
+        && d.exif
+            .software
+            .as_deref()
+            .is_some_and(|s| editing_app(editing, s).is_some());
+    let digital = (white >= rules.digital_white_fraction && flat >= rules.digital_flat_fraction) || edited;
+    if digital {
+        report.push(Reason::new(
+            Code::FormNotPhotographed,
+            json!({
+                "pure_white_fraction": r3(white),
+                "flat_fraction": r3(flat),
+                "digital_white_fraction": rules.digital_white_fraction,
+                "digital_flat_fraction": rules.digital_flat_fraction,
+                "software": d.exif.software,
+            }),
+        ));
+    }
+    digital
+}
+
+/// The page as geometry on the analysis copy `small`: `document.not_found`
+/// (no quadrilateral, or too small a share of the frame) and
+/// `document.cropped` (a corner outside the frame). The outline goes into
+/// the measurements in the upload's pixels.
+fn locate_page(d: &Decoded, small: &RgbImage, rules: &DocumentRules, report: &mut FileReport) -> Option<PageMeasure> {
+    let (found, page) = measure_page(small, &page_search(rules));
+    let Some(page) = page.filter(|p| p.quad.score >= rules.min_quad_score) else {
         report.push(Reason::new(
             Code::DocumentNotFound,
             json!({
@@ -90,7 +170,7 @@ pub fn check_page(d: &Decoded, rules: &DocumentRules, editing: Option<&[Software
                 "min_score": rules.min_quad_score,
             }),
         ));
-        return;
+        return None;
     };
     let quad = &page.quad;
     // Corners in the upload's pixels, for reports and the writing checks.
@@ -111,12 +191,12 @@ pub fn check_page(d: &Decoded, rules: &DocumentRules, editing: Option<&[Software
             Code::DocumentNotFound,
             json!({ "page_fraction": r3(quad.area_fraction), "min_page_fraction": rules.min_page_fraction }),
         ));
-        return;
+        return None;
     }
     let (out, edges) = cut_off(quad, small.width(), small.height(), rules.max_corner_outside);
     // Kept from the region search for report readers: the frame edges the
     // page runs into (left, top, right, bottom); all four for a scanner crop.
-    let touches = ["left", "top", "right", "bottom"].map(|e| quad.full_frame || edges.contains(&e));
+    let touches = CORNER_EDGES.map(|e| quad.full_frame || edges.contains(&e));
     report.measure("page_touches", json!(touches));
     if !out.is_empty() || !edges.is_empty() {
         report.push(Reason::new(
@@ -124,21 +204,17 @@ pub fn check_page(d: &Decoded, rules: &DocumentRules, editing: Option<&[Software
             json!({ "edges": edges, "outside": out }),
         ));
     }
+    Some(page)
+}
 
-    let blur = measure_blur(&y, rules.analysis_long_side.min(y.height()));
-    report.measure("page_blur", r3(blur));
-    if blur > rules.max_blur {
-        report.push(Reason::new(
-            Code::DocumentBlurry,
-            json!({ "blur": r3(blur), "max_blur": rules.max_blur }),
-        ));
-    }
-
-    let mut cells = page.cell_brightness.clone();
+/// `document.exposure` from the paper's brightness per cell: too dark, or a
+/// shadow across it. Returns whether the light lets the writing be read.
+fn check_light(cells: &[u8], rules: &DocumentRules, report: &mut FileReport) -> bool {
     report.measure("paper_brightness_cells", json!(cells));
     if cells.is_empty() {
-        return;
+        return false;
     }
+    let mut cells = cells.to_vec();
     cells.sort_unstable();
     let median = cells[cells.len() / 2];
     let (darkest, brightest) = (cells[0], cells[cells.len() - 1]);
@@ -166,32 +242,9 @@ pub fn check_page(d: &Decoded, rules: &DocumentRules, editing: Option<&[Software
                 "min_shadow_ratio": rules.min_shadow_ratio,
             }),
         ));
-        return;
+        return false;
     }
-
-    // What is written is judged only on a page that is whole, sharp, lit
-    // and large enough to read.
-    let unreadable = [
-        Code::DocumentCropped,
-        Code::DocumentBlurry,
-        Code::DocumentResolutionTooLow,
-    ];
-    if editing.is_some() && !unreadable.iter().any(|c| report.has(*c)) {
-        let scale = (
-            f64::from(d.rgb.width()) / f64::from(small.width()),
-            f64::from(d.rgb.height()) / f64::from(small.height()),
-        );
-        // The short side first: a page lying sideways is flattened upright
-        // or upside down, and its ruled lines stay horizontal either way.
-        // Which of the two only the writing can tell (it sits above its
-        // lines), so a sideways page is read both ways and the way with
-        // fewer empty fields kept.
-        let c = quad.corners.map(|(x, y)| (x * scale.0, y * scale.1));
-        let sideways = dist(c[0], c[1]) > dist(c[1], c[2]);
-        let corners = first_side(c, false);
-        let turned = sideways.then_some([corners[2], corners[3], corners[0], corners[1]]);
-        check_writing(d, &corners, turned.as_ref(), &rules.form, report);
-    }
+    true
 }
 
 /// `form.blank` and `form.altered` on the page inside `corners`.
@@ -204,7 +257,7 @@ fn check_writing(
 ) {
     let read = |c: &[(f64, f64); 4]| {
         let flat = flatten(&d.rgb, c, rules.analysis_width, rules.blue_excess)?;
-        let ink = measure_ink(&flat, rules);
+        let ink = measure_ink(&flat, &ink_params(rules));
         Some((flat, ink))
     };
     let Some(first) = read(corners) else {
@@ -219,6 +272,13 @@ fn check_writing(
     let k = f64::from(d.original.0) / f64::from(d.rgb.width().max(1));
     let outline: Vec<[f64; 2]> = corners.iter().map(|(x, y)| [r1(x * k), r1(y * k)]).collect();
     report.measure("form_page_corners", json!(outline));
+    check_blank(&ink, rules, report);
+    check_altered(ink, &flat, rules, report);
+}
+
+/// `form.blank`: enough fields found, enough of them empty, and little blue
+/// ink.
+fn check_blank(ink: &InkMeasure, rules: &FormRules, report: &mut FileReport) {
     let empty_share = if ink.fields == 0 {
         0.0
     } else {
@@ -246,13 +306,20 @@ fn check_writing(
             }),
         ));
     }
+}
+
+/// `form.altered` (at the rulebook's severity): scribbles, correction tape and
+/// strike-throughs, as boxes that are shares of the flattened page.
+fn check_altered(mut ink: InkMeasure, flat: &FlatPage, rules: &FormRules, report: &mut FileReport) {
     // Corrections are made where the form is written, inside its margins;
     // ink that reaches the page's edge is something lying across it (a pen,
     // a phone), not a correction.
     let (fw, fh) = (flat.luma.width(), flat.luma.height());
-    let (mx, my) = (fw * EDGE_CLUTTER_PERMILLE / 1000, fh * EDGE_CLUTTER_PERMILLE / 1000);
+    let (mx, my) = (
+        (f64::from(fw) * rules.edge_clutter) as u32,
+        (f64::from(fh) * rules.edge_clutter) as u32,
+    );
     let inside = |b: &&[u32; 4]| b[0] > mx && b[1] > my && b[2] + mx < fw && b[3] + my < fh;
-    let mut ink = ink;
     for v in [&mut ink.scribbles, &mut ink.tape_patches, &mut ink.strikes] {
         let kept: Vec<[u32; 4]> = v.iter().filter(inside).copied().collect();
         *v = kept;

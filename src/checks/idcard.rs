@@ -11,10 +11,11 @@ use crate::measure::blur::measure_blur;
 use crate::measure::card::{rectify, CARD_H};
 use crate::measure::colour::lab;
 use crate::measure::exposure::measure_exposure;
-use crate::measure::quad::{band_outside, find_quad, first_side, QuadSearch};
+use crate::measure::quad::{band_outside, find_quad, first_side, Quad, QuadSearch};
 use crate::measure::{luma, r1, r3, region};
 use crate::report::{FileReport, Reason};
 use crate::rules::IdCardRules;
+use image::{GrayImage, RgbImage};
 use serde_json::json;
 
 /// What the quad search looks for in an ID-card photo, from the rulebook.
@@ -32,23 +33,38 @@ pub fn card_search(rules: &IdCardRules) -> QuadSearch {
 
 /// Runs the card checks on an upright image uploaded for `slot`.
 pub fn check_idcard(d: &Decoded, slot: &str, rules: &IdCardRules, report: &mut FileReport) {
+    let Some(card) = locate_card(d, rules, report) else {
+        return;
+    };
+    check_background(d, &card, rules, report);
+    // The long side first, as `rectify` lays the card.
+    let Some(rectified) = rectify(&d.rgb, &first_side(card.corners, true)) else {
+        // The outline is degenerate: no projection maps it to a card.
+        report.push(Reason::new(
+            Code::IdcardNotFound,
+            json!({ "problem": "no_quadrilateral" }),
+        ));
+        return;
+    };
+    let y = luma(&rectified);
+    check_card_image(&y, rules, report);
+    check_side(&rectified, slot, rules, report);
+}
+
+/// The card as geometry: `idcard.not_found` (no quadrilateral, or none of
+/// the card's shape), `idcard.cropped` (a corner outside the frame) and
+/// `idcard.too_small`. Returns the card when the other checks can look at it.
+fn locate_card(d: &Decoded, rules: &IdCardRules, report: &mut FileReport) -> Option<Quad> {
     let found = find_quad(&d.rgb, &card_search(rules));
     let Some(card) = found.best.filter(|q| q.score >= rules.min_quad_score) else {
-        // Something with four clear sides, but not of the card's shape?
+        // Something with four clear sides, but not of the card's shape? (Not
+        // when it is about the whole frame: that is the frame's own edges.)
         if let Some(any) = found
             .best_any_shape
-            .filter(|q| q.edge_score >= rules.min_quad_score && q.area_fraction < 0.95)
+            .filter(|q| q.edge_score >= rules.min_quad_score && q.area_fraction < rules.max_shape_area)
         {
-            report.push(Reason::new(
-                Code::IdcardNotFound,
-                json!({
-                    "problem": "not_card_shaped",
-                    "aspect": r3(any.aspect),
-                    "expected": rules.aspect_ratio,
-                    "tolerance": rules.aspect_tolerance,
-                }),
-            ));
-            return;
+            report.push(not_card_shaped(any.aspect, rules));
+            return None;
         }
         report.push(Reason::new(
             Code::IdcardNotFound,
@@ -58,10 +74,8 @@ pub fn check_idcard(d: &Decoded, slot: &str, rules: &IdCardRules, report: &mut F
                 "min_score": rules.min_quad_score,
             }),
         ));
-        return;
+        return None;
     };
-    // The long side first, as `rectify` lays the card.
-    let ordered = first_side(card.corners, true);
     let corners: Vec<[f64; 2]> = card.corners.iter().map(|(x, y)| [r1(*x), r1(*y)]).collect();
     report.measure("card_corners", json!(corners));
     report.measure("card_aspect", r3(card.aspect));
@@ -78,19 +92,11 @@ pub fn check_idcard(d: &Decoded, slot: &str, rules: &IdCardRules, report: &mut F
                 "area_fraction": r3(card.area_fraction),
             }),
         ));
-        return;
+        return None;
     }
     if (card.aspect / rules.aspect_ratio - 1.0).abs() > rules.aspect_tolerance {
-        report.push(Reason::new(
-            Code::IdcardNotFound,
-            json!({
-                "problem": "not_card_shaped",
-                "aspect": r3(card.aspect),
-                "expected": rules.aspect_ratio,
-                "tolerance": rules.aspect_tolerance,
-            }),
-        ));
-        return;
+        report.push(not_card_shaped(card.aspect, rules));
+        return None;
     }
     if card.area_fraction < rules.min_area_fraction {
         report.push(Reason::new(
@@ -98,58 +104,60 @@ pub fn check_idcard(d: &Decoded, slot: &str, rules: &IdCardRules, report: &mut F
             json!({ "area_fraction": r3(card.area_fraction), "min_area_fraction": rules.min_area_fraction }),
         ));
     }
+    Some(card)
+}
 
-    // The background is what lies just outside the card, not the frame's
-    // ring (a card on white paper on a desk has white around it), judged
-    // against the card's own margin just inside its edge: both are under
-    // the same light, so a cool or warm white balance or a dim room does
-    // not turn white paper into "not white", while wood or a dark desk
-    // stays far from the pale card.
-    let outside = band_outside(
-        &d.rgb,
-        &card.corners,
-        rules.background_band_inner,
-        rules.background_band_outer,
-    );
-    let margin = band_outside(
-        &d.rgb,
-        &card.corners,
-        -rules.background_band_outer,
-        -rules.background_band_inner,
-    );
-    if let (Some([bl, ba, bb]), Some([cl, ca, cb])) = (outside, margin) {
-        let chroma = ((ba - ca).powi(2) + (bb - cb).powi(2)).sqrt();
-        let darker = cl - bl;
-        report.measure("background_lab", json!([r3(bl), r3(ba), r3(bb)]));
-        report.measure("card_margin_lab", json!([r3(cl), r3(ca), r3(cb)]));
-        if bl < rules.background_min_lightness
-            || darker > rules.background_max_darker
-            || chroma > rules.background_max_chroma
-        {
-            report.push(Reason::new(
-                Code::IdcardBackgroundNotWhite,
-                json!({
-                    "lightness": r3(bl),
-                    "darker_than_card": r3(darker),
-                    "chroma": r3(chroma),
-                    "min_lightness": rules.background_min_lightness,
-                    "max_darker": rules.background_max_darker,
-                    "max_chroma": rules.background_max_chroma,
-                }),
-            ));
-        }
-    }
+fn not_card_shaped(aspect: f64, rules: &IdCardRules) -> Reason {
+    Reason::new(
+        Code::IdcardNotFound,
+        json!({
+            "problem": "not_card_shaped",
+            "aspect": r3(aspect),
+            "expected": rules.aspect_ratio,
+            "tolerance": rules.aspect_tolerance,
+        }),
+    )
+}
 
-    let Some(rectified) = rectify(&d.rgb, &ordered) else {
-        // The outline is degenerate: no projection maps it to a card.
-        report.push(Reason::new(
-            Code::IdcardNotFound,
-            json!({ "problem": "no_quadrilateral" }),
-        ));
+/// `idcard.background_not_white`. The background is what lies just outside
+/// the card, not the frame's ring (a card on white paper on a desk has
+/// white around it), judged against the card's own margin just inside its
+/// edge: both are under the same light, so a cool or warm white balance or
+/// a dim room does not turn white paper into "not white", while wood or a
+/// dark desk stays far from the pale card.
+fn check_background(d: &Decoded, card: &Quad, rules: &IdCardRules, report: &mut FileReport) {
+    let (inner, outer) = (rules.background_band_inner, rules.background_band_outer);
+    let outside = band_outside(&d.rgb, &card.corners, inner, outer);
+    let margin = band_outside(&d.rgb, &card.corners, -outer, -inner);
+    let (Some([bl, ba, bb]), Some([cl, ca, cb])) = (outside, margin) else {
         return;
     };
-    let y = luma(&rectified);
-    let blur = measure_blur(&y, CARD_H);
+    let chroma = ((ba - ca).powi(2) + (bb - cb).powi(2)).sqrt();
+    let darker = cl - bl;
+    report.measure("background_lab", json!([r3(bl), r3(ba), r3(bb)]));
+    report.measure("card_margin_lab", json!([r3(cl), r3(ca), r3(cb)]));
+    if bl < rules.background_min_lightness
+        || darker > rules.background_max_darker
+        || chroma > rules.background_max_chroma
+    {
+        report.push(Reason::new(
+            Code::IdcardBackgroundNotWhite,
+            json!({
+                "lightness": r3(bl),
+                "darker_than_card": r3(darker),
+                "chroma": r3(chroma),
+                "min_lightness": rules.background_min_lightness,
+                "max_darker": rules.background_max_darker,
+                "max_chroma": rules.background_max_chroma,
+            }),
+        ));
+    }
+}
+
+/// `idcard.blurry`, `idcard.exposure`, `idcard.glare` on the rectified
+/// card's luma.
+fn check_card_image(y: &GrayImage, rules: &IdCardRules, report: &mut FileReport) {
+    let blur = measure_blur(y, CARD_H);
     report.measure("card_blur", r3(blur));
     if blur > rules.max_blur {
         report.push(Reason::new(
@@ -160,8 +168,8 @@ pub fn check_idcard(d: &Decoded, slot: &str, rules: &IdCardRules, report: &mut F
 
     // Exposure and glare inside the card, away from its rounded corners.
     let (cw, ch) = y.dimensions();
-    let inner = region(cw, ch, 0.04, 0.06, 0.96, 0.94);
-    let ex = measure_exposure(&y, inner);
+    let [x0, y0, x1, y1] = rules.inner_region;
+    let ex = measure_exposure(y, region(cw, ch, x0, y0, x1, y1));
     report.measure("card_exposure_median", ex.median);
     let median = f64::from(ex.median);
     if median < rules.min_median || median > rules.max_median {
@@ -184,9 +192,13 @@ pub fn check_idcard(d: &Decoded, slot: &str, rules: &IdCardRules, report: &mut F
             json!({ "glare_fraction": r3(glare), "max_glare_fraction": rules.max_glare_fraction }),
         ));
     }
+}
 
-    // The emblem is red and sits in the top-left quarter of the back; a
-    // card photographed upside down has it bottom-right.
+/// `idcard.wrong_side`: the red emblem sits in `emblem_region` of the back
+/// (its top-left quarter); a card photographed upside down has it in the
+/// opposite corner, so the region turned half a turn counts too.
+fn check_side(rectified: &RgbImage, slot: &str, rules: &IdCardRules, report: &mut FileReport) {
+    let (cw, ch) = rectified.dimensions();
     let red = |(x0, y0, x1, y1): (u32, u32, u32, u32)| {
         let (mut k, mut m) = (0u32, 0u32);
         for yy in y0..y1 {
@@ -201,7 +213,10 @@ pub fn check_idcard(d: &Decoded, slot: &str, rules: &IdCardRules, report: &mut F
             f64::from(k) / f64::from(m)
         }
     };
-    let emblem = red(region(cw, ch, 0.0, 0.0, 0.5, 0.5)).max(red(region(cw, ch, 0.5, 0.5, 1.0, 1.0)));
+    let [x0, y0, x1, y1] = rules.emblem_region;
+    let upright = red(region(cw, ch, x0, y0, x1, y1));
+    let upside_down = red(region(cw, ch, 1.0 - x1, 1.0 - y1, 1.0 - x0, 1.0 - y0));
+    let emblem = upright.max(upside_down);
     report.measure("emblem_fraction", r3(emblem));
     let is_back = emblem >= rules.emblem_min_fraction;
     let expected = if slot == rules.front_slot && is_back {

@@ -6,15 +6,15 @@
 
 use crate::codes::Code;
 use crate::input::decode::Decoded;
-use crate::measure::background::measure_background;
+use crate::measure::background::{is_white, measure_background, Bands, White};
 use crate::measure::blur::measure_blur;
-use crate::measure::colour::{lab, ColourName};
+use crate::measure::colour::{lab, name_colour, ColourName};
 use crate::measure::exposure::measure_exposure;
-use crate::measure::face::detect_faces;
+use crate::measure::face::{detect_faces, Detection, Pass};
 use crate::measure::halftone;
 use crate::measure::{luma, r1, r3, region, round_to};
 use crate::report::{FileReport, Reason};
-use crate::rules::{editing_app, PhotoRules, RecapturedRules};
+use crate::rules::{editing_app, FaceRules, PhotoRules, RecapturedRules};
 use serde_json::json;
 
 /// Runs every photo check on an upright decoded image.
@@ -56,16 +56,38 @@ pub fn check_photo(d: &Decoded, rules: &PhotoRules, report: &mut FileReport) {
         ));
     }
 
-    let bg = measure_background(&d.rgb, &rules.background);
+    let bg_rules = &rules.background;
+    let white = White {
+        min_lightness: bg_rules.min_lightness,
+        max_abs_a: bg_rules.max_abs_a,
+        min_b: bg_rules.min_b,
+        max_b: bg_rules.max_b,
+    };
+    let bands = Bands {
+        top: bg_rules.top_band,
+        side: bg_rules.side_band,
+        side_bottom: bg_rules.side_band_bottom,
+    };
+    let bg = measure_background(&d.rgb, &bands, &white);
+    let colour = if bg.samples > 0 && bg.white_fraction >= bg_rules.min_white_fraction {
+        ColourName::White
+    } else if bg.samples > 0 && is_white(bg.median, &white) {
+        // Mostly white but cluttered: something stands in the background.
+        ColourName::Other
+    } else if bg.samples > 0 {
+        name_colour(bg.median)
+    } else {
+        ColourName::Other
+    };
     report.measure("background_white_fraction", r3(bg.white_fraction));
-    report.measure("background_colour", bg.colour.as_str());
-    if bg.colour != ColourName::White {
+    report.measure("background_colour", colour.as_str());
+    if colour != ColourName::White {
         report.push(Reason::new(
             Code::PhotoBackgroundNotWhite,
             json!({
                 "white_fraction": r3(bg.white_fraction),
                 "min_white_fraction": rules.background.min_white_fraction,
-                "colour": bg.colour.as_str(),
+                "colour": colour.as_str(),
                 "median_lab": [r3(f64::from(bg.median.l)), r3(f64::from(bg.median.a)), r3(f64::from(bg.median.b))],
             }),
         ));
@@ -83,7 +105,8 @@ pub fn check_photo(d: &Decoded, rules: &PhotoRules, report: &mut FileReport) {
 
     // The face region of a 1-inch photo: centred, upper middle.
     let ex_rules = &rules.exposure;
-    let ex = measure_exposure(&y, region(w, h, 0.30, 0.25, 0.70, 0.65));
+    let [x0, y0, x1, y1] = ex_rules.region;
+    let ex = measure_exposure(&y, region(w, h, x0, y0, x1, y1));
     report.measure("exposure_median", ex.median);
     let min_median = ex_rules.min_median;
     let problem = if ex.median < min_median || ex.crushed_fraction > ex_rules.max_crushed_fraction {
@@ -123,12 +146,31 @@ pub fn check_photo(d: &Decoded, rules: &PhotoRules, report: &mut FileReport) {
     }
 }
 
+/// How the face detector runs, from `[photo.face]`: the first pass is
+/// settled by a clear face at least as wide as a 1-inch photo's smallest.
+pub fn face_detection(f: &FaceRules) -> Detection {
+    Detection {
+        first: Pass {
+            width: f.first_width,
+            scale_factor: f.first_scale_factor,
+        },
+        second: Pass {
+            width: f.second_width,
+            scale_factor: f.second_scale_factor,
+        },
+        settle_min_score: f.first_min_score,
+        settle_min_width: f.width_min,
+        pad: f.pad,
+        min_neighbours: f.min_neighbours,
+    }
+}
+
 /// `photo.no_face`, `photo.multiple_faces`, `photo.face_position`: exactly
 /// one face, of 1-inch-photo size and place. The face box and the scores go
 /// into the measurements for a reviewer to draw.
 fn check_face(y: &image::GrayImage, rules: &PhotoRules, report: &mut FileReport) {
     let f = &rules.face;
-    let Some(faces) = detect_faces(y, f) else {
+    let Some(faces) = detect_faces(y, &face_detection(f)) else {
         report.measure("face_detector", "unavailable");
         return;
     };
@@ -196,7 +238,9 @@ fn check_face(y: &image::GrayImage, rules: &PhotoRules, report: &mut FileReport)
 /// a halftone screen shows in the face region (a photo of a print).
 fn check_recaptured(d: &Decoded, y: &image::GrayImage, rules: &RecapturedRules, report: &mut FileReport) {
     let (w, h) = y.dimensions();
-    if let Some(screen) = halftone::measure(y, w / 2, h * 2 / 5) {
+    let [cx, cy] = rules.screen_centre;
+    let (cx, cy) = ((f64::from(w) * cx) as u32, (f64::from(h) * cy) as u32);
+    if let Some(screen) = halftone::measure(y, cx, cy) {
         report.measure("screen_ratio", r1(screen.second_ratio));
         if screen.second_ratio >= rules.min_screen_ratio {
             report.push(Reason::new(
@@ -212,13 +256,13 @@ fn check_recaptured(d: &Decoded, y: &image::GrayImage, rules: &RecapturedRules, 
         }
     }
     // A small copy is enough to see an object's outline.
-    let small = crate::measure::shrink_rgb(&d.rgb, 100);
+    let small = crate::measure::shrink_rgb(&d.rgb, rules.object_analysis_size);
     let k = f64::from(d.rgb.width()) / f64::from(small.width().max(1));
     let Some(object) = crate::measure::card::find_object(&small, rules.min_object_area, rules.min_object_delta_e)
     else {
         return;
     };
-    if object.touches_edge || object.area_fraction > 0.9 {
+    if object.touches_edge || object.area_fraction > rules.max_object_area {
         return;
     }
     let corners: Vec<[f64; 2]> = object.corners.iter().map(|(x, y)| [r1(x * k), r1(y * k)]).collect();

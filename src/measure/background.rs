@@ -1,11 +1,30 @@
 //! The background of a portrait, sampled in the border bands around the
 //! head: a thin band along the top edge and the outer columns down to the
-//! shoulders. Measures the fraction of white pixels and names the colour.
+//! shoulders. Measures the fraction of white pixels and the bands' median
+//! colour; `checks::photo` names the verdict.
 
-use super::colour::{lab, name_colour, ColourName, Lab};
+use super::colour::{lab, Lab};
 use super::region;
-use crate::rules::BackgroundRules;
 use image::RgbImage;
+
+/// Where the background is sampled, as shares of the photo: a band of
+/// `top` along the top edge, and columns of `side` on both sides from
+/// there down to `side_bottom`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bands {
+    pub top: f64,
+    pub side: f64,
+    pub side_bottom: f64,
+}
+
+/// What counts as a white pixel, in CIELAB.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct White {
+    pub min_lightness: f64,
+    pub max_abs_a: f64,
+    pub min_b: f64,
+    pub max_b: f64,
+}
 
 /// What the bands hold.
 #[derive(Debug, Clone, PartialEq)]
@@ -14,13 +33,11 @@ pub struct BackgroundMeasure {
     pub white_fraction: f64,
     /// Per-channel median of the band pixels.
     pub median: Lab,
-    /// The colour found: white when enough of the bands is white.
-    pub colour: ColourName,
     pub samples: usize,
 }
 
-/// Whether a pixel counts as white under the rulebook's limits.
-pub fn is_white(c: Lab, r: &BackgroundRules) -> bool {
+/// Whether a colour counts as white.
+pub fn is_white(c: Lab, r: &White) -> bool {
     f64::from(c.l) >= r.min_lightness
         && f64::from(c.a.abs()) <= r.max_abs_a
         && f64::from(c.b) >= r.min_b
@@ -28,12 +45,13 @@ pub fn is_white(c: Lab, r: &BackgroundRules) -> bool {
 }
 
 /// Measures the background bands of `img`, sampling every second pixel.
-pub fn measure_background(img: &RgbImage, r: &BackgroundRules) -> BackgroundMeasure {
+pub fn measure_background(img: &RgbImage, bands: &Bands, white_is: &White) -> BackgroundMeasure {
     let (w, h) = img.dimensions();
+    let b = bands;
     let bands = [
-        region(w, h, 0.0, 0.0, 1.0, r.top_band),
-        region(w, h, 0.0, r.top_band, r.side_band, r.side_band_bottom),
-        region(w, h, 1.0 - r.side_band, r.top_band, 1.0, r.side_band_bottom),
+        region(w, h, 0.0, 0.0, 1.0, b.top),
+        region(w, h, 0.0, b.top, b.side, b.side_bottom),
+        region(w, h, 1.0 - b.side, b.top, 1.0, b.side_bottom),
     ];
     let mut ls = Vec::new();
     let mut as_ = Vec::new();
@@ -43,7 +61,7 @@ pub fn measure_background(img: &RgbImage, r: &BackgroundRules) -> BackgroundMeas
         for y in (y0..y1).step_by(2) {
             for x in (x0..x1).step_by(2) {
                 let c = lab(img.get_pixel(x, y).0);
-                white += usize::from(is_white(c, r));
+                white += usize::from(is_white(c, white_is));
                 ls.push(c.l);
                 as_.push(c.a);
                 bs.push(c.b);
@@ -55,7 +73,6 @@ pub fn measure_background(img: &RgbImage, r: &BackgroundRules) -> BackgroundMeas
         return BackgroundMeasure {
             white_fraction: 0.0,
             median: Lab { l: 0.0, a: 0.0, b: 0.0 },
-            colour: ColourName::Other,
             samples,
         };
     }
@@ -64,19 +81,9 @@ pub fn measure_background(img: &RgbImage, r: &BackgroundRules) -> BackgroundMeas
         a: median(&mut as_),
         b: median(&mut bs),
     };
-    let white_fraction = white as f64 / samples as f64;
-    let colour = if white_fraction >= r.min_white_fraction {
-        ColourName::White
-    } else if is_white(median, r) {
-        // Mostly white but cluttered: something stands in the background.
-        ColourName::Other
-    } else {
-        name_colour(median)
-    };
     BackgroundMeasure {
-        white_fraction,
+        white_fraction: white as f64 / samples as f64,
         median,
-        colour,
         samples,
     }
 }

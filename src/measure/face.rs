@@ -9,7 +9,6 @@
 //! matters: the detector misses faces that touch the frame.
 
 use crate::measure::cascade::{Cascade, Scan};
-use crate::rules::FaceRules;
 use image::GrayImage;
 use std::borrow::Cow;
 use std::sync::OnceLock;
@@ -33,6 +32,30 @@ impl FaceBox {
     }
 }
 
+/// How detection runs: the two passes, and what settles the first.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Detection {
+    /// Each pass: image width in pixels, and how much larger each scale's
+    /// window is than the previous one.
+    pub first: Pass,
+    pub second: Pass,
+    /// A first-pass face with fewer grouped hits than this, or narrower
+    /// than `settle_min_width` of the image, sends it to the second pass.
+    pub settle_min_score: f64,
+    pub settle_min_width: f64,
+    /// Padding added on every side, as a fraction of the width.
+    pub pad: f64,
+    /// Raw hits a face needs around it.
+    pub min_neighbours: usize,
+}
+
+/// One detection pass.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Pass {
+    pub width: u32,
+    pub scale_factor: f64,
+}
+
 /// The cascade, parsed once per process. `None` if the vendored file does
 /// not parse, which a unit test rules out.
 fn cascade() -> Option<&'static Cascade> {
@@ -42,17 +65,17 @@ fn cascade() -> Option<&'static Cascade> {
 
 /// Finds the faces in `luma`, in its coordinates, largest first. `None`
 /// when the cascade is unavailable.
-pub fn detect_faces(luma: &GrayImage, rules: &FaceRules) -> Option<Vec<FaceBox>> {
+pub fn detect_faces(luma: &GrayImage, how: &Detection) -> Option<Vec<FaceBox>> {
     let cascade = cascade()?;
     let w = f64::from(luma.width().max(1));
-    let mut faces = pass(cascade, luma, rules.first_width, rules.first_scale_factor, rules);
+    let mut faces = pass(cascade, luma, how.first, how);
     // The first pass settles it only with a clear face of 1-inch-photo size;
     // anything else may be one of several small faces seen too coarsely.
     let settled = faces
         .first()
-        .is_some_and(|f| f.score >= rules.first_min_score && f.width / w >= rules.width_min);
+        .is_some_and(|f| f.score >= how.settle_min_score && f.width / w >= how.settle_min_width);
     if !settled {
-        faces = pass(cascade, luma, rules.second_width, rules.second_scale_factor, rules);
+        faces = pass(cascade, luma, how.second, how);
     }
     Some(faces)
 }
@@ -60,7 +83,7 @@ pub fn detect_faces(luma: &GrayImage, rules: &FaceRules) -> Option<Vec<FaceBox>>
 /// One pass at `width` pixels (never upscaled), windows growing by
 /// `scale_factor`, with `pad` of the width added on every side, replicating
 /// the edge.
-fn pass(cascade: &Cascade, luma: &GrayImage, width: u32, scale_factor: f64, rules: &FaceRules) -> Vec<FaceBox> {
+fn pass(cascade: &Cascade, luma: &GrayImage, Pass { width, scale_factor }: Pass, how: &Detection) -> Vec<FaceBox> {
     let (w, h) = luma.dimensions();
     if w == 0 || h == 0 {
         return Vec::new();
@@ -77,7 +100,7 @@ fn pass(cascade: &Cascade, luma: &GrayImage, width: u32, scale_factor: f64, rule
     } else {
         Cow::Borrowed(luma)
     };
-    let pad = (f64::from(sw) * rules.pad).round() as u32;
+    let pad = (f64::from(sw) * how.pad).round() as u32;
     let padded = GrayImage::from_fn(sw + 2 * pad, sh + 2 * pad, |x, y| {
         let sx = x.saturating_sub(pad).min(sw - 1);
         let sy = y.saturating_sub(pad).min(sh - 1);
@@ -85,7 +108,7 @@ fn pass(cascade: &Cascade, luma: &GrayImage, width: u32, scale_factor: f64, rule
     });
     let scan = Scan {
         scale_factor,
-        min_neighbours: rules.min_neighbours,
+        min_neighbours: how.min_neighbours,
     };
     cascade
         .detect(&padded, &scan)
@@ -106,7 +129,7 @@ mod tests {
 
     #[test]
     fn odd_shapes_find_nothing_and_never_panic() {
-        let rules = crate::Rules::builtin().map(|r| r.photo().face.clone());
+        let rules = crate::Rules::builtin().map(|r| crate::checks::photo::face_detection(&r.photo().face));
         let Ok(rules) = rules else {
             panic!("builtin rulebook");
         };

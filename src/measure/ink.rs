@@ -21,7 +21,6 @@
 //! * **Correction tape / fluid.** A patch brighter than the paper around it,
 //!   rectangular, of a tape's size, with sharp edges.
 
-use crate::rules::FormRules;
 use image::{GrayImage, RgbImage};
 use imageproc::geometric_transformations::Projection;
 
@@ -31,6 +30,45 @@ pub struct FlatPage {
     pub luma: GrayImage,
     /// 255 where the colour is blue ink's (before the darkness test).
     pub blue: GrayImage,
+}
+
+/// What counts as ink, a field, a scribble, tape and a strike, in pixels of
+/// the flattened page unless a share (`checks::document` fills it from
+/// `[document.form]`, where each value's measurement is written).
+#[derive(Debug, Clone, PartialEq)]
+pub struct InkParams {
+    /// Ink: luma below this share of the paper level.
+    pub ink_ratio: f64,
+    /// A ruled line: a horizontal run of ink at least this share of the width.
+    pub min_line: f64,
+    /// A column separates two cells when ink covers this share of the row.
+    pub separator_cover: f64,
+    /// A field holding at least this many ink pixels is written in.
+    pub min_field_ink: u32,
+    /// The field above a fill-in line: this share of the page height.
+    pub fill_line_field: f64,
+    /// A scribble: ink pixels whose (2r + 1)² square is all ink, in a blob
+    /// of at least `min_scribble_area` of them.
+    pub scribble_radius: u32,
+    pub min_scribble_area: u32,
+    /// Tape: brighter than the paper by this share, over this area, filling
+    /// this share of its box, with edges this sharp.
+    pub tape_brightness: f64,
+    pub min_tape_area: u32,
+    pub min_tape_fill: f64,
+    pub max_tape_edge: u32,
+    /// A strike: a run this share of the width long, with writing just
+    /// above and below it over `strike_crossed` of its length …
+    pub min_strike: f64,
+    pub max_strike: f64,
+    pub strike_crossed: f64,
+    /// … that writing from `strike_gap` to `strike_reach` pixels away …
+    pub strike_gap: u32,
+    pub strike_reach: u32,
+    /// … followed along slopes up to `strike_max_slope` degrees, in steps
+    /// of `strike_slope_step`.
+    pub strike_max_slope: f64,
+    pub strike_slope_step: f64,
 }
 
 /// A box on the flattened page: x0, y0, x1, y1 (exclusive ends).
@@ -310,7 +348,7 @@ struct Fields {
 }
 
 /// The fields of the print and its table rows.
-fn find_fields(ink: &[bool], w: u32, h: u32, p: &FormRules) -> Fields {
+fn find_fields(ink: &[bool], w: u32, h: u32, p: &InkParams) -> Fields {
     let min_len = (p.min_line * f64::from(w)).round() as u32;
     let mut lines = horizontal_lines(ink, w, h, min_len.max(8));
     lines.sort_by_key(|l| l.y0);
@@ -407,14 +445,15 @@ fn find_fields(ink: &[bool], w: u32, h: u32, p: &FormRules) -> Fields {
 }
 
 /// Straight strokes struck through writing, followed along paths of slopes
-/// `-3..=3` × 1.5° (a stroke 1–3 px thick stays within a path's 3 rows for
-/// ~100 px at up to 0.75° off it). A run of ink along a path is a strike
-/// when it is `min_strike`–`max_strike` of the width long and, over
-/// `strike_crossed` of its length, has ink both 3–8 px above and 3–8 px
-/// below it (at 720 px: a character is ~16 px tall). The table's ruled
+/// up to `strike_max_slope` in steps of `strike_slope_step` (a stroke 1–3 px
+/// thick stays within a path's 3 rows for ~100 px at up to half a step off
+/// it). A run of ink along a path is a strike when it is
+/// `min_strike`–`max_strike` of the width long and, over `strike_crossed` of
+/// its length, has ink both `strike_gap`–`strike_reach` px above and below
+/// it (at 720 px: a character is ~16 px tall). The table's ruled
 /// lines and long lines are left out first: a path grazing a border would
 /// otherwise read the writing of the rows on both sides of it.
-fn strike_throughs(ink: &[bool], w: u32, h: u32, print: &[(Line, bool)], p: &FormRules) -> Vec<Box4> {
+fn strike_throughs(ink: &[bool], w: u32, h: u32, print: &[(Line, bool)], p: &InkParams) -> Vec<Box4> {
     let (wu, hu) = (w as usize, h as usize);
     let min_len = (p.min_strike * f64::from(w)).round().max(8.0) as usize;
     let max_len = (p.max_strike * f64::from(w)).round() as usize;
@@ -428,7 +467,7 @@ fn strike_throughs(ink: &[bool], w: u32, h: u32, print: &[(Line, bool)], p: &For
     }
     // A pixel of a path counts when it or a vertical neighbour is ink.
     let thick = thicken(&pen, wu);
-    let (gap, reach) = ((wu / 240).max(2), (wu / 90).max(5));
+    let (gap, reach) = (p.strike_gap as usize, p.strike_reach as usize);
     let ink_at = |x: usize, y: isize| y >= 0 && (y as usize) < hu && pen[y as usize * wu + x];
     let crossed = |x: usize, yc: isize| {
         let above = (gap..=reach).any(|d| ink_at(x, yc - d as isize));
@@ -439,7 +478,10 @@ fn strike_throughs(ink: &[bool], w: u32, h: u32, print: &[(Line, bool)], p: &For
     // a stroke within 6° of level has such runs, and the page is walked
     // along seven slopes only where they are, not all over.
     let seed_len = (wu / 60).max(4);
-    let slopes: Vec<f64> = (-3..=3).map(|k| (f64::from(k) * 1.5).to_radians().tan()).collect();
+    let steps = (p.strike_max_slope / p.strike_slope_step).round() as i32;
+    let slopes: Vec<f64> = (-steps..=steps)
+        .map(|k| (f64::from(k) * p.strike_slope_step).to_radians().tan())
+        .collect();
     let mut seen = std::collections::HashSet::new();
     let mut found: Vec<Box4> = Vec::new();
     for y in 0..hu {
@@ -665,7 +707,7 @@ fn edge_ramps(luma: &[u8], ink: &[bool], w: usize, h: usize, b: &Box4, around: u
 }
 
 /// Measures the writing on a flattened page.
-pub fn measure_ink(page: &FlatPage, p: &FormRules) -> InkMeasure {
+pub fn measure_ink(page: &FlatPage, p: &InkParams) -> InkMeasure {
     let (w, h) = page.luma.dimensions();
     if w < 64 || h < 64 {
         return InkMeasure::default();
@@ -813,7 +855,7 @@ mod tests {
     #[test]
     fn fields_of_a_drawn_table_and_a_fill_line() {
         let rules = crate::rules::Rules::builtin().expect("rulebook");
-        let p = &rules.document().form;
+        let p = &crate::checks::document::ink_params(&rules.document().form);
         let (w, h) = (720usize, 1018usize);
         // Two rows of three cells between x 100 and 640, y 200-260-320, lines
         // 2 px; "print" in the first cell of each row, "writing" in the
@@ -865,7 +907,7 @@ mod tests {
     #[test]
     fn a_stroke_through_writing_is_a_strike_and_writing_alone_is_not() {
         let rules = crate::rules::Rules::builtin().expect("rulebook");
-        let p = &rules.document().form;
+        let p = &crate::checks::document::ink_params(&rules.document().form);
         let (w, h) = (720usize, 400usize);
         let text = mask(w, h, |x, y| writing(x, y, 100, 6));
         assert!(strike_throughs(&text, w as u32, h as u32, &[], p).is_empty());
@@ -884,7 +926,7 @@ mod tests {
     #[test]
     fn a_ruled_line_between_written_rows_is_not_a_strike() {
         let rules = crate::rules::Rules::builtin().expect("rulebook");
-        let p = &rules.document().form;
+        let p = &crate::checks::document::ink_params(&rules.document().form);
         let (w, h) = (720usize, 400usize);
         // Two rows of writing 4 px from a 2 px border at y 120-121 between
         // them (writing as close to the line as a large hand puts it).
@@ -914,7 +956,7 @@ mod tests {
     #[test]
     fn a_long_stroke_inside_a_cell_keeps_its_row() {
         let rules = crate::rules::Rules::builtin().expect("rulebook");
-        let p = &rules.document().form;
+        let p = &crate::checks::document::ink_params(&rules.document().form);
         let (w, h) = (720usize, 600usize);
         // One row, y 200-260, cells 100-280-640; a 2 px pen line 80 px long
         // (longer than a ruled line's minimum) across the middle of the

@@ -117,6 +117,13 @@ pub struct RecapturedRules {
     /// this far (CIELAB ΔE) from the frame's outer ring.
     pub min_object_area: f64,
     pub min_object_delta_e: f64,
+    /// … and no more than this share (above, it is the photo's own frame).
+    pub max_object_area: f64,
+    /// The object is looked for on a copy with this long side.
+    pub object_analysis_size: u32,
+    /// The halftone screen is looked for around this point (shares of the
+    /// width and height: the face of a 1-inch photo).
+    pub screen_centre: [f64; 2],
     /// A halftone screen: periodic power, in two directions, this many times
     /// the median at its frequency.
     pub min_screen_ratio: f64,
@@ -160,6 +167,9 @@ pub struct ExposureRules {
     pub max_median: u8,
     pub max_clipped_fraction: f64,
     pub max_crushed_fraction: f64,
+    /// Where the luma is measured (x0, y0, x1, y1 as shares of the photo):
+    /// the face region of a 1-inch photo.
+    pub region: [f64; 4],
 }
 
 /// Face geometry of a 1-inch photo, as fractions of the photo.
@@ -224,6 +234,10 @@ pub struct IdCardRules {
     pub min_region_fraction: f64,
     /// idcard.not_found below this quad score (see `measure::quad`).
     pub min_quad_score: f64,
+    /// With no card-shaped quadrilateral, one of another shape is reported
+    /// as `not_card_shaped` only below this share of the image (above it, it
+    /// is the frame's own edges).
+    pub max_shape_area: f64,
     /// The quad search's corner margin and frame-side factor (see
     /// `measure::quad::QuadSearch`).
     pub corner_margin: f64,
@@ -238,6 +252,9 @@ pub struct IdCardRules {
     pub background_band_outer: f64,
     /// Blur index on the rectified card (see `[photo.blur]`).
     pub max_blur: f64,
+    /// Exposure and glare are measured inside this box of the rectified
+    /// card (x0, y0, x1, y1 as shares), away from its rounded corners.
+    pub inner_region: [f64; 4],
     pub min_median: f64,
     pub max_median: f64,
     /// The largest fraction of the card that may be blown out by glare
@@ -253,6 +270,9 @@ pub struct IdCardRules {
     /// of the card's top-left quarter.
     pub emblem_min_a: f64,
     pub emblem_min_fraction: f64,
+    /// Where the emblem is on the back (x0, y0, x1, y1 as shares of the
+    /// rectified card); turned half a turn for a card upside down.
+    pub emblem_region: [f64; 4],
     /// Which slot holds which side.
     pub front_slot: String,
     pub back_slot: String,
@@ -266,6 +286,8 @@ pub struct DocumentRules {
     pub analysis_long_side: u32,
     /// document.not_found below this share of the frame.
     pub min_page_fraction: f64,
+    /// The quad search proposes no page smaller than this share.
+    pub min_region_fraction: f64,
     /// The shapes a page or certificate may have (long / short side, with
     /// perspective undone) and the tolerance of that prior.
     pub page_aspects: Vec<f64>,
@@ -338,6 +360,16 @@ pub struct FormRules {
     pub min_strike: f64,
     pub max_strike: f64,
     pub strike_crossed: f64,
+    /// … that writing `strike_gap`–`strike_reach` px from the stroke, the
+    /// stroke followed at slopes up to `strike_max_slope` degrees in steps of
+    /// `strike_slope_step`.
+    pub strike_gap: u32,
+    pub strike_reach: u32,
+    pub strike_max_slope: f64,
+    pub strike_slope_step: f64,
+    /// Marks within this share of the flattened page's size from its edge
+    /// are something lying across it (a pen, a phone), not corrections.
+    pub edge_clutter: f64,
     /// form.altered can only point at marks a reviewer should look at.
     pub altered_severity: Severity,
 }
@@ -855,6 +887,19 @@ fn validate_photo(ph: &PhotoRules) -> Result<(), Problem> {
             ));
         }
     }
+    if !is_box(ph.exposure.region) {
+        return Err(problem(
+            "photo.exposure.region",
+            "photo.exposure.region must be [x0, y0, x1, y1] with 0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1",
+        ));
+    }
+    let rc = &ph.recaptured;
+    if !rc.screen_centre.iter().all(|v| (0.0..=1.0).contains(v)) || rc.object_analysis_size < 16 {
+        return Err(problem(
+            "photo.recaptured",
+            "photo.recaptured: screen_centre must be shares (0-1) and object_analysis_size at least 16",
+        ));
+    }
     if ph.aspect_ratio <= 0.0 || ph.blur.analysis_height < 32 {
         return Err(problem(
             "photo.aspect_ratio",
@@ -877,12 +922,14 @@ fn validate_fractions(book: &Rulebook) -> Result<(), Problem> {
         ("photo.exposure.max_clipped_fraction", ex.max_clipped_fraction),
         ("photo.exposure.max_crushed_fraction", ex.max_crushed_fraction),
         ("photo.aspect_tolerance", ph.aspect_tolerance),
+        ("photo.recaptured.max_object_area", ph.recaptured.max_object_area),
         ("id_card.aspect_tolerance", id.aspect_tolerance),
         ("id_card.min_area_fraction", id.min_area_fraction),
         ("id_card.min_quad_score", id.min_quad_score),
         ("id_card.corner_margin", id.corner_margin),
         ("id_card.frame_side_factor", id.frame_side_factor),
         ("id_card.max_corner_outside", id.max_corner_outside),
+        ("id_card.max_shape_area", id.max_shape_area),
         ("id_card.background_band_inner", id.background_band_inner),
         ("id_card.background_band_outer", id.background_band_outer),
         ("document.corner_margin", doc.corner_margin),
@@ -902,6 +949,8 @@ fn validate_fractions(book: &Rulebook) -> Result<(), Problem> {
         ("document.form.min_strike", form.min_strike),
         ("document.form.max_strike", form.max_strike),
         ("document.form.strike_crossed", form.strike_crossed),
+        ("document.form.edge_clutter", form.edge_clutter),
+        ("document.min_region_fraction", doc.min_region_fraction),
     ];
     match fractions.iter().find(|(_, v)| !(0.0..=1.0).contains(v)) {
         Some((name, v)) => Err(problem(
@@ -910,6 +959,11 @@ fn validate_fractions(book: &Rulebook) -> Result<(), Problem> {
         )),
         None => Ok(()),
     }
+}
+
+/// Whether `[x0, y0, x1, y1]` is a non-empty box of shares.
+fn is_box([x0, y0, x1, y1]: [f64; 4]) -> bool {
+    (0.0..1.0).contains(&x0) && (0.0..1.0).contains(&y0) && x0 < x1 && y0 < y1 && x1 <= 1.0 && y1 <= 1.0
 }
 
 /// The card's background band and the paper's shapes and form sizes.
@@ -922,6 +976,18 @@ fn validate_paper(book: &Rulebook) -> Result<(), Problem> {
             "document.form: analysis_width must be 256-2048 and scribble_radius 1-16",
         ));
     }
+    if form.strike_gap == 0 || form.strike_gap > form.strike_reach {
+        return Err(problem(
+            "document.form.strike_gap",
+            "document.form.strike_gap must be at least 1 and at most strike_reach",
+        ));
+    }
+    if !(form.strike_slope_step > 0.0 && (0.0..=45.0).contains(&form.strike_max_slope)) {
+        return Err(problem(
+            "document.form.strike_slope_step",
+            "document.form: strike_slope_step must be positive and strike_max_slope 0-45 degrees",
+        ));
+    }
     if form.min_strike >= form.max_strike {
         return Err(problem(
             "document.form.min_strike",
@@ -932,6 +998,14 @@ fn validate_paper(book: &Rulebook) -> Result<(), Problem> {
         ));
     }
     let id = &book.id_card;
+    for (key, b) in [("inner_region", id.inner_region), ("emblem_region", id.emblem_region)] {
+        if !is_box(b) {
+            return Err(problem(
+                format!("id_card.{key}"),
+                format!("id_card.{key} must be [x0, y0, x1, y1] with 0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1"),
+            ));
+        }
+    }
     if id.background_band_inner >= id.background_band_outer {
         return Err(problem(
             "id_card.background_band_inner",
