@@ -18,6 +18,16 @@ pub enum Severity {
     Reject,
 }
 
+impl Severity {
+    /// The lower-case word of the API.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Severity::Warn => "warn",
+            Severity::Reject => "reject",
+        }
+    }
+}
+
 macro_rules! codes {
     ($( $variant:ident => $text:literal, $severity:ident; )*) => {
         /// A reason code. Serialised as its dotted string.

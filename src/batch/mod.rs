@@ -14,7 +14,8 @@ use crate::report::{Reason, Report, Verdict};
 use crate::rules::{Lang, Rules};
 use crate::set::{check_application, Target};
 use rayon::prelude::*;
-use serde_json::{json, Map, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
@@ -204,9 +205,7 @@ pub fn prepare_resume(out: &Path) -> Result<HashSet<String>, Error> {
             if n == 0 || line.last() != Some(&b'\n') {
                 break;
             }
-            let id = serde_json::from_slice::<Value>(&line)
-                .ok()
-                .and_then(|v| v.get("id").and_then(Value::as_str).map(str::to_string));
+            let id = serde_json::from_slice::<LineId>(&line).ok().map(|l| l.id);
             match id {
                 Some(id) => {
                     done.insert(id);
@@ -277,7 +276,8 @@ pub fn run(apps: Vec<App>, opts: &Options, rules: &Rules) -> Result<RunStats, Er
                 rejected.fetch_add(1, Ordering::Relaxed);
             }
             files.fetch_add(report.files.len(), Ordering::Relaxed);
-            let mut line = serde_json::to_vec(&with_id(app, report)).map_err(|e| Error::Usage(e.to_string()))?;
+            let mut line =
+                serde_json::to_vec(&ResultLine::new(app, report)).map_err(|e| Error::Usage(e.to_string()))?;
             line.push(b'\n');
             {
                 let mut f = out.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -354,15 +354,30 @@ fn failed(target: Option<Target<'_>>, cause: &str, rules: &Rules, lang: Lang) ->
     report
 }
 
-/// The SPEC §4 object with the application's id and path first.
-fn with_id(app: &App, report: Report) -> Value {
-    let mut m = Map::new();
-    m.insert("id".into(), Value::String(app.id.clone()));
-    m.insert("path".into(), Value::String(app.path.display().to_string()));
-    if let Ok(Value::Object(r)) = serde_json::to_value(report) {
-        m.extend(r);
+/// Only the id of a results line, for `--resume`.
+#[derive(Deserialize)]
+struct LineId {
+    id: String,
+}
+
+/// One line of a results file: the SPEC §4 object with the application's
+/// id and path first. `prescreen report` reads the lines back as this type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResultLine {
+    pub id: String,
+    pub path: String,
+    #[serde(flatten)]
+    pub report: Report,
+}
+
+impl ResultLine {
+    fn new(app: &App, report: Report) -> ResultLine {
+        ResultLine {
+            id: app.id.clone(),
+            path: app.path.display().to_string(),
+            report,
+        }
     }
-    Value::Object(m)
 }
 
 /// Progress on stderr: a bar on a terminal, a line every few seconds

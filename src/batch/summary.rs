@@ -3,8 +3,10 @@
 //! one row per reason, and a self-contained HTML page listing the rejected
 //! applications. The JSON lines are streamed, never loaded whole.
 
+use super::ResultLine;
+use crate::codes::Severity;
 use crate::error::Error;
-use serde_json::Value;
+use crate::report::{Reason, Verdict};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs::File;
@@ -34,7 +36,7 @@ fn io_err(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
 }
 
 /// Calls `each` with every result of a JSON-lines file, in order.
-fn for_each_result(path: &Path, mut each: impl FnMut(&Value) -> Result<(), Error>) -> Result<u64, Error> {
+fn for_each_result(path: &Path, mut each: impl FnMut(&ResultLine) -> Result<(), Error>) -> Result<u64, Error> {
     let file = File::open(path).map_err(io_err(path))?;
     let mut bad = 0;
     for line in BufReader::new(file).lines() {
@@ -42,51 +44,42 @@ fn for_each_result(path: &Path, mut each: impl FnMut(&Value) -> Result<(), Error
         if line.trim().is_empty() {
             continue;
         }
-        match serde_json::from_str::<Value>(&line) {
-            Ok(v) if v.get("verdict").is_some() => each(&v)?,
-            _ => bad += 1,
+        match serde_json::from_str::<ResultLine>(&line) {
+            Ok(result) => each(&result)?,
+            Err(_) => bad += 1,
         }
     }
     Ok(bad)
 }
 
-fn reasons(v: &Value) -> impl Iterator<Item = &Value> {
-    v.get("reasons").and_then(Value::as_array).into_iter().flatten()
-}
-
-fn files(v: &Value) -> impl Iterator<Item = &Value> {
-    v.get("files").and_then(Value::as_array).into_iter().flatten()
-}
-
-fn text<'a>(v: &'a Value, key: &str) -> &'a str {
-    v.get(key).and_then(Value::as_str).unwrap_or("")
+fn rejecting(reasons: &[Reason]) -> impl Iterator<Item = &Reason> {
+    reasons.iter().filter(|r| r.severity == Severity::Reject)
 }
 
 /// Counts the results in `path`.
 pub fn summarise(path: &Path) -> Result<Summary, Error> {
     let mut s = Summary::default();
-    let bad = for_each_result(path, |v| {
+    let bad = for_each_result(path, |line| {
+        let v = &line.report;
         s.applications += 1;
-        if text(v, "verdict") == "pass" {
+        if v.verdict == Verdict::Pass {
             s.passed += 1;
         } else {
             s.rejected += 1;
         }
-        for r in reasons(v).filter(|r| text(r, "severity") == "reject") {
-            *s.by_code.entry(text(r, "code").to_string()).or_default() += 1;
+        for r in rejecting(&v.reasons) {
+            *s.by_code.entry(r.code.to_string()).or_default() += 1;
         }
-        for slot in v.get("missing").and_then(Value::as_array).into_iter().flatten() {
-            if let Some(slot) = slot.as_str() {
-                *s.by_slot.entry(slot.to_string()).or_default() += 1;
-            }
+        for slot in &v.missing {
+            *s.by_slot.entry(slot.clone()).or_default() += 1;
         }
-        for f in files(v) {
+        for f in &v.files {
             s.files += 1;
-            for r in reasons(f).filter(|r| text(r, "severity") == "reject") {
-                *s.by_code.entry(text(r, "code").to_string()).or_default() += 1;
+            for r in rejecting(&f.reasons) {
+                *s.by_code.entry(r.code.to_string()).or_default() += 1;
             }
-            if text(f, "verdict") == "reject" {
-                let slot = f.get("slot").and_then(Value::as_str).unwrap_or("(unknown)");
+            if f.verdict == Verdict::Reject {
+                let slot = f.slot.as_deref().unwrap_or("(unknown)");
                 *s.by_slot.entry(slot.to_string()).or_default() += 1;
             }
         }
@@ -132,34 +125,26 @@ pub fn write_csv(results: &Path, csv_path: &Path) -> Result<(), Error> {
     let csv_err = |e: csv::Error| Error::Usage(format!("{}: {e}", csv_path.display()));
     w.write_record(["id", "verdict", "file", "slot", "code", "severity", "message"])
         .map_err(csv_err)?;
-    for_each_result(results, |v| {
-        let id = text(v, "id");
-        let verdict = text(v, "verdict");
+    for_each_result(results, |line| {
+        let (id, v) = (line.id.as_str(), &line.report);
+        let verdict = verdict_str(v.verdict);
         let mut rows = 0;
-        for r in reasons(v) {
-            w.write_record([
-                id,
-                verdict,
-                "",
-                "",
-                text(r, "code"),
-                text(r, "severity"),
-                text(r, "message"),
-            ])
-            .map_err(csv_err)?;
+        for r in &v.reasons {
+            w.write_record([id, verdict, "", "", r.code.as_str(), r.severity.as_str(), &r.message])
+                .map_err(csv_err)?;
             rows += 1;
         }
-        for f in files(v) {
-            let slot = f.get("slot").and_then(Value::as_str).unwrap_or("");
-            for r in reasons(f) {
+        for f in &v.files {
+            let slot = f.slot.as_deref().unwrap_or("");
+            for r in &f.reasons {
                 w.write_record([
                     id,
                     verdict,
-                    text(f, "name"),
+                    &f.name,
                     slot,
-                    text(r, "code"),
-                    text(r, "severity"),
-                    text(r, "message"),
+                    r.code.as_str(),
+                    r.severity.as_str(),
+                    &r.message,
                 ])
                 .map_err(csv_err)?;
                 rows += 1;
@@ -172,6 +157,13 @@ pub fn write_csv(results: &Path, csv_path: &Path) -> Result<(), Error> {
     })?;
     w.flush().map_err(io_err(csv_path))?;
     Ok(())
+}
+
+fn verdict_str(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Pass => "pass",
+        Verdict::Reject => "reject",
+    }
 }
 
 fn esc(s: &str) -> String {
@@ -221,32 +213,29 @@ pub fn write_html(results: &Path, html_path: &Path, summary: &Summary) -> Result
     }
     head.push_str("<h2>不通过的申请 rejected applications</h2>\n<table><tr><th>申请 id</th><th>文件 file</th><th>原因 code</th><th>说明 message</th></tr>\n");
     w.write_all(head.as_bytes()).map_err(&io)?;
-    for_each_result(results, |v| {
-        if text(v, "verdict") == "pass" {
+    for_each_result(results, |line| {
+        let v = &line.report;
+        if v.verdict == Verdict::Pass {
             return Ok(());
         }
-        let id = esc(text(v, "id"));
+        let id = esc(&line.id);
         let mut rows = String::new();
-        let mut row = |file: &str, r: &Value| {
-            let sev = if text(r, "severity") == "warn" {
-                "warn"
-            } else {
-                "reject"
-            };
+        let mut row = |file: &str, r: &Reason| {
             let _ = writeln!(
                 rows,
-                "<tr><td>{id}</td><td>{}</td><td class=\"{sev}\">{}</td><td>{}</td></tr>",
+                "<tr><td>{id}</td><td>{}</td><td class=\"{}\">{}</td><td>{}</td></tr>",
                 esc(file),
-                esc(text(r, "code")),
-                esc(text(r, "message"))
+                r.severity.as_str(),
+                esc(r.code.as_str()),
+                esc(&r.message)
             );
         };
-        for r in reasons(v) {
+        for r in &v.reasons {
             row("", r);
         }
-        for f in files(v) {
-            for r in reasons(f) {
-                row(text(f, "name"), r);
+        for f in &v.files {
+            for r in &f.reasons {
+                row(&f.name, r);
             }
         }
         w.write_all(rows.as_bytes()).map_err(io_err(html_path))
