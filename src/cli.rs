@@ -95,7 +95,7 @@ pub struct ReportArgs {
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
     /// Address to listen on
-    #[arg(long, env = "PRESCREEN_BIND", default_value = "127.0.0.1:8080")]
+    #[arg(long, env = "PRESCREEN_BIND", default_value_t = prescreen::server::DEFAULT_BIND)]
     pub bind: std::net::SocketAddr,
     /// Checks running at once [default: the number of cores]
     #[arg(long, env = "PRESCREEN_WORKERS")]
@@ -107,7 +107,7 @@ pub struct ServeArgs {
     #[arg(long, env = "PRESCREEN_MAX_REQUEST_BYTES")]
     pub max_request_bytes: Option<u64>,
     /// Time limit per request, in seconds
-    #[arg(long, env = "PRESCREEN_TIMEOUT_SECS", default_value_t = 30)]
+    #[arg(long, env = "PRESCREEN_TIMEOUT_SECS", default_value_t = prescreen::server::DEFAULT_TIMEOUT_SECS)]
     pub timeout_secs: u64,
     /// Require `Authorization: Bearer KEY` on /v1/* (off when unset)
     #[arg(long, env = "PRESCREEN_API_KEY", hide_env_values = true)]
@@ -192,7 +192,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 fn batch(args: BatchArgs, rules: &Rules) -> Result<ExitCode> {
-    use prescreen::batch::{discover, from_list, read_manifest, read_text, run, Options, Progress};
+    use prescreen::batch::{discover, from_list, read_manifest, read_text, run, Options};
     use std::io::IsTerminal;
     let mut apps = Vec::new();
     for dir in &args.archives {
@@ -209,11 +209,11 @@ fn batch(args: BatchArgs, rules: &Rules) -> Result<ExitCode> {
         None => Default::default(),
     };
     let progress = if args.quiet {
-        Progress::Quiet
+        Shown::Quiet
     } else if std::io::stderr().is_terminal() {
-        Progress::Bar
+        Shown::Bar
     } else {
-        Progress::Lines
+        Shown::Lines
     };
     let opts = Options {
         plan: args.plan,
@@ -224,9 +224,8 @@ fn batch(args: BatchArgs, rules: &Rules) -> Result<ExitCode> {
         shard: args.shard,
         jobs: args.jobs,
         lang: Lang::from(args.lang),
-        progress,
     };
-    let stats = run(apps, &opts, rules)?;
+    let stats = run(apps, &opts, rules, &Reporter::new(progress))?;
     if !args.quiet {
         eprintln!(
             "checked {} applications ({} files, {} rejected); {} already done",
@@ -275,8 +274,7 @@ fn serve(args: ServeArgs, rules: Rules) -> Result<ExitCode> {
         if w == 0 {
             bail!("--workers must be at least 1");
         }
-        config.workers = w;
-        config.queue = w * 16;
+        config.set_workers(w);
     }
     if let Some(q) = args.queue {
         config.queue = q;
@@ -418,5 +416,79 @@ fn write_stdout(s: &str) -> Result<()> {
     match out.write_all(s.as_bytes()).and_then(|()| out.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => Ok(other?),
+    }
+}
+
+/// How a batch's progress is shown on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shown {
+    /// A progress bar (a terminal).
+    Bar,
+    /// A line every few seconds (logs of a Kubernetes job).
+    Lines,
+    Quiet,
+}
+
+/// Shows a batch's progress on stderr.
+struct Reporter {
+    shown: Shown,
+    bar: std::sync::OnceLock<indicatif::ProgressBar>,
+    last_line: std::sync::Mutex<std::time::Instant>,
+    todo: std::sync::atomic::AtomicUsize,
+    start: std::time::Instant,
+}
+
+impl Reporter {
+    fn new(shown: Shown) -> Reporter {
+        Reporter {
+            shown,
+            bar: std::sync::OnceLock::new(),
+            last_line: std::sync::Mutex::new(std::time::Instant::now()),
+            todo: std::sync::atomic::AtomicUsize::new(0),
+            start: std::time::Instant::now(),
+        }
+    }
+}
+
+impl prescreen::batch::Progress for Reporter {
+    fn start(&self, todo: usize, skipped: usize) {
+        use std::sync::atomic::Ordering;
+        self.todo.store(todo, Ordering::Relaxed);
+        if skipped > 0 && self.shown != Shown::Quiet {
+            eprintln!("resume: {skipped} applications already in the output");
+        }
+        if self.shown == Shown::Bar {
+            let bar = indicatif::ProgressBar::new(todo as u64);
+            if let Ok(style) =
+                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} applications  {per_sec}  ETA {eta}")
+            {
+                bar.set_style(style);
+            }
+            let _ = self.bar.set(bar);
+        }
+    }
+
+    fn tick(&self, done: usize) {
+        use std::sync::atomic::Ordering;
+        if let Some(bar) = self.bar.get() {
+            bar.inc(1);
+        }
+        if self.shown == Shown::Lines {
+            let total = self.todo.load(Ordering::Relaxed);
+            let mut last = self.last_line.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if last.elapsed() >= std::time::Duration::from_secs(5) || done == total {
+                *last = std::time::Instant::now();
+                let secs = self.start.elapsed().as_secs_f64().max(1e-3);
+                let rate = done as f64 / secs;
+                let eta = total.saturating_sub(done) as f64 / rate.max(1e-9);
+                eprintln!("batch: {done}/{total} applications, {rate:.1}/s, ETA {eta:.0} s");
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = self.bar.get() {
+            bar.finish();
+        }
     }
 }

@@ -26,6 +26,21 @@ impl<'a> Target<'a> {
     }
 }
 
+impl Report {
+    /// An empty report (no files, no reasons, pass) for `target`.
+    pub fn for_target(target: Option<Target<'_>>) -> Report {
+        Report {
+            plan: target.map(|t| t.plan.id().to_string()),
+            clause: target.map(|t| t.clause.n),
+            verdict: Verdict::Pass,
+            files: Vec::new(),
+            missing: Vec::new(),
+            unexpected: Vec::new(),
+            reasons: Vec::new(),
+        }
+    }
+}
+
 /// Checks every file (a zip archive without a named slot is one
 /// application: its entries are checked as files), then the set against the
 /// clause when there is one. Messages are filled in `lang`.
@@ -41,15 +56,8 @@ pub fn check_application(uploads: &[Upload], target: Option<Target<'_>>, rules: 
             check_one(u, plan, rules, &mut files);
         }
     }
-    let mut report = Report {
-        plan: plan.map(|p| p.id().to_string()),
-        clause: target.map(|t| t.clause.n),
-        verdict: Verdict::Pass,
-        files,
-        missing: Vec::new(),
-        unexpected: Vec::new(),
-        reasons: Vec::new(),
-    };
+    let mut report = Report::for_target(target);
+    report.files = files;
     if let Some(t) = target {
         complete_set(&mut report, t, rules);
     }

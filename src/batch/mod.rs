@@ -22,7 +22,6 @@ use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 /// One application to check.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,17 +78,25 @@ pub struct Options {
     /// Threads; default all cores.
     pub jobs: Option<usize>,
     pub lang: Lang,
-    /// A progress bar (terminal) or periodic lines (not a terminal).
-    pub progress: Progress,
 }
 
-/// How progress is shown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Progress {
-    Bar,
-    Lines,
-    Quiet,
+/// Hears how a run goes; the library never prints, the caller shows it
+/// (the CLI: a bar on a terminal, a line every few seconds otherwise).
+/// Called from the worker threads.
+pub trait Progress: Sync {
+    /// Before the first application: how many will be checked, and how many
+    /// were skipped because `--resume` found them in the output.
+    fn start(&self, _todo: usize, _skipped: usize) {}
+    /// An application is done; `done` of `todo` so far.
+    fn tick(&self, _done: usize) {}
+    /// After the last application.
+    fn finish(&self) {}
 }
+
+/// Progress nobody listens to.
+pub struct Silent;
+
+impl Progress for Silent {}
 
 /// How a run ended.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -224,7 +231,7 @@ pub fn prepare_resume(out: &Path) -> Result<HashSet<String>, Error> {
 
 /// Checks every application of `apps` that this shard takes and that is
 /// not already done, appending one JSON line per application to the output.
-pub fn run(apps: Vec<App>, opts: &Options, rules: &Rules) -> Result<RunStats, Error> {
+pub fn run(apps: Vec<App>, opts: &Options, rules: &Rules, progress: &dyn Progress) -> Result<RunStats, Error> {
     // Every clause this run can ask for, resolved once; an unknown plan or
     // clause stops the run before it starts.
     let mut targets: HashMap<u32, Target<'_>> = HashMap::new();
@@ -260,7 +267,8 @@ pub fn run(apps: Vec<App>, opts: &Options, rules: &Rules) -> Result<RunStats, Er
         file.set_len(0).map_err(io)?;
     }
     let out = Mutex::new(file);
-    let progress = Reporter::new(opts.progress, todo.len(), skipped);
+    progress.start(todo.len(), skipped);
+    let done_count = AtomicUsize::new(0);
     let rejected = AtomicUsize::new(0);
     let files = AtomicUsize::new(0);
     let pool = rayon::ThreadPoolBuilder::new()
@@ -286,7 +294,7 @@ pub fn run(apps: Vec<App>, opts: &Options, rules: &Rules) -> Result<RunStats, Er
                 // loses at most the line being written, which resume cuts.
                 f.sync_data().map_err(io)?;
             }
-            progress.tick();
+            progress.tick(done_count.fetch_add(1, Ordering::Relaxed) + 1);
             Ok(())
         })
     });
@@ -337,18 +345,11 @@ fn check_one(app: &App, target: Option<Target<'_>>, rules: &Rules, lang: Lang) -
 }
 
 fn failed(target: Option<Target<'_>>, cause: &str, rules: &Rules, lang: Lang) -> Report {
-    let mut report = Report {
-        plan: target.map(|t| t.plan.id().to_string()),
-        clause: target.map(|t| t.clause.n),
-        verdict: Verdict::Reject,
-        files: Vec::new(),
-        missing: Vec::new(),
-        unexpected: Vec::new(),
-        reasons: vec![Reason::new(
-            Code::FileCorrupt,
-            json!({ "problem": "unreadable", "cause": cause }),
-        )],
-    };
+    let mut report = Report::for_target(target);
+    report.reasons.push(Reason::new(
+        Code::FileCorrupt,
+        json!({ "problem": "unreadable", "cause": cause }),
+    ));
     report.settle();
     report.localise(&rules.messages, lang);
     report
@@ -376,63 +377,6 @@ impl ResultLine {
             id: app.id.clone(),
             path: app.path.display().to_string(),
             report,
-        }
-    }
-}
-
-/// Progress on stderr: a bar on a terminal, a line every few seconds
-/// otherwise (logs of a Kubernetes job).
-struct Reporter {
-    bar: Option<indicatif::ProgressBar>,
-    lines: Option<Mutex<Instant>>,
-    done: AtomicUsize,
-    total: usize,
-    start: Instant,
-}
-
-impl Reporter {
-    fn new(mode: Progress, total: usize, skipped: usize) -> Reporter {
-        if skipped > 0 && mode != Progress::Quiet {
-            eprintln!("resume: {skipped} applications already in the output");
-        }
-        let bar = (mode == Progress::Bar).then(|| {
-            let bar = indicatif::ProgressBar::new(total as u64);
-            if let Ok(style) =
-                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} applications  {per_sec}  ETA {eta}")
-            {
-                bar.set_style(style);
-            }
-            bar
-        });
-        Reporter {
-            bar,
-            lines: (mode == Progress::Lines).then(|| Mutex::new(Instant::now())),
-            done: AtomicUsize::new(0),
-            total,
-            start: Instant::now(),
-        }
-    }
-
-    fn tick(&self) {
-        let n = self.done.fetch_add(1, Ordering::Relaxed) + 1;
-        if let Some(bar) = &self.bar {
-            bar.inc(1);
-        }
-        if let Some(last) = &self.lines {
-            let mut last = last.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            if last.elapsed() >= Duration::from_secs(5) || n == self.total {
-                *last = Instant::now();
-                let secs = self.start.elapsed().as_secs_f64().max(1e-3);
-                let rate = n as f64 / secs;
-                let eta = (self.total - n) as f64 / rate.max(1e-9);
-                eprintln!("batch: {n}/{} applications, {rate:.1}/s, ETA {eta:.0} s", self.total);
-            }
-        }
-    }
-
-    fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish();
         }
     }
 }

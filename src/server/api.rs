@@ -135,11 +135,15 @@ async fn run_checks(
         tokio::task::spawn_blocking(move || {
             // The permit lives as long as the work, even past a timeout.
             let _worker = worker;
-            let target = target.as_ref().and_then(|(p, n)| resolve(&rules, p, *n).ok());
-            check_application(&uploads, target, &rules, lang)
+            // The one place a request's plan and clause are resolved.
+            let target = match &target {
+                Some((p, n)) => Some(resolve(&rules, p, *n)?),
+                None => None,
+            };
+            Ok::<_, ApiError>(check_application(&uploads, target, &rules, lang))
         })
         .await
-        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the check failed"))
+        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the check failed"))?
     };
     let report = tokio::time::timeout(timeout, work).await.map_err(|_| {
         ApiError::new(
@@ -301,7 +305,6 @@ pub async fn check_multipart(
             let n: u32 = c
                 .parse()
                 .map_err(|_| ApiError::bad("unknown_clause", format!("clause must be a number, not {c:?}")))?;
-            resolve(&state.rules, &p, n)?;
             Some((p, n))
         }
         (Some(p), None) => return Err(ApiError::bad("bad_request", format!("plan {p} needs a clause"))),

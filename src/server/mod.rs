@@ -41,19 +41,34 @@ pub struct Config {
     pub cors_origins: Vec<String>,
 }
 
+/// Where the server listens unless told otherwise.
+pub const DEFAULT_BIND: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 8080);
+/// The per-request time limit unless told otherwise, in seconds.
+pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
+/// Requests that may wait per worker before new ones get 503.
+pub const QUEUE_PER_WORKER: usize = 16;
+
 impl Config {
     /// Defaults for a machine with `cpus` cores and the rulebook's limits.
     pub fn new(rules: &Rules, cpus: usize) -> Config {
-        let workers = cpus.max(1);
-        Config {
-            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
-            workers,
-            queue: workers * 16,
+        let mut config = Config {
+            bind: DEFAULT_BIND,
+            workers: 1,
+            queue: QUEUE_PER_WORKER,
             max_request_bytes: rules.limits().max_request_bytes,
-            timeout: Duration::from_secs(30),
+            timeout: Duration::from_secs(DEFAULT_TIMEOUT_SECS),
             api_key: None,
             cors_origins: Vec::new(),
-        }
+        };
+        config.set_workers(cpus);
+        config
+    }
+
+    /// `workers` checks at once (at least one), with the default queue for
+    /// that many.
+    pub fn set_workers(&mut self, workers: usize) {
+        self.workers = workers.max(1);
+        self.queue = self.workers * QUEUE_PER_WORKER;
     }
 }
 
