@@ -1,6 +1,6 @@
 //! `prescreen serve`: the checks over HTTP (SPEC §4) for the registration
 //! site and reviewers. The handlers only parse requests and hand the bytes
-//! to the same [`check_application`] the CLI calls, on blocking threads
+//! to the same [`check_application`](crate::check_application) the CLI calls, on blocking threads
 //! behind a bounded admission queue. Uploads live in memory for the length
 //! of a request: they are never written to disk and never logged.
 

@@ -27,6 +27,7 @@ mod face_reasons;
 mod file_reasons;
 mod idcard_reasons;
 mod localisation;
+mod one_road;
 mod photo_reasons;
 mod rulebook;
 mod server;
