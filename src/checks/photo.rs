@@ -15,12 +15,24 @@ use crate::measure::halftone;
 use crate::measure::{luma, r1, r3, region, round_to};
 use crate::report::{FileReport, Reason};
 use crate::rules::{editing_app, FaceRules, PhotoRules, RecapturedRules};
+use image::GrayImage;
 use serde_json::json;
 
 /// Runs every photo check on an upright decoded image.
 pub fn check_photo(d: &Decoded, rules: &PhotoRules, report: &mut FileReport) {
-    let (w, h) = d.rgb.dimensions();
+    check_geometry(d, rules, report);
+    check_colour(d, rules, report);
+    check_background(d, rules, report);
+    let y = luma(&d.rgb);
+    check_sharpness_and_light(&y, rules, report);
+    check_face(&y, rules, report);
+    check_recaptured(d, &y, &rules.recaptured, report);
+    check_editing(d, rules, report);
+}
 
+/// `photo.aspect_ratio` and `photo.resolution_too_low`.
+fn check_geometry(d: &Decoded, rules: &PhotoRules, report: &mut FileReport) {
+    let (w, h) = d.rgb.dimensions();
     let ratio = f64::from(w) / f64::from(h);
     report.measure("aspect_ratio", r3(ratio));
     if (ratio / rules.aspect_ratio - 1.0).abs() > rules.aspect_tolerance {
@@ -35,14 +47,16 @@ pub fn check_photo(d: &Decoded, rules: &PhotoRules, report: &mut FileReport) {
             }),
         ));
     }
-
     if w < rules.min_width || h < rules.min_height {
         report.push(Reason::new(
             Code::PhotoResolutionTooLow,
             json!({ "width": w, "height": h, "min_width": rules.min_width, "min_height": rules.min_height }),
         ));
     }
+}
 
+/// `photo.grayscale`: stored as one channel, or too few coloured pixels.
+fn check_colour(d: &Decoded, rules: &PhotoRules, report: &mut FileReport) {
     let colour_fraction = colour_fraction(d, rules.grayscale.chroma);
     report.measure("colour_fraction", r3(colour_fraction));
     if d.components == 1 || colour_fraction < rules.grayscale.min_colour_fraction {
@@ -55,7 +69,11 @@ pub fn check_photo(d: &Decoded, rules: &PhotoRules, report: &mut FileReport) {
             }),
         ));
     }
+}
 
+/// `photo.background_not_white`: enough of the border bands white, else the
+/// bands' colour named.
+fn check_background(d: &Decoded, rules: &PhotoRules, report: &mut FileReport) {
     let bg_rules = &rules.background;
     let white = White {
         min_lightness: bg_rules.min_lightness,
@@ -92,9 +110,12 @@ pub fn check_photo(d: &Decoded, rules: &PhotoRules, report: &mut FileReport) {
             }),
         ));
     }
+}
 
-    let y = luma(&d.rgb);
-    let blur = measure_blur(&y, rules.blur.analysis_height);
+/// `photo.blurry` and `photo.exposure` (on the face region).
+fn check_sharpness_and_light(y: &GrayImage, rules: &PhotoRules, report: &mut FileReport) {
+    let (w, h) = y.dimensions();
+    let blur = measure_blur(y, rules.blur.analysis_height);
     report.measure("blur", r3(blur));
     if blur > rules.blur.max_blur {
         report.push(Reason::new(
@@ -106,7 +127,7 @@ pub fn check_photo(d: &Decoded, rules: &PhotoRules, report: &mut FileReport) {
     // The face region of a 1-inch photo: centred, upper middle.
     let ex_rules = &rules.exposure;
     let [x0, y0, x1, y1] = ex_rules.region;
-    let ex = measure_exposure(&y, region(w, h, x0, y0, x1, y1));
+    let ex = measure_exposure(y, region(w, h, x0, y0, x1, y1));
     report.measure("exposure_median", ex.median);
     let min_median = ex_rules.min_median;
     let problem = if ex.median < min_median || ex.crushed_fraction > ex_rules.max_crushed_fraction {
@@ -131,10 +152,10 @@ pub fn check_photo(d: &Decoded, rules: &PhotoRules, report: &mut FileReport) {
             }),
         ));
     }
+}
 
-    check_face(&y, rules, report);
-    check_recaptured(d, &y, &rules.recaptured, report);
-
+/// `photo.edited`: the EXIF Software names an editing or beauty app.
+fn check_editing(d: &Decoded, rules: &PhotoRules, report: &mut FileReport) {
     if let Some(software) = &d.exif.software {
         report.measure("exif_software", software.as_str());
         if let Some(app) = editing_app(&rules.editing_software, software) {
@@ -168,7 +189,7 @@ pub fn face_detection(f: &FaceRules) -> Detection {
 /// `photo.no_face`, `photo.multiple_faces`, `photo.face_position`: exactly
 /// one face, of 1-inch-photo size and place. The face box and the scores go
 /// into the measurements for a reviewer to draw.
-fn check_face(y: &image::GrayImage, rules: &PhotoRules, report: &mut FileReport) {
+fn check_face(y: &GrayImage, rules: &PhotoRules, report: &mut FileReport) {
     let f = &rules.face;
     let Some(faces) = detect_faces(y, &face_detection(f)) else {
         report.measure("face_detector", "unavailable");
@@ -236,7 +257,7 @@ fn check_face(y: &image::GrayImage, rules: &PhotoRules, report: &mut FileReport)
 /// it (a printed photo or an ID card photographed on a surface; a proper
 /// 1-inch photo has no such object: the person reaches the bottom edge), or
 /// a halftone screen shows in the face region (a photo of a print).
-fn check_recaptured(d: &Decoded, y: &image::GrayImage, rules: &RecapturedRules, report: &mut FileReport) {
+fn check_recaptured(d: &Decoded, y: &GrayImage, rules: &RecapturedRules, report: &mut FileReport) {
     let (w, h) = y.dimensions();
     let [cx, cy] = rules.screen_centre;
     let (cx, cy) = ((f64::from(w) * cx) as u32, (f64::from(h) * cy) as u32);

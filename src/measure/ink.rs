@@ -712,103 +712,25 @@ pub fn measure_ink(page: &FlatPage, p: &InkParams) -> InkMeasure {
     if w < 64 || h < 64 {
         return InkMeasure::default();
     }
-    let (level, bw) = paper_level(&page.luma);
-    let luma = page.luma.as_raw();
-    let (wu, hu) = (w as usize, h as usize);
-    // The outline found can be a pixel or two outside the paper, and the
-    // desk there is dark: the margin (1.5 % of the width, 3 mm; forms
-    // leave more) holds no ink.
-    let margin = wu * 3 / 200;
-    let mut ink = vec![false; wu * hu];
-    for y in margin..hu - margin {
-        let levels = &level[(y / BLOCK as usize) * bw as usize..];
-        let thresholds: Vec<u8> = levels[..bw as usize]
-            .iter()
-            .map(|&l| (p.ink_ratio * f64::from(l)).ceil().min(255.0) as u8)
-            .collect();
-        for x in margin..wu - margin {
-            ink[y * wu + x] = luma[y * wu + x] < thresholds[x / BLOCK as usize];
-        }
-    }
+    let paper = paper_level(&page.luma);
+    let ink = ink_mask(&page.luma, &paper, p.ink_ratio);
     let blue = ink
         .iter()
         .zip(page.blue.as_raw())
         .filter(|(i, b)| **i && **b > 0)
         .count();
-
-    let Fields {
-        boxes: fields,
-        rows,
-        lines,
-    } = find_fields(&ink, w, h, p);
-    let unwritten: Vec<bool> = fields.iter().map(|f| ink_in(&ink, w, f) < p.min_field_ink).collect();
-    // An empty row of a list (the unused lines of a work history) says
-    // nothing about whether the form is filled in: it is left out, in a
-    // filled form as in a blank one.
-    let mut counted = vec![true; fields.len()];
-    let mut skipped_rows = 0;
-    for (k, row) in rows.iter().enumerate() {
-        let all_empty = row.cells.clone().all(|c| unwritten[c]);
-        if all_empty && rows.iter().enumerate().any(|(m, other)| m != k && row.repeats(other)) {
-            skipped_rows += 1;
-            counted[row.cells.clone()].fill(false);
-        }
-    }
-    let count = counted.iter().filter(|c| **c).count() as u32;
-    let empty = counted.iter().zip(&unwritten).filter(|(c, e)| **c && **e).count() as u32;
+    let fields = find_fields(&ink, w, h, p);
+    let (count, empty, skipped_rows) = count_fields(&ink, w, &fields, p.min_field_ink);
 
     let r = p.scribble_radius;
-    let solid = erode(&ink, wu, r as usize);
+    let solid = erode(&ink, w as usize, r as usize);
     let scribbles: Vec<Box4> = blobs(&solid, w, p.min_scribble_area)
         .into_iter()
         .map(|([x0, y0, x1, y1], _)| [x0 - r, y0 - r, x1 + r, y1 + r])
         .collect();
-
-    // Correction tape, on 4 × 4 blocks: a block is bright when one of its
-    // 2 × 2 means (which quiet the sensor noise) is above the paper level,
-    // so that writing over the tape does not cut the patch apart.
-    let (tw, th) = (wu / 4, hu / 4);
-    let means = super::shrink_luma_by(&page.luma, 2);
-    let mw = means.width() as usize;
-    let means = means.as_raw();
-    let mut bright = vec![false; tw * th];
-    for by in 0..th {
-        let paper = &level[(by * 4 / BLOCK as usize) * bw as usize..];
-        for bx in 0..tw {
-            let top = [0, 1, mw, mw + 1]
-                .iter()
-                .map(|d| means[2 * by * mw + 2 * bx + d])
-                .max()
-                .unwrap_or(0);
-            let limit = (1.0 + p.tape_brightness) * f64::from(paper[bx * 4 / BLOCK as usize]);
-            bright[by * tw + bx] = f64::from(top) > limit;
-        }
-    }
-    let max_area = (tw * th / 20) as u32;
-    let tape_patches = blobs(&bright, tw as u32, p.min_tape_area.div_ceil(16))
-        .into_iter()
-        .filter(|(b, n)| {
-            let area = (b[2] - b[0]) * (b[3] - b[1]);
-            *n <= max_area && f64::from(*n) >= p.min_tape_fill * f64::from(area) && (b[2] - b[0]).min(b[3] - b[1]) >= 2
-        })
-        // Back to pixels: 4 × the block grid never passes the page's edge.
-        .map(|(b, _)| b.map(|v| v * 4))
-        // Brighter than the paper on every side, not only than the block
-        // level: the lit edge of a sharp shadow is bright against the
-        // shadow but not against the paper beyond it. And edged by a step on
-        // three sides at least: a lamp's reflection rises gently.
-        .filter(|b| {
-            let (inside, around) = (paper_inside(luma, &ink, wu, b), paper_around(luma, &ink, wu, hu, b));
-            let sharp = edge_ramps(luma, &ink, wu, hu, b, around, inside)
-                .iter()
-                .filter(|r| r.is_some_and(|r| r <= p.max_tape_edge as usize))
-                .count();
-            f64::from(inside) > (1.0 + p.tape_brightness) * f64::from(around) && sharp >= 3
-        })
-        .collect();
-
+    let tape_patches = tape(&page.luma, &paper, &ink, p);
     // A scribble is crossed by long runs too: it is reported once.
-    let strikes = strike_throughs(&ink, w, h, &lines, p)
+    let strikes = strike_throughs(&ink, w, h, &fields.lines, p)
         .into_iter()
         .filter(|s| !scribbles.iter().any(|b| overlaps(b, s)))
         .collect();
@@ -822,6 +744,100 @@ pub fn measure_ink(page: &FlatPage, p: &InkParams) -> InkMeasure {
         tape_patches,
         strikes,
     }
+}
+
+/// Ink: pixels darker than `ink_ratio` of the paper level around them.
+/// The outline found can be a pixel or two outside the paper, and the desk
+/// there is dark: the margin (1.5 % of the width, 3 mm; forms leave more)
+/// holds no ink.
+fn ink_mask(page: &GrayImage, (level, bw): &(Vec<u8>, u32), ink_ratio: f64) -> Vec<bool> {
+    let (wu, hu) = (page.width() as usize, page.height() as usize);
+    let luma = page.as_raw();
+    let bw = *bw as usize;
+    let margin = wu * 3 / 200;
+    let mut ink = vec![false; wu * hu];
+    for y in margin..hu - margin {
+        let levels = &level[(y / BLOCK as usize) * bw..];
+        let thresholds: Vec<u8> = levels[..bw]
+            .iter()
+            .map(|&l| (ink_ratio * f64::from(l)).ceil().min(255.0) as u8)
+            .collect();
+        for x in margin..wu - margin {
+            ink[y * wu + x] = luma[y * wu + x] < thresholds[x / BLOCK as usize];
+        }
+    }
+    ink
+}
+
+/// The fields counted, those empty, and the list rows left out. An empty
+/// row of a list (the unused lines of a work history) says nothing about
+/// whether the form is filled in: it is left out, in a filled form as in a
+/// blank one.
+fn count_fields(ink: &[bool], w: u32, fields: &Fields, min_field_ink: u32) -> (u32, u32, u32) {
+    let unwritten: Vec<bool> = fields.boxes.iter().map(|f| ink_in(ink, w, f) < min_field_ink).collect();
+    let rows = &fields.rows;
+    let mut counted = vec![true; fields.boxes.len()];
+    let mut skipped_rows = 0;
+    for (k, row) in rows.iter().enumerate() {
+        let all_empty = row.cells.clone().all(|c| unwritten[c]);
+        if all_empty && rows.iter().enumerate().any(|(m, other)| m != k && row.repeats(other)) {
+            skipped_rows += 1;
+            counted[row.cells.clone()].fill(false);
+        }
+    }
+    let count = counted.iter().filter(|c| **c).count() as u32;
+    let empty = counted.iter().zip(&unwritten).filter(|(c, e)| **c && **e).count() as u32;
+    (count, empty, skipped_rows)
+}
+
+/// Correction tape, on 4 × 4 blocks: a block is bright when one of its
+/// 2 × 2 means (which quiet the sensor noise) is above the paper level, so
+/// that writing over the tape does not cut the patch apart. A patch of
+/// tape's size and fill, brighter than the paper on every side and edged
+/// by a step on three sides at least.
+fn tape(page: &GrayImage, (level, bw): &(Vec<u8>, u32), ink: &[bool], p: &InkParams) -> Vec<Box4> {
+    let (wu, hu) = (page.width() as usize, page.height() as usize);
+    let luma = page.as_raw();
+    let bw = *bw as usize;
+    let (tw, th) = (wu / 4, hu / 4);
+    let means = super::shrink_luma_by(page, 2);
+    let mw = means.width() as usize;
+    let means = means.as_raw();
+    let mut bright = vec![false; tw * th];
+    for by in 0..th {
+        let paper = &level[(by * 4 / BLOCK as usize) * bw..];
+        for bx in 0..tw {
+            let top = [0, 1, mw, mw + 1]
+                .iter()
+                .map(|d| means[2 * by * mw + 2 * bx + d])
+                .max()
+                .unwrap_or(0);
+            let limit = (1.0 + p.tape_brightness) * f64::from(paper[bx * 4 / BLOCK as usize]);
+            bright[by * tw + bx] = f64::from(top) > limit;
+        }
+    }
+    let max_area = (tw * th / 20) as u32;
+    blobs(&bright, tw as u32, p.min_tape_area.div_ceil(16))
+        .into_iter()
+        .filter(|(b, n)| {
+            let area = (b[2] - b[0]) * (b[3] - b[1]);
+            *n <= max_area && f64::from(*n) >= p.min_tape_fill * f64::from(area) && (b[2] - b[0]).min(b[3] - b[1]) >= 2
+        })
+        // Back to pixels: 4 × the block grid never passes the page's edge.
+        .map(|(b, _)| b.map(|v| v * 4))
+        // Brighter than the paper on every side, not only than the block
+        // level: the lit edge of a sharp shadow is bright against the
+        // shadow but not against the paper beyond it. And edged by a step on
+        // three sides at least: a lamp's reflection rises gently.
+        .filter(|b| {
+            let (inside, around) = (paper_inside(luma, ink, wu, b), paper_around(luma, ink, wu, hu, b));
+            let sharp = edge_ramps(luma, ink, wu, hu, b, around, inside)
+                .iter()
+                .filter(|r| r.is_some_and(|r| r <= p.max_tape_edge as usize))
+                .count();
+            f64::from(inside) > (1.0 + p.tape_brightness) * f64::from(around) && sharp >= 3
+        })
+        .collect()
 }
 
 #[cfg(test)]
