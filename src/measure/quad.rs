@@ -1046,10 +1046,63 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
     let planes = Planes::new(&small);
     let edge_px = edges(&planes);
     let (w, h) = ((planes.w - 1) as f64, (planes.h - 1) as f64);
+    let gain = brightness_gain(&planes);
+    let lines = side_lines(&planes, &edge_px, gain);
+    let scene = Scene {
+        planes: &planes,
+        edge_px: &edge_px,
+        lines: &lines,
+        w,
+        h,
+        centre: (w / 2.0, h / 2.0),
+        scoring: Scoring {
+            margin: search.corner_margin,
+            gain,
+        },
+        scale: (f64::from(iw) / f64::from(sw), f64::from(ih) / f64::from(sh)),
+        search,
+    };
+    let mut found = scene.candidates();
+    if let Some(b) = found.best.as_mut() {
+        scene.outermost(b, &found.pool);
+    }
+    let real = found.best.as_ref().map(|c| scene.finish(c));
+    let full = search
+        .full_frame_score
+        .filter(|_| paper_to_every_edge(&planes))
+        .map(|s| whole_frame(iw, ih, s));
+    // The best of the three kinds: four real sides, sides on the frame
+    // (scored down per frame side), or the whole frame.
+    let framed = found.best_frame.as_ref().map(|c| scene.finish(c));
+    let chosen = [real, framed]
+        .into_iter()
+        .flatten()
+        .max_by(|a, b| a.score.total_cmp(&b.score));
+    // The whole frame encloses everything: like any enclosing candidate it
+    // wins at NEST_RATIO of the best (a blank form's table is not the page).
+    let chosen = match (chosen, full) {
+        (Some(c), Some(f)) if f.score < NEST_RATIO * c.score => Some(c),
+        (c, f) => f.or(c),
+    };
+    QuadFind {
+        best_score: chosen
+            .as_ref()
+            .map_or(found.best_score, |q| q.score.max(found.best_score)),
+        best: chosen,
+        best_any_shape: found.best_any.as_ref().map(|c| scene.finish(c)),
+    }
+}
 
-    // Peaks apart in the accumulator can refine to the same line: keep one.
+/// The lines that may be sides, strongest first, then the frame's four
+/// edges (for objects that go on beyond them). Peaks apart in the
+/// accumulator can refine to the same line: one is kept. Only a line with a
+/// stretch that looks like a side (edge pixels along it and a colour step
+/// across it) can be one: grain, mortar and print lines mostly fall out
+/// here, and the search stays small.
+fn side_lines(planes: &Planes, edge_px: &[Edge], gain: f64) -> Vec<Line> {
+    let (w, h) = ((planes.w - 1) as f64, (planes.h - 1) as f64);
     let mut fitted: Vec<((f64, f64), f64)> = Vec::new();
-    for (n, rho) in hough_lines(&edge_px, planes.w, planes.h) {
+    for (n, rho) in hough_lines(edge_px, planes.w, planes.h) {
         let same = fitted.iter().any(|&(m, r)| {
             let dot = n.0 * m.0 + n.1 * m.1;
             dot.abs() > 1.5f64.to_radians().cos() && (rho - r * dot.signum()).abs() < 2.5
@@ -1058,70 +1111,70 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
             fitted.push((n, rho));
         }
     }
-    // Only a line with a stretch that looks like a side (edge pixels along
-    // it and a colour step across it) can be one: grain, mortar and print
-    // lines mostly fall out here, and the search below stays small.
-    let gain = brightness_gain(&planes);
     let stretch = (0.12 * w.min(h)).max(8.0);
     let mut rated: Vec<(f64, Line)> = fitted
         .into_iter()
-        .filter_map(|(n, rho)| profile_line(n, rho, &edge_px, &planes, false))
+        .filter_map(|(n, rho)| profile_line(n, rho, edge_px, planes, false))
         .map(|l| (best_stretch(&l, stretch, gain), l))
         .filter(|(q, _)| *q >= MIN_STRETCH)
         .collect();
     rated.sort_by(|a, b| b.0.total_cmp(&a.0));
     rated.truncate(MAX_SIDES);
     let mut lines: Vec<Line> = rated.into_iter().map(|(_, l)| l).collect();
-    // The frame's edges, for objects that go on beyond them.
     for (n, rho) in [((1.0, 0.0), 0.0), ((1.0, 0.0), w), ((0.0, 1.0), 0.0), ((0.0, 1.0), h)] {
-        if let Some(l) = profile_line(n, rho, &edge_px, &planes, true) {
+        if let Some(l) = profile_line(n, rho, edge_px, planes, true) {
             lines.push(l);
         }
     }
+    lines
+}
 
-    let frame_area = w * h;
-    let centre = (w / 2.0, h / 2.0);
-    let scoring = Scoring {
-        margin: search.corner_margin,
-        gain,
-    };
-    let long = w.max(h);
-    // Pairs of roughly parallel lines far enough apart.
-    let mut pairs: Vec<(usize, usize, f64)> = Vec::new();
-    for i in 0..lines.len() {
-        for j in i + 1..lines.len() {
-            let (a, b) = (&lines[i], &lines[j]);
-            let mut dt = (a.theta - b.theta).abs();
-            dt = dt.min(std::f64::consts::PI - dt);
-            if dt > 30f64.to_radians() {
-                continue;
-            }
-            if a.frame && b.frame {
-                continue;
-            }
-            // Separation measured at the image centre.
-            let da = centre.0 * a.n.0 + centre.1 * a.n.1 - a.rho;
-            let db = centre.0 * b.n.0 + centre.1 * b.n.1 - b.rho;
-            let same = a.n.0 * b.n.0 + a.n.1 * b.n.1 > 0.0;
-            let sep = if same { (da - db).abs() } else { (da + db).abs() };
-            if sep < 0.08 * w.min(h) {
-                continue;
-            }
-            // Mean direction, for the perpendicularity test.
-            let mut mean = (a.theta + b.theta) / 2.0;
-            if (a.theta - b.theta).abs() > std::f64::consts::FRAC_PI_2 {
-                mean += std::f64::consts::FRAC_PI_2;
-            }
-            pairs.push((i, j, mean.rem_euclid(std::f64::consts::PI)));
-        }
+/// "The whole frame is the page", scored `score`.
+fn whole_frame(iw: u32, ih: u32, score: f64) -> Quad {
+    let (fw, fh) = (f64::from(iw), f64::from(ih));
+    Quad {
+        corners: [(0.0, 0.0), (fw, 0.0), (fw, fh), (0.0, fh)],
+        score,
+        edge_score: score,
+        side_support: [0.0; 4],
+        side_contrast: [0.0; 4],
+        frame_side: [true; 4],
+        aspect: fw.max(fh) / fw.min(fh),
+        area_fraction: 1.0,
+        full_frame: true,
     }
+}
 
-    let mut pool: Vec<Pooled> = Vec::new();
-    let mut best: Option<Cand> = None;
-    let mut best_frame: Option<Cand> = None;
-    let mut best_any: Option<Cand> = None;
-    let mut best_score = 0.0f64;
-    let keep = |slot: &mut Option<Cand>, c: &Cand, by_raw: bool| {
+/// What the search works on: the analysis copy, its edge pixels and lines.
+struct Scene<'a> {
+    planes: &'a Planes,
+    edge_px: &'a [Edge],
+    lines: &'a [Line],
+    /// The analysis copy's last pixel column and row.
+    w: f64,
+    h: f64,
+    centre: (f64, f64),
+    scoring: Scoring,
+    /// Original pixels per analysis pixel.
+    scale: (f64, f64),
+    search: &'a QuadSearch,
+}
+
+/// What the search over line pairs keeps.
+#[derive(Default)]
+struct Candidates {
+    /// Candidates worth a look when nesting.
+    pool: Vec<Pooled>,
+    /// The best of four real sides (shape counted), of those with a frame
+    /// side, and of four real sides whatever the shape.
+    best: Option<Cand>,
+    best_frame: Option<Cand>,
+    best_any: Option<Cand>,
+    best_score: f64,
+}
+
+impl Candidates {
+    fn keep(slot: &mut Option<Cand>, c: &Cand, by_raw: bool) {
         let s = if by_raw { c.raw } else { c.score };
         if slot.as_ref().is_none_or(|b| s > if by_raw { b.raw } else { b.score }) {
             *slot = Some(Cand {
@@ -1132,130 +1185,190 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
                 frames: c.frames,
             });
         }
-    };
-    // Every crossing once, with the absurdly far ones (a corner may lie
-    // outside the frame, but not by half of it) left out.
-    let nl = lines.len();
-    let mut cross: Vec<Option<(f64, f64)>> = vec![None; nl * nl];
-    for i in 0..nl {
-        for j in i + 1..nl {
-            let p = intersect(&lines[i], &lines[j])
-                .filter(|p| p.0 >= -0.5 * w && p.0 <= 1.5 * w && p.1 >= -0.5 * h && p.1 <= 1.5 * h);
-            cross[i * nl + j] = p;
-            cross[j * nl + i] = p;
-        }
     }
-    for (pi, &(a1, a2, ta)) in pairs.iter().enumerate() {
-        for &(b1, b2, tb) in &pairs[pi + 1..] {
-            let mut dt = (ta - tb).abs();
-            dt = dt.min(std::f64::consts::PI - dt);
-            if dt < 50f64.to_radians() {
-                continue;
-            }
-            if [b1, b2].contains(&a1) || [b1, b2].contains(&a2) {
-                continue;
-            }
-            let frames = [a1, a2, b1, b2].iter().filter(|&&i| lines[i].frame).count();
-            let (Some(c1), Some(c2), Some(c3), Some(c4)) = (
-                cross[a1 * nl + b1],
-                cross[b1 * nl + a2],
-                cross[a2 * nl + b2],
-                cross[b2 * nl + a1],
-            ) else {
-                continue;
-            };
-            let q = [c1, c2, c3, c4];
-            if !plausible(&q) {
-                continue;
-            }
-            let whole_area = (polygon_area(&q) / frame_area).min(1.0);
-            if whole_area < search.min_area {
-                continue;
-            }
-            // The sides' edge support alone bounds the score from above
-            // (steps, corners and the weakest side only lower it): most
-            // candidates end here, before the colours are looked at.
-            let sides = [&lines[b1], &lines[a2], &lines[b2], &lines[a1]];
-            let (mut sup, mut weakest, mut real) = (0.0, f64::INFINITY, 0.0);
-            for (i, l) in sides.iter().enumerate() {
-                if !l.frame {
-                    let (ta, tb) = (l.t_of(q[i]), l.t_of(q[(i + 1) % 4]));
-                    let v = l.mean(&l.support, ta.min(tb), ta.max(tb)).0;
-                    sup += v;
-                    weakest = weakest.min(v);
-                    real += 1.0;
+}
+
+impl Scene<'_> {
+    /// Pairs of roughly parallel lines far enough apart, with their mean
+    /// direction (for the perpendicularity test).
+    fn parallel_pairs(&self) -> Vec<(usize, usize, f64)> {
+        let lines = self.lines;
+        let (w, h, centre) = (self.w, self.h, self.centre);
+        let mut pairs = Vec::new();
+        for i in 0..lines.len() {
+            for j in i + 1..lines.len() {
+                let (a, b) = (&lines[i], &lines[j]);
+                let mut dt = (a.theta - b.theta).abs();
+                dt = dt.min(std::f64::consts::PI - dt);
+                if dt > 30f64.to_radians() || (a.frame && b.frame) {
+                    continue;
                 }
-            }
-            if real == 0.0 {
-                continue;
-            }
-            let size_bound = whole_area.powf(AREA_EXPONENT) * search.frame_side_factor.powi(frames as i32);
-            let bound = ((1.0 - WEAKEST_WEIGHT) * sup / real + WEAKEST_WEIGHT * weakest) * size_bound;
-            // Below what could still matter: the pool's floor, and for a
-            // candidate of real sides the share of the best so far that
-            // nesting asks and the best raw score so far; for one with a
-            // frame side the best of its kind and the best so far.
-            let so_far = best.as_ref().map_or(0.0, |b| b.score);
-            let matters = if frames == 0 {
-                bound >= NEST_RATIO * so_far || best_any.as_ref().is_none_or(|b| bound >= b.raw)
-            } else {
-                bound >= so_far || best_frame.as_ref().is_none_or(|b| bound >= b.score)
-            };
-            if bound < 0.5 * search.min_score || !matters {
-                continue;
-            }
-            let (_, _, mean) = score_quad(sides, &q, scoring);
-            // No shape or clipping can raise a score.
-            let bound = mean * whole_area.powf(AREA_EXPONENT) * search.frame_side_factor.powi(frames as i32);
-            if bound < 0.5 * search.min_score {
-                best_score = best_score.max(bound);
-                continue;
-            }
-            let area = if q.iter().all(|p| p.0 >= 0.0 && p.1 >= 0.0 && p.0 <= w && p.1 <= h) {
-                whole_area
-            } else {
-                polygon_area(&clip_to_frame(&q, w, h)) / frame_area
-            };
-            // Something cut off by the frame must still show a good part of
-            // itself: a brick or a note in the corner is not a cut-off card.
-            if area < search.min_area || (frames > 0 && area < 2.0 * search.min_area) {
-                continue;
-            }
-            let size = area.powf(AREA_EXPONENT);
-            let raw = mean * size * search.frame_side_factor.powi(frames as i32);
-            let shape = if frames == 0 {
-                shape_factor(fit_aspect(&q, centre, long, &search.aspects), search)
-            } else {
-                1.0
-            };
-            let c = Cand {
-                lines: [b1, a2, b2, a1],
-                corners: q,
-                score: raw * shape,
-                raw,
-                frames,
-            };
-            best_score = best_score.max(c.score);
-            if c.score >= 0.5 * search.min_score {
-                pool.push((c.corners, c.score, c.lines, frames));
-            }
-            if frames == 0 {
-                keep(&mut best, &c, false);
-                keep(&mut best_any, &c, true);
-            } else {
-                keep(&mut best_frame, &c, false);
+                // Separation measured at the image centre.
+                let da = centre.0 * a.n.0 + centre.1 * a.n.1 - a.rho;
+                let db = centre.0 * b.n.0 + centre.1 * b.n.1 - b.rho;
+                let same = a.n.0 * b.n.0 + a.n.1 * b.n.1 > 0.0;
+                let sep = if same { (da - db).abs() } else { (da + db).abs() };
+                if sep < 0.08 * w.min(h) {
+                    continue;
+                }
+                let mut mean = (a.theta + b.theta) / 2.0;
+                if (a.theta - b.theta).abs() > std::f64::consts::FRAC_PI_2 {
+                    mean += std::f64::consts::FRAC_PI_2;
+                }
+                pairs.push((i, j, mean.rem_euclid(std::f64::consts::PI)));
             }
         }
+        pairs
     }
 
-    // Nested rectangles (a card's portrait, a form's table): the object is
-    // the outermost convincing one, so a candidate that encloses the best
-    // and scores nearly as well (NEST_RATIO) takes its place, also one that
-    // runs on past the frame (a page cut off around its whole table).
-    if let Some(b) = best.as_mut() {
+    /// Every crossing of two lines once (`nl × nl`, symmetric), with the
+    /// absurdly far ones (a corner may lie outside the frame, but not by
+    /// half of it) left out.
+    fn crossings(&self) -> Vec<Option<(f64, f64)>> {
+        let (lines, w, h) = (self.lines, self.w, self.h);
+        let nl = lines.len();
+        let mut cross = vec![None; nl * nl];
+        for i in 0..nl {
+            for j in i + 1..nl {
+                let p = intersect(&lines[i], &lines[j])
+                    .filter(|p| p.0 >= -0.5 * w && p.0 <= 1.5 * w && p.1 >= -0.5 * h && p.1 <= 1.5 * h);
+                cross[i * nl + j] = p;
+                cross[j * nl + i] = p;
+            }
+        }
+        cross
+    }
+
+    /// Every quadrilateral of two pairs of near-parallel lines at least 50°
+    /// apart, scored, with bounds that skip most before their colours are
+    /// looked at.
+    fn candidates(&self) -> Candidates {
+        let (lines, search) = (self.lines, self.search);
+        let (w, h) = (self.w, self.h);
+        let frame_area = w * h;
+        let long = w.max(h);
+        let pairs = self.parallel_pairs();
+        let cross = self.crossings();
+        let nl = lines.len();
+        let mut found = Candidates::default();
+        for (pi, &(a1, a2, ta)) in pairs.iter().enumerate() {
+            for &(b1, b2, tb) in &pairs[pi + 1..] {
+                let mut dt = (ta - tb).abs();
+                dt = dt.min(std::f64::consts::PI - dt);
+                if dt < 50f64.to_radians() || [b1, b2].contains(&a1) || [b1, b2].contains(&a2) {
+                    continue;
+                }
+                let frames = [a1, a2, b1, b2].iter().filter(|&&i| lines[i].frame).count();
+                let (Some(c1), Some(c2), Some(c3), Some(c4)) = (
+                    cross[a1 * nl + b1],
+                    cross[b1 * nl + a2],
+                    cross[a2 * nl + b2],
+                    cross[b2 * nl + a1],
+                ) else {
+                    continue;
+                };
+                let q = [c1, c2, c3, c4];
+                if !plausible(&q) {
+                    continue;
+                }
+                let whole_area = (polygon_area(&q) / frame_area).min(1.0);
+                if whole_area < search.min_area {
+                    continue;
+                }
+                let sides = [&lines[b1], &lines[a2], &lines[b2], &lines[a1]];
+                let frame_factor = search.frame_side_factor.powi(frames as i32);
+                if !self.may_matter(sides, &q, whole_area.powf(AREA_EXPONENT) * frame_factor, frames, &found) {
+                    continue;
+                }
+                let (_, _, mean) = score_quad(sides, &q, self.scoring);
+                // No shape or clipping can raise a score.
+                let bound = mean * whole_area.powf(AREA_EXPONENT) * frame_factor;
+                if bound < 0.5 * search.min_score {
+                    found.best_score = found.best_score.max(bound);
+                    continue;
+                }
+                let area = if q.iter().all(|p| p.0 >= 0.0 && p.1 >= 0.0 && p.0 <= w && p.1 <= h) {
+                    whole_area
+                } else {
+                    polygon_area(&clip_to_frame(&q, w, h)) / frame_area
+                };
+                // Something cut off by the frame must still show a good part of
+                // itself: a brick or a note in the corner is not a cut-off card.
+                if area < search.min_area || (frames > 0 && area < 2.0 * search.min_area) {
+                    continue;
+                }
+                let raw = mean * area.powf(AREA_EXPONENT) * frame_factor;
+                let shape = if frames == 0 {
+                    shape_factor(fit_aspect(&q, self.centre, long, &search.aspects), search)
+                } else {
+                    1.0
+                };
+                let c = Cand {
+                    lines: [b1, a2, b2, a1],
+                    corners: q,
+                    score: raw * shape,
+                    raw,
+                    frames,
+                };
+                found.best_score = found.best_score.max(c.score);
+                if c.score >= 0.5 * search.min_score {
+                    found.pool.push((c.corners, c.score, c.lines, frames));
+                }
+                if frames == 0 {
+                    Candidates::keep(&mut found.best, &c, false);
+                    Candidates::keep(&mut found.best_any, &c, true);
+                } else {
+                    Candidates::keep(&mut found.best_frame, &c, false);
+                }
+            }
+        }
+        found
+    }
+
+    /// Whether a candidate could still matter, from the sides' edge support
+    /// alone, which bounds the score from above (steps, corners and the
+    /// weakest side only lower it): most candidates end here. It must reach
+    /// the pool's floor, and for a candidate of real sides the share of the
+    /// best so far that nesting asks or the best raw score so far; for one
+    /// with a frame side the best of its kind or the best so far.
+    fn may_matter(
+        &self,
+        sides: [&Line; 4],
+        q: &[(f64, f64); 4],
+        size_bound: f64,
+        frames: usize,
+        found: &Candidates,
+    ) -> bool {
+        let (mut sup, mut weakest, mut real) = (0.0, f64::INFINITY, 0.0);
+        for (i, l) in sides.iter().enumerate() {
+            if !l.frame {
+                let (ta, tb) = (l.t_of(q[i]), l.t_of(q[(i + 1) % 4]));
+                let v = l.mean(&l.support, ta.min(tb), ta.max(tb)).0;
+                sup += v;
+                weakest = weakest.min(v);
+                real += 1.0;
+            }
+        }
+        if real == 0.0 {
+            return false;
+        }
+        let bound = ((1.0 - WEAKEST_WEIGHT) * sup / real + WEAKEST_WEIGHT * weakest) * size_bound;
+        let so_far = found.best.as_ref().map_or(0.0, |b| b.score);
+        let matters = if frames == 0 {
+            bound >= NEST_RATIO * so_far || found.best_any.as_ref().is_none_or(|b| bound >= b.raw)
+        } else {
+            bound >= so_far || found.best_frame.as_ref().is_none_or(|b| bound >= b.score)
+        };
+        bound >= 0.5 * self.search.min_score && matters
+    }
+
+    /// Nested rectangles (a card's portrait, a form's table): the object is
+    /// the outermost convincing one, so a candidate that encloses the best
+    /// and scores nearly as well (NEST_RATIO) takes its place, also one that
+    /// runs on past the frame (a page cut off around its whole table).
+    fn outermost(&self, b: &mut Cand, pool: &[Pooled]) {
+        let inside = |outer: &[(f64, f64); 4], inner: &[(f64, f64); 4]| inner.iter().all(|p| contains(outer, p.0, p.1));
         loop {
-            let inside =
-                |outer: &[(f64, f64); 4], inner: &[(f64, f64); 4]| inner.iter().all(|p| contains(outer, p.0, p.1));
             let enclosing = pool
                 .iter()
                 .filter(|(q, s, _, frames)| {
@@ -1264,7 +1377,7 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
                     // frame is not evidence enough.
                     let ratio = if *frames > 0 { 1.0 } else { NEST_RATIO };
                     *s >= ratio * b.score
-                        && *s >= search.min_score
+                        && *s >= self.search.min_score
                         && polygon_area(q) > 1.05 * polygon_area(&b.corners)
                         && inside(q, &b.corners)
                 })
@@ -1280,13 +1393,13 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
         }
     }
 
-    let scale = (f64::from(iw) / f64::from(sw), f64::from(ih) / f64::from(sh));
-    let finish = |c: &Cand| -> Quad {
-        // Refit each real side on the edge pixels along its middle, where
-        // rounded corners and objects at the corners do not reach.
+    /// Each real side refitted on the edge pixels along its middle, where
+    /// rounded corners and objects at the corners do not reach; a side
+    /// whose refit cannot be profiled keeps its line.
+    fn refit_sides(&self, c: &Cand) -> Vec<Line> {
         let mut ls: Vec<Line> = Vec::new();
         for (i, &li) in c.lines.iter().enumerate() {
-            let l = &lines[li];
+            let l = &self.lines[li];
             if l.frame {
                 ls.push(l.clone());
                 continue;
@@ -1298,10 +1411,19 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
             let m = 0.1 * (hi - lo);
             // Fit, then fit again without the points the first fit left
             // more than a pixel away (a saucer's rim along the side).
-            let (n, rho) = refine_line(&edge_px, l.n, l.rho, 1.5, Some((lo + m, hi - m)));
-            let (n, rho) = refine_line(&edge_px, n, rho, 0.9, Some((lo + m, hi - m)));
-            ls.push(profile_line(n, rho, &edge_px, &planes, false).unwrap_or_else(|| l.clone()));
+            let (n, rho) = refine_line(self.edge_px, l.n, l.rho, 1.5, Some((lo + m, hi - m)));
+            let (n, rho) = refine_line(self.edge_px, n, rho, 0.9, Some((lo + m, hi - m)));
+            ls.push(profile_line(n, rho, self.edge_px, self.planes, false).unwrap_or_else(|| l.clone()));
         }
+        ls
+    }
+
+    /// A candidate as the answer: sides refitted where that sees them at
+    /// least as well, scored, in the original's pixels, clockwise from the
+    /// corner nearest the top-left.
+    fn finish(&self, c: &Cand) -> Quad {
+        let (w, h, search) = (self.w, self.h, self.search);
+        let mut ls = self.refit_sides(c);
         let mut q = c.corners;
         let mut ok = true;
         for (i, corner) in q.iter_mut().enumerate() {
@@ -1310,24 +1432,29 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
                 None => ok = false,
             }
         }
-        let mut scored = score_quad([&ls[0], &ls[1], &ls[2], &ls[3]], &q, scoring);
+        let mut scored = score_quad([&ls[0], &ls[1], &ls[2], &ls[3]], &q, self.scoring);
         // The refit stands only where it sees the sides at least as well.
-        let before = [0, 1, 2, 3].map(|i| lines[c.lines[i]].clone());
-        let kept = score_quad([&before[0], &before[1], &before[2], &before[3]], &c.corners, scoring);
+        let before = [0, 1, 2, 3].map(|i| self.lines[c.lines[i]].clone());
+        let kept = score_quad(
+            [&before[0], &before[1], &before[2], &before[3]],
+            &c.corners,
+            self.scoring,
+        );
         if !ok || !plausible(&q) || kept.2 > scored.2 {
             q = c.corners;
             ls = before.into_iter().collect();
             scored = kept;
         }
         let (support, contrast, mean) = scored;
-        let area = polygon_area(&clip_to_frame(&q, w, h)) / frame_area;
-        let aspect = fit_aspect(&q, centre, long, &search.aspects);
+        let area = polygon_area(&clip_to_frame(&q, w, h)) / (w * h);
+        let aspect = fit_aspect(&q, self.centre, w.max(h), &search.aspects);
         let frame_side = [0, 1, 2, 3].map(|i| ls[i].frame);
         let frames = frame_side.iter().filter(|f| **f).count();
         let raw = mean * area.powf(AREA_EXPONENT) * search.frame_side_factor.powi(frames as i32);
         let shape = if frames == 0 { shape_factor(aspect, search) } else { 1.0 };
         // The analysis copy's pixel (i, j) covers (i..i + 1) × scale of the
         // original: centres map with a half-pixel shift.
+        let scale = self.scale;
         let to_orig = |p: (f64, f64)| ((p.0 + 0.5) * scale.0, (p.1 + 0.5) * scale.1);
         let corners = q.map(to_orig);
         // Clockwise on screen (y down) is a positive shoelace sum; side k of
@@ -1363,43 +1490,6 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
             area_fraction: area,
             full_frame: false,
         }
-    };
-
-    let real = best.as_ref().map(finish);
-    let full = search
-        .full_frame_score
-        .filter(|_| paper_to_every_edge(&planes))
-        .map(|s| {
-            let (fw, fh) = (f64::from(iw), f64::from(ih));
-            Quad {
-                corners: [(0.0, 0.0), (fw, 0.0), (fw, fh), (0.0, fh)],
-                score: s,
-                edge_score: s,
-                side_support: [0.0; 4],
-                side_contrast: [0.0; 4],
-                frame_side: [true; 4],
-                aspect: fw.max(fh) / fw.min(fh),
-                area_fraction: 1.0,
-                full_frame: true,
-            }
-        });
-    // The best of the three kinds: four real sides, sides on the frame
-    // (scored down per frame side), or the whole frame.
-    let framed = best_frame.as_ref().map(finish);
-    let chosen = [real, framed]
-        .into_iter()
-        .flatten()
-        .max_by(|a, b| a.score.total_cmp(&b.score));
-    // The whole frame encloses everything: like any enclosing candidate it
-    // wins at NEST_RATIO of the best (a blank form's table is not the page).
-    let chosen = match (chosen, full) {
-        (Some(c), Some(f)) if f.score < NEST_RATIO * c.score => Some(c),
-        (c, f) => f.or(c),
-    };
-    QuadFind {
-        best_score: chosen.as_ref().map_or(best_score, |q| q.score.max(best_score)),
-        best: chosen,
-        best_any_shape: best_any.as_ref().map(finish),
     }
 }
 
