@@ -45,36 +45,10 @@ pub enum ArchiveProblem {
 /// found; a fatal one ends the reading.
 pub fn read_archive(bytes: &[u8], limits: &Limits, mut each: impl FnMut(Entry)) -> Vec<ArchiveProblem> {
     let mut problems = Vec::new();
-    let mut zip = match zip::ZipArchive::new(Cursor::new(bytes)) {
-        Ok(z) => z,
-        Err(e) => return vec![ArchiveProblem::Malformed(e.to_string())],
+    let (mut zip, meta) = match directory(bytes, limits) {
+        Ok(read) => read,
+        Err(problem) => return vec![problem],
     };
-    if zip.len() > limits.max_archive_entries as usize {
-        return vec![ArchiveProblem::TooManyEntries(zip.len())];
-    }
-    // The data ranges of all entries, from their local headers: any overlap
-    // means the same compressed bytes are counted twice.
-    let mut ranges = Vec::with_capacity(zip.len());
-    let mut meta = Vec::with_capacity(zip.len());
-    for i in 0..zip.len() {
-        let f = match zip.by_index_raw(i) {
-            Ok(f) => f,
-            Err(e) => return vec![ArchiveProblem::Malformed(e.to_string())],
-        };
-        let name = decode_name(f.name_raw());
-        ranges.push((f.header_start(), f.data_start().saturating_add(f.compressed_size())));
-        meta.push((name, f.is_dir(), f.encrypted()));
-    }
-    ranges.sort_unstable();
-    if ranges.windows(2).any(|w| w[0].1 > w[1].0) {
-        return vec![ArchiveProblem::TooLarge {
-            problem: "overlapping_entries",
-            entry: None,
-            uncompressed: 0,
-            limit: limits.max_archive_uncompressed_bytes,
-        }];
-    }
-
     let mut total: u64 = 0;
     for (i, (name, is_dir, encrypted)) in meta.into_iter().enumerate() {
         if !is_safe_path(&name) {
@@ -143,6 +117,44 @@ pub fn read_archive(bytes: &[u8], limits: &Limits, mut each: impl FnMut(Entry)) 
         each(Entry { name, bytes: data });
     }
     problems
+}
+
+/// One entry of the central directory: its decoded name, whether it is a
+/// folder, whether it is encrypted.
+type DirEntry = (String, bool, bool);
+
+/// An archive opened in memory.
+type Zip<'a> = zip::ZipArchive<Cursor<&'a [u8]>>;
+
+/// Opens the archive and reads its central directory, refusing it whole
+/// when it has too many entries or entries whose data overlap (the same
+/// compressed bytes counted twice: a non-recursive zip bomb).
+fn directory<'a>(bytes: &'a [u8], limits: &Limits) -> Result<(Zip<'a>, Vec<DirEntry>), ArchiveProblem> {
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| ArchiveProblem::Malformed(e.to_string()))?;
+    if zip.len() > limits.max_archive_entries as usize {
+        return Err(ArchiveProblem::TooManyEntries(zip.len()));
+    }
+    // The data ranges of all entries, from their local headers.
+    let mut ranges = Vec::with_capacity(zip.len());
+    let mut meta = Vec::with_capacity(zip.len());
+    for i in 0..zip.len() {
+        let f = zip
+            .by_index_raw(i)
+            .map_err(|e| ArchiveProblem::Malformed(e.to_string()))?;
+        let name = decode_name(f.name_raw());
+        ranges.push((f.header_start(), f.data_start().saturating_add(f.compressed_size())));
+        meta.push((name, f.is_dir(), f.encrypted()));
+    }
+    ranges.sort_unstable();
+    if ranges.windows(2).any(|w| w[0].1 > w[1].0) {
+        return Err(ArchiveProblem::TooLarge {
+            problem: "overlapping_entries",
+            entry: None,
+            uncompressed: 0,
+            limit: limits.max_archive_uncompressed_bytes,
+        });
+    }
+    Ok((zip, meta))
 }
 
 /// Why inflating an entry stopped.

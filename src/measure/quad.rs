@@ -906,63 +906,73 @@ fn score_quad(lines: [&Line; 4], corners: &[(f64, f64); 4], sc: Scoring) -> ([f6
     } else {
         (1.0 - WEAKEST_WEIGHT) * total / f64::from(real) + WEAKEST_WEIGHT * weakest
     };
-    // An object runs on past the frame only where what lies along that
-    // frame edge looks like the object's inside (paper, not a brick's
-    // mortar line and the frame).
-    if lines.iter().any(|l| l.frame) {
-        let cx = corners.iter().map(|p| p.0).sum::<f64>() / 4.0;
-        let cy = corners.iter().map(|p| p.1).sum::<f64>() / 4.0;
-        let (mut inside, mut n_in) = ([0.0; 3], 0.0);
-        for i in 0..4 {
-            let l = lines[i];
-            if l.frame {
-                continue;
-            }
-            let (ta, tb) = (l.t_of(corners[i]), l.t_of(corners[(i + 1) % 4]));
-            let prefix = if cx * l.n.0 + cy * l.n.1 - l.rho > 0.0 {
-                &l.pos
-            } else {
-                &l.neg
-            };
-            if let Some((c, n)) = l.mean_colour(prefix, ta.min(tb), ta.max(tb)) {
-                for k in 0..3 {
-                    inside[k] += c[k] * n;
-                }
-                n_in += n;
-            }
+    if !frame_strips_match(lines, corners) || !frame_reached(lines, &near) {
+        return (support, contrast, 0.0);
+    }
+    let corner = near.iter().map(|[a, b]| (a + b) / 2.0).sum::<f64>() / 4.0;
+    (support, contrast, mean * (1.0 - CORNER_WEIGHT + CORNER_WEIGHT * corner))
+}
+
+/// An object runs on past the frame only where what lies along that frame
+/// edge looks like the object's inside (paper, not a brick's mortar line
+/// and the frame). True when no side is on the frame.
+fn frame_strips_match(lines: [&Line; 4], corners: &[(f64, f64); 4]) -> bool {
+    if !lines.iter().any(|l| l.frame) {
+        return true;
+    }
+    let cx = corners.iter().map(|p| p.0).sum::<f64>() / 4.0;
+    let cy = corners.iter().map(|p| p.1).sum::<f64>() / 4.0;
+    let (mut inside, mut n_in) = ([0.0; 3], 0.0);
+    for i in 0..4 {
+        let l = lines[i];
+        if l.frame {
+            continue;
         }
-        for i in 0..4 {
-            let l = lines[i];
-            if !l.frame || n_in < 1.0 {
-                continue;
+        let (ta, tb) = (l.t_of(corners[i]), l.t_of(corners[(i + 1) % 4]));
+        let prefix = if cx * l.n.0 + cy * l.n.1 - l.rho > 0.0 {
+            &l.pos
+        } else {
+            &l.neg
+        };
+        if let Some((c, n)) = l.mean_colour(prefix, ta.min(tb), ta.max(tb)) {
+            for k in 0..3 {
+                inside[k] += c[k] * n;
             }
-            let (ta, tb) = (l.t_of(corners[i]), l.t_of(corners[(i + 1) % 4]));
-            if let Some((strip, _)) = l.mean_colour(&l.pos, ta.min(tb), ta.max(tb)) {
-                let d: f64 = (0..3)
-                    .map(|k| (strip[k] - inside[k] / n_in).powi(2))
-                    .sum::<f64>()
-                    .sqrt();
-                if d > FRAME_STRIP_COLOUR {
-                    return (support, contrast, 0.0);
-                }
+            n_in += n;
+        }
+    }
+    for i in 0..4 {
+        let l = lines[i];
+        if !l.frame || n_in < 1.0 {
+            continue;
+        }
+        let (ta, tb) = (l.t_of(corners[i]), l.t_of(corners[(i + 1) % 4]));
+        if let Some((strip, _)) = l.mean_colour(&l.pos, ta.min(tb), ta.max(tb)) {
+            let d: f64 = (0..3)
+                .map(|k| (strip[k] - inside[k] / n_in).powi(2))
+                .sum::<f64>()
+                .sqrt();
+            if d > FRAME_STRIP_COLOUR {
+                return false;
             }
         }
     }
-    // An object runs on past the frame only where its sides are seen
-    // reaching the frame's edge.
-    for i in 0..4 {
+    true
+}
+
+/// An object runs on past the frame only where its sides are seen reaching
+/// the frame's edge: the edge evidence `near` each corner where a real
+/// side meets a frame side.
+fn frame_reached(lines: [&Line; 4], near: &[[f64; 2]; 4]) -> bool {
+    (0..4).all(|i| {
         let (before, after) = (lines[(i + 3) % 4].frame, lines[i].frame);
         let reach = match (before, after) {
             (true, false) => near[i][0],
             (false, true) => near[i][1],
             _ => 1.0,
         };
-        if reach < FRAME_REACH {
-            return (support, contrast, 0.0);
-        }
-    }
-    let corner = near.iter().map(|[a, b]| (a + b) / 2.0).sum::<f64>() / 4.0;
-    (support, contrast, mean * (1.0 - CORNER_WEIGHT + CORNER_WEIGHT * corner))
+        reach >= FRAME_REACH
+    })
 }
 
 /// Whether the quad is convex with corner angles between 40° and 140°.
