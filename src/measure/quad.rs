@@ -1184,6 +1184,7 @@ struct Candidates {
 }
 
 impl Candidates {
+    #[inline]
     fn keep(slot: &mut Option<Cand>, c: &Cand, by_raw: bool) {
         let s = if by_raw { c.raw } else { c.score };
         if slot.as_ref().is_none_or(|b| s > if by_raw { b.raw } else { b.score }) {
@@ -1341,6 +1342,7 @@ impl Scene<'_> {
     /// the pool's floor, and for a candidate of real sides the share of the
     /// best so far that nesting asks or the best raw score so far; for one
     /// with a frame side the best of its kind or the best so far.
+    #[inline]
     fn may_matter(
         &self,
         sides: [&Line; 4],
