@@ -98,6 +98,8 @@ codes! {
     SetUnknownSlot => "set.unknown_slot", Warn;
     // Added after SPEC §3 (codes are only ever appended).
     PdfTooManyPages => "pdf.too_many_pages", Reject;
+    ArchiveDuplicateEntry => "archive.duplicate_entry", Reject;
+    FileTooComplex => "file.too_complex", Reject;
     IdcardExposure => "idcard.exposure", Reject;
 }
 

@@ -84,10 +84,12 @@ pub fn sniff(bytes: &[u8]) -> Format {
         Format::Tiff
     } else if b.len() >= 12 && &b[4..8] == b"ftyp" && is_heif_brand(&b[8..12]) {
         Format::Heic
+    } else if b.starts_with(b"PK\x03\x04") || b.starts_with(b"PK\x05\x06") {
+        // Before the PDF test: a zip whose first entry is a stored PDF has
+        // `%PDF-` in its first kilobyte, but it is a zip (issue 15).
+        Format::Zip
     } else if find_pdf_header(b) {
         Format::Pdf
-    } else if b.starts_with(b"PK\x03\x04") || b.starts_with(b"PK\x05\x06") {
-        Format::Zip
     } else {
         Format::Unknown
     }
@@ -117,6 +119,8 @@ mod tests {
         assert_eq!(sniff(b"PK\x03\x04rest"), Format::Zip);
         assert_eq!(sniff(b"\0\0\0\x18ftypheic...."), Format::Heic);
         assert_eq!(sniff(b"hello"), Format::Unknown);
+        // A zip whose first entry is a stored PDF is a zip.
+        assert_eq!(sniff(b"PK\x03\x04\x14\0\0\0\0\0a.pdf%PDF-1.4\n"), Format::Zip);
         assert_eq!(sniff(b""), Format::Unknown);
     }
 }

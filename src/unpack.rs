@@ -117,6 +117,7 @@ fn archive_reason(problem: ArchiveProblem, limits: &Limits) -> Reason {
         ),
         ArchiveProblem::UnsafePath(path) => Reason::new(Code::ArchiveUnsafePath, json!({ "path": path })),
         ArchiveProblem::Encrypted(path) => Reason::new(Code::ArchiveEncrypted, json!({ "path": path })),
+        ArchiveProblem::DuplicateEntry(path) => Reason::new(Code::ArchiveDuplicateEntry, json!({ "path": path })),
     }
 }
 

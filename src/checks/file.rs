@@ -107,11 +107,25 @@ fn check_jpeg(bytes: &[u8], analysis_long_side: Option<u32>, rules: &Rules, repo
         ));
     }
     let pixels = u64::from(info.width) * u64::from(info.height);
-    let max_pixels = rules.limits().max_pixels;
+    let limits = rules.limits();
+    let max_pixels = limits.max_pixels;
     if pixels > max_pixels {
         report.push(Reason::new(
             Code::FileDimensionsTooLarge,
             json!({ "width": info.width, "height": info.height, "pixels": pixels, "max_pixels": max_pixels }),
+        ));
+        return Prepared::Done;
+    }
+    let scan_pixels = pixels.saturating_mul(u64::from(info.scans));
+    if info.scans > limits.max_jpeg_scans || scan_pixels > limits.max_scan_pixels {
+        report.push(Reason::new(
+            Code::FileTooComplex,
+            json!({
+                "scans": info.scans,
+                "max_scans": limits.max_jpeg_scans,
+                "scan_pixels": scan_pixels,
+                "max_scan_pixels": limits.max_scan_pixels,
+            }),
         ));
         return Prepared::Done;
     }

@@ -51,6 +51,9 @@ pub fn cut_off(q: &Quad, width: u32, height: u32, max_outside: f64) -> (Vec<Valu
         for i in 0..4 {
             if q.frame_side[i] {
                 let (a, b) = (q.corners[i], q.corners[(i + 1) % 4]);
+                // A frame side lies on its frame edge; the tolerance only
+                // absorbs the analysis copy's rounding (it names the edge,
+                // it does not decide).
                 let near = |v: f64, t: f64| (v - t).abs() < 0.02 * w.max(h);
                 if near(a.0, 0.0) && near(b.0, 0.0) {
                     add("left");

@@ -38,6 +38,9 @@ pub enum ArchiveProblem {
     },
     UnsafePath(String),
     Encrypted(String),
+    /// Two or more entries of the central directory share this name; a zip
+    /// reader keeps one of them, so the others would go unchecked.
+    DuplicateEntry(String),
 }
 
 /// Reads the archive in `bytes`, calling `each` for every regular file in
@@ -49,6 +52,7 @@ pub fn read_archive(bytes: &[u8], limits: &Limits, mut each: impl FnMut(Entry)) 
         Ok(read) => read,
         Err(problem) => return vec![problem],
     };
+    problems.extend(duplicate_names(bytes).into_iter().map(ArchiveProblem::DuplicateEntry));
     let mut total: u64 = 0;
     for (i, (name, is_dir, encrypted)) in meta.into_iter().enumerate() {
         if !is_safe_path(&name) {
@@ -155,6 +159,61 @@ fn directory<'a>(bytes: &'a [u8], limits: &Limits) -> Result<(Zip<'a>, Vec<DirEn
         });
     }
     Ok((zip, meta))
+}
+
+/// The names that more than one central-directory record carries. The zip
+/// crate indexes entries by name and keeps the last of equal names, so the
+/// directory is walked here, from the end-of-central-directory record (a
+/// zip64 archive's, or one whose record cannot be read, is left to the zip
+/// crate: nothing is reported).
+fn duplicate_names(bytes: &[u8]) -> Vec<String> {
+    const EOCD: &[u8] = b"PK\x05\x06";
+    const HEADER: &[u8] = b"PK\x01\x02";
+    let u16_at = |at: usize| {
+        bytes
+            .get(at..at + 2)
+            .map(|b| usize::from(u16::from_le_bytes([b[0], b[1]])))
+    };
+    let u32_at = |at: usize| {
+        bytes
+            .get(at..at + 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+    };
+    // The record is 22 bytes plus a comment of up to 65 535.
+    let from = bytes.len().saturating_sub(22 + 0xFFFF);
+    let Some(eocd) = bytes[from..].windows(4).rposition(|w| w == EOCD).map(|i| from + i) else {
+        return Vec::new();
+    };
+    let (Some(entries), Some(size)) = (u16_at(eocd + 10), u32_at(eocd + 12)) else {
+        return Vec::new();
+    };
+    if entries == 0xFFFF || size == 0xFFFF_FFFF || size > eocd {
+        return Vec::new();
+    }
+    // From the record backwards, so that data prepended to the archive
+    // (a self-extractor's stub) does not shift the directory.
+    let mut at = eocd - size;
+    let mut seen = std::collections::HashSet::new();
+    let mut dups: Vec<String> = Vec::new();
+    for _ in 0..entries {
+        if bytes.get(at..at + 4) != Some(HEADER) {
+            break;
+        }
+        let (Some(n), Some(extra), Some(comment)) = (u16_at(at + 28), u16_at(at + 30), u16_at(at + 32)) else {
+            break;
+        };
+        let Some(raw) = bytes.get(at + 46..at + 46 + n) else {
+            break;
+        };
+        if !seen.insert(raw) {
+            let name = decode_name(raw);
+            if !dups.contains(&name) {
+                dups.push(name);
+            }
+        }
+        at += 46 + n + extra + comment;
+    }
+    dups
 }
 
 /// Why inflating an entry stopped.

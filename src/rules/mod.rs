@@ -56,6 +56,11 @@ pub struct Limits {
     pub max_archive_entry_ratio: u32,
     pub max_pdf_pages: u32,
     pub time_budget_ms: u64,
+    /// file.too_complex: a JPEG with more scans than this, or whose scans ×
+    /// pixels (the work of a progressive decode) exceed `max_scan_pixels`,
+    /// is refused before decoding.
+    pub max_jpeg_scans: u32,
+    pub max_scan_pixels: u64,
 }
 
 /// The kinds of material, each with its file rules.

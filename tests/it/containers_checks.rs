@@ -332,3 +332,39 @@ fn twelve_megapixel_form_photo_is_decoded_at_reduced_scale() {
     // 1/2 scale is the smallest that keeps the long side at 1600 or more.
     assert_eq!(f.measurements["analysed_height"], 2000);
 }
+
+#[test]
+fn a_zip_whose_first_entry_is_a_stored_pdf_is_a_zip() {
+    // `%PDF-` lies in the first kilobyte, but the file is an archive: its
+    // later entries (a traversal name here) are looked at.
+    let doc = pdf(&[PdfPage::Text("x".into())], 0);
+    let bytes = zip(&[
+        ZipEntry::stored("a.pdf", doc),
+        ZipEntry::stored("../../evil.jpg", sample("一寸照.jpg")),
+    ]);
+    assert_eq!(prescreen::format::sniff(&bytes), prescreen::format::Format::Zip);
+    let r = check_zip(bytes, None);
+    let archive = file(&r, "application.zip");
+    assert!(archive.has(Code::ArchiveUnsafePath), "{:?}", codes(archive));
+    assert_eq!(r.verdict, Verdict::Reject);
+}
+
+#[test]
+fn duplicate_names_in_a_zip_are_refused() {
+    let r = check_zip(
+        zip(&[
+            ZipEntry::stored("一寸照.jpg", b"<html><script>alert(1)</script></html>".to_vec()),
+            ZipEntry::stored("一寸照.jpg", sample("一寸照.jpg")),
+        ]),
+        None,
+    );
+    let archive = file(&r, "application.zip");
+    assert_eq!(codes(archive), [Code::ArchiveDuplicateEntry]);
+    assert_eq!(archive.reasons[0].detail["path"], "一寸照.jpg");
+    assert_eq!(r.verdict, Verdict::Reject);
+    assert!(
+        archive.reasons[0].message.contains("同名"),
+        "{}",
+        archive.reasons[0].message
+    );
+}

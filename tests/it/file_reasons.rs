@@ -200,3 +200,45 @@ fn degenerate_sizes_never_panic_in_any_kind() {
         }
     }
 }
+
+/// A progressive JPEG header for `w` × `h` with `scans` tiny DC scans: a
+/// small file whose decode would run over the whole image once per scan.
+fn many_scans(w: u16, h: u16, scans: usize) -> Vec<u8> {
+    let mut j = vec![0xFF, 0xD8];
+    j.extend_from_slice(&[0xFF, 0xDB, 0x00, 0x43, 0x00]);
+    j.extend(std::iter::repeat_n(1u8, 64));
+    j.extend_from_slice(&[0xFF, 0xC2, 0x00, 0x11, 0x08]);
+    j.extend_from_slice(&h.to_be_bytes());
+    j.extend_from_slice(&w.to_be_bytes());
+    j.extend_from_slice(&[0x03, 0x01, 0x11, 0x00, 0x02, 0x11, 0x00, 0x03, 0x11, 0x00]);
+    for _ in 0..scans {
+        j.extend_from_slice(&[
+            0xFF, 0xDA, 0x00, 0x0C, 0x03, 0x01, 0x00, 0x02, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00,
+        ]);
+        j.push(0x00);
+    }
+    j.extend_from_slice(&[0xFF, 0xD9]);
+    j
+}
+
+#[test]
+fn a_jpeg_of_20000_scans_is_too_complex_in_every_slot_and_not_decoded() {
+    // 4000 × 4000 in 20 000 scans: 23 s of decoding before the cap.
+    let bytes = many_scans(4000, 4000, 20_000);
+    for slot in ["photo", "id_card_front", "application_form", "diploma"] {
+        let r = check(&bytes, slot);
+        assert!(r.has(Code::FileTooComplex), "{slot}: {:?}", codes(&r));
+        assert_eq!(reason(&r, Code::FileTooComplex).detail["scans"], 20_000);
+        assert!(!r.has(Code::FileCorrupt), "{slot}: not decoded, so not corrupt");
+    }
+}
+
+#[test]
+fn a_few_scans_over_many_pixels_are_too_complex_too() {
+    // 13 scans of 10 000 × 10 000: under the scan cap, over the work cap.
+    let r = check(&many_scans(10_000, 10_000, 13), "application_form");
+    assert!(r.has(Code::FileTooComplex), "{:?}", codes(&r));
+    // 12 scans of a 4000 × 3000 photo are an ordinary progressive JPEG.
+    let r = check(&many_scans(4000, 3000, 12), "application_form");
+    assert!(!r.has(Code::FileTooComplex), "{:?}", codes(&r));
+}
