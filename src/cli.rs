@@ -226,6 +226,17 @@ fn batch(args: BatchArgs, rules: &Rules) -> Result<ExitCode> {
         lang: Lang::from(args.lang),
     };
     let stats = run(apps, &opts, rules, &Reporter::new(progress))?;
+    if !stats.garbage_lines.is_empty() {
+        let lines: Vec<String> = stats.garbage_lines.iter().map(u64::to_string).collect();
+        eprintln!(
+            "resume: {}: line {} is not a result; kept, and the lines after it were read",
+            args.out.display(),
+            lines.join(", ")
+        );
+    }
+    if stats.cut_torn_line && !args.quiet {
+        eprintln!("resume: cut a torn last line of {}", args.out.display());
+    }
     if !args.quiet {
         eprintln!(
             "checked {} applications ({} files, {} rejected); {} already done",

@@ -2,7 +2,7 @@
 //! cores. Each application (a folder or a zip) is read, checked and written
 //! as one JSON line, flushed and fsynced, then dropped, so memory does not
 //! grow with the archive. `--resume` skips the ids already in the output
-//! (cutting a torn last line first); `--shard i/n` takes a stable hash
+//! (cutting a torn last line first, reading past a garbage line); `--shard i/n` takes a stable hash
 //! partition of the ids.
 
 pub mod summary;
@@ -108,6 +108,11 @@ pub struct RunStats {
     pub checked: usize,
     pub rejected: usize,
     pub files: usize,
+    /// Under `--resume`: lines of the existing output that are not results
+    /// (kept, and counted by `prescreen report`), and whether a torn last
+    /// line was cut.
+    pub garbage_lines: Vec<u64>,
+    pub cut_torn_line: bool,
 }
 
 /// The applications under `root`: its sub-folders and `.zip` files, sorted
@@ -189,44 +194,61 @@ pub fn read_manifest(text: &str) -> Result<HashMap<String, u32>, Error> {
     Ok(out)
 }
 
-/// Reads the ids already in `out`, cutting a torn last line (a run killed
-/// mid-write) so that appending continues on a line boundary.
-pub fn prepare_resume(out: &Path) -> Result<HashSet<String>, Error> {
+/// What `--resume` found in an existing output.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Resume {
+    /// Ids of the applications already there.
+    pub done: HashSet<String>,
+    /// 1-based numbers of whole lines that are not a result; they are kept
+    /// (`prescreen report` counts them) and the lines after them read.
+    pub garbage_lines: Vec<u64>,
+    /// Whether a torn last line (a run killed mid-write) was cut.
+    pub cut_torn_line: bool,
+}
+
+/// Reads the ids already in `out`, cutting a torn last line so that
+/// appending continues on a line boundary. A garbage line in the middle is
+/// reported with its number and the reading goes on past it: the results
+/// after it are not lost.
+pub fn prepare_resume(out: &Path) -> Result<Resume, Error> {
     let io = |e| Error::Io {
         path: out.display().to_string(),
         source: e,
     };
-    let mut done = HashSet::new();
+    let mut found = Resume::default();
     let mut file = match OpenOptions::new().read(true).write(true).open(out) {
         Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(done),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(found),
         Err(e) => return Err(io(e)),
     };
-    let mut good_len: u64 = 0;
+    let mut whole_len: u64 = 0;
     {
         let mut reader = BufReader::new(&mut file);
         let mut line = Vec::new();
+        let mut number = 0u64;
         loop {
             line.clear();
             let n = reader.read_until(b'\n', &mut line).map_err(io)?;
             if n == 0 || line.last() != Some(&b'\n') {
                 break;
             }
-            let id = serde_json::from_slice::<LineId>(&line).ok().map(|l| l.id);
-            match id {
-                Some(id) => {
-                    done.insert(id);
-                    good_len += n as u64;
+            number += 1;
+            whole_len += n as u64;
+            match serde_json::from_slice::<LineId>(&line) {
+                Ok(l) => {
+                    found.done.insert(l.id);
                 }
-                None => break,
+                Err(_) if line.iter().all(u8::is_ascii_whitespace) => {}
+                Err(_) => found.garbage_lines.push(number),
             }
         }
     }
-    if file.seek(SeekFrom::End(0)).map_err(io)? != good_len {
-        file.set_len(good_len).map_err(io)?;
+    if file.seek(SeekFrom::End(0)).map_err(io)? != whole_len {
+        file.set_len(whole_len).map_err(io)?;
         file.sync_all().map_err(io)?;
+        found.cut_torn_line = true;
     }
-    Ok(done)
+    Ok(found)
 }
 
 /// Checks every application of `apps` that this shard takes and that is
@@ -246,11 +268,12 @@ pub fn run(apps: Vec<App>, opts: &Options, rules: &Rules, progress: &dyn Progres
         .filter(|a| opts.shard.is_none_or(|s| s.takes(&a.id)))
         .collect();
     let total = apps.len();
-    let done = if opts.resume {
+    let resume = if opts.resume {
         prepare_resume(&opts.out)?
     } else {
-        HashSet::new()
+        Resume::default()
     };
+    let done = &resume.done;
     let todo: Vec<App> = apps.into_iter().filter(|a| !done.contains(&a.id)).collect();
     let skipped = total - todo.len();
     let io = |e| Error::Io {
@@ -306,6 +329,8 @@ pub fn run(apps: Vec<App>, opts: &Options, rules: &Rules, progress: &dyn Progres
         checked: todo.len(),
         rejected: rejected.into_inner(),
         files: files.into_inner(),
+        garbage_lines: resume.garbage_lines,
+        cut_torn_line: resume.cut_torn_line,
     })
 }
 

@@ -236,3 +236,40 @@ fn manifest_sets_the_clause_per_application() {
         .unwrap()
         .contains(&"training_certificate".into()));
 }
+
+#[test]
+fn resume_reads_past_a_garbage_line_and_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("archive");
+    let ids = archive(&root, 6);
+    let out = dir.path().join("r.jsonl");
+    batch(&root, &out, &[]);
+    let text = std::fs::read_to_string(&out).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), ids.len());
+    // Line 3 becomes garbage (a disk error, a hand edit); the lines after it
+    // are results that must not be checked again.
+    let mut edited = String::new();
+    for (i, l) in lines.iter().enumerate() {
+        edited += if i == 2 { "not json at all" } else { l };
+        edited.push('\n');
+    }
+    std::fs::write(&out, edited).unwrap();
+
+    let o = batch(&root, &out, &["--resume"]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("line 3 is not a result"), "{stderr}");
+    let after = std::fs::read_to_string(&out).unwrap();
+    let kept: Vec<&str> = after.lines().collect();
+    // The garbage line is kept, and only its application is checked again.
+    assert_eq!(kept.len(), ids.len() + 1);
+    assert_eq!(kept[2], "not json at all");
+    let good: Vec<Value> = kept
+        .iter()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(by_id(&good).keys().cloned().collect::<Vec<_>>(), ids);
+    assert_eq!(kept[..2], lines[..2]);
+    assert_eq!(kept[3..ids.len()], lines[3..]);
+}
