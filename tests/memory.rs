@@ -58,3 +58,75 @@ fn zip_bombs_are_refused_with_bounded_memory() {
     );
     assert!(peak_kib < 100 * 1024, "peak RSS {peak_kib} KiB");
 }
+
+/// A flat grey JPEG of `w` × `h` in three components, written by hand so a
+/// 100 MP file costs nothing to make: one-code Huffman tables (DC category
+/// 0, AC end-of-block) make every 8 × 8 block two zero bits. `progressive`
+/// writes a progressive frame with a single DC scan instead (the 338-byte
+/// kind that makes a decoder allocate every coefficient of the image).
+fn flat_jpeg(w: u16, h: u16, progressive: bool) -> Vec<u8> {
+    let mut j = vec![0xFF, 0xD8, 0xFF, 0xDB, 0x00, 0x43, 0x00];
+    j.extend(std::iter::repeat_n(1u8, 64));
+    j.extend_from_slice(&[0xFF, if progressive { 0xC2 } else { 0xC0 }, 0x00, 0x11, 0x08]);
+    j.extend_from_slice(&h.to_be_bytes());
+    j.extend_from_slice(&w.to_be_bytes());
+    j.extend_from_slice(&[0x03, 0x01, 0x11, 0x00, 0x02, 0x11, 0x00, 0x03, 0x11, 0x00]);
+    j.extend_from_slice(&[0xFF, 0xC4, 0x00, 0x26]);
+    for class in [0x00u8, 0x10] {
+        j.push(class);
+        j.push(1);
+        j.extend(std::iter::repeat_n(0u8, 15));
+        j.push(0x00);
+    }
+    let se = if progressive { 0x00 } else { 0x3F };
+    j.extend_from_slice(&[
+        0xFF, 0xDA, 0x00, 0x0C, 0x03, 0x01, 0x00, 0x02, 0x00, 0x03, 0x00, 0x00, se, 0x00,
+    ]);
+    let blocks = u64::from(w).div_ceil(8) * u64::from(h).div_ceil(8) * 3;
+    let bits_per_block = if progressive { 1 } else { 2 };
+    let bytes = if progressive {
+        16
+    } else {
+        (blocks * bits_per_block).div_ceil(8) as usize
+    };
+    j.extend(std::iter::repeat_n(0u8, bytes));
+    j.extend_from_slice(&[0xFF, 0xD9]);
+    j
+}
+
+#[test]
+fn huge_and_hostile_jpegs_decode_in_bounded_memory_in_every_slot() {
+    let dir = tempfile::tempdir().unwrap();
+    let header = dir.path().join("progressive-10000.jpg");
+    std::fs::write(&header, flat_jpeg(10_000, 10_000, true)).unwrap();
+    let big = dir.path().join("baseline-100MP.jpg");
+    std::fs::write(&big, flat_jpeg(10_000, 10_000, false)).unwrap();
+    eprintln!(
+        "progressive header {} bytes, 100 MP baseline {} bytes",
+        std::fs::metadata(&header).unwrap().len(),
+        std::fs::metadata(&big).unwrap().len()
+    );
+    for path in [&header, &big] {
+        for slot in ["photo", "id_card_front", "application_form", ""] {
+            let arg = if slot.is_empty() {
+                path.display().to_string()
+            } else {
+                format!("{slot}={}", path.display())
+            };
+            let out = Command::new(env!("CARGO_BIN_EXE_prescreen"))
+                .args(["check", "--format", "json", &arg])
+                .env_remove("PRESCREEN_RULES")
+                .output()
+                .unwrap();
+            assert!(
+                matches!(out.status.code(), Some(0 | 1)),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let peak_kib = getrusage(UsageWho::RUSAGE_CHILDREN).unwrap().max_rss();
+            eprintln!("{} in {slot:?}: peak RSS so far {peak_kib} KiB", path.display());
+        }
+    }
+    let peak_kib = getrusage(UsageWho::RUSAGE_CHILDREN).unwrap().max_rss();
+    assert!(peak_kib < 150 * 1024, "peak RSS {peak_kib} KiB");
+}

@@ -73,7 +73,13 @@ pub fn check_file_basics(
         }
     }
     match format {
-        Format::Jpeg => check_jpeg(bytes, kind.and_then(|k| k.analysis_long_side), rules, report),
+        Format::Jpeg => {
+            let long_side = match kind {
+                Some(k) => k.analysis_long_side,
+                None => Some(limits.unknown_slot_long_side),
+            };
+            check_jpeg(bytes, long_side, rules, report)
+        }
         Format::Pdf => Prepared::Pdf,
         _ => Prepared::Done,
     }
@@ -117,7 +123,8 @@ fn check_jpeg(bytes: &[u8], analysis_long_side: Option<u32>, rules: &Rules, repo
         return Prepared::Done;
     }
     let scan_pixels = pixels.saturating_mul(u64::from(info.scans));
-    if info.scans > limits.max_jpeg_scans || scan_pixels > limits.max_scan_pixels {
+    let progressive_too_large = info.progressive && pixels > limits.max_progressive_pixels;
+    if info.scans > limits.max_jpeg_scans || scan_pixels > limits.max_scan_pixels || progressive_too_large {
         report.push(Reason::new(
             Code::FileTooComplex,
             json!({
@@ -125,6 +132,9 @@ fn check_jpeg(bytes: &[u8], analysis_long_side: Option<u32>, rules: &Rules, repo
                 "max_scans": limits.max_jpeg_scans,
                 "scan_pixels": scan_pixels,
                 "max_scan_pixels": limits.max_scan_pixels,
+                "progressive": info.progressive,
+                "pixels": pixels,
+                "max_progressive_pixels": limits.max_progressive_pixels,
             }),
         ));
         return Prepared::Done;

@@ -32,7 +32,8 @@ pub fn check_photo(d: &Decoded, rules: &PhotoRules, report: &mut FileReport) {
 
 /// `photo.aspect_ratio` and `photo.resolution_too_low`.
 fn check_geometry(d: &Decoded, rules: &PhotoRules, report: &mut FileReport) {
-    let (w, h) = d.rgb.dimensions();
+    // The upload's own size, also when a huge file was decoded reduced.
+    let (w, h) = d.original;
     let ratio = f64::from(w) / f64::from(h);
     report.measure("aspect_ratio", r3(ratio));
     if (ratio / rules.aspect_ratio - 1.0).abs() > rules.aspect_tolerance {

@@ -61,6 +61,11 @@ pub struct Limits {
     /// is refused before decoding.
     pub max_jpeg_scans: u32,
     pub max_scan_pixels: u64,
+    /// file.too_complex: a progressive JPEG of more pixels than this (its
+    /// decoder holds every coefficient of the image).
+    pub max_progressive_pixels: u64,
+    /// A file of no known slot is decoded at this long side (DCT scaling).
+    pub unknown_slot_long_side: u32,
 }
 
 /// The kinds of material, each with its file rules.

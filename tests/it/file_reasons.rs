@@ -242,3 +242,14 @@ fn a_few_scans_over_many_pixels_are_too_complex_too() {
     let r = check(&many_scans(4000, 3000, 12), "application_form");
     assert!(!r.has(Code::FileTooComplex), "{:?}", codes(&r));
 }
+
+#[test]
+fn a_large_progressive_jpeg_is_too_complex_before_decoding() {
+    // Its decoder would hold every coefficient of 100 MP (887 MB measured).
+    let r = check(&many_scans(10_000, 10_000, 1), "photo");
+    assert!(r.has(Code::FileTooComplex), "{:?}", codes(&r));
+    assert_eq!(reason(&r, Code::FileTooComplex).detail["progressive"], true);
+    // 12 MP progressive is an ordinary re-saved phone photo: not refused.
+    let r = check(&many_scans(4000, 3000, 1), "application_form");
+    assert!(!r.has(Code::FileTooComplex), "{:?}", codes(&r));
+}

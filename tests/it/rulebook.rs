@@ -209,8 +209,8 @@ fn duplicate_slot_id_names_its_line() {
 #[test]
 fn min_above_max_names_its_line() {
     let bad = edited(
-        "min_bytes = 40_960\nmax_bytes = 80_000\n\n[kinds.id_card]",
-        "min_bytes = 90_000\nmax_bytes = 80_000\n\n[kinds.id_card]",
+        "min_bytes = 40_960\nmax_bytes = 80_000\n# A photo or card",
+        "min_bytes = 90_000\nmax_bytes = 80_000\n# A photo or card",
     );
     let (line, message) = refused(&bad);
     assert_eq!(line, Some(line_of(&bad, "min_bytes = 90_000")));
