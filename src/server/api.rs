@@ -242,6 +242,7 @@ pub struct CheckForm {
         (status = 400, description = "Malformed request, unknown plan/clause/slot, no files", body = ErrorBody),
         (status = 401, description = "Missing or wrong API key", body = ErrorBody),
         (status = 413, description = "Body or a file over the limit", body = ErrorBody),
+        (status = 408, description = "The body did not arrive within the deadline", body = ErrorBody),
         (status = 415, description = "Not multipart/form-data", body = ErrorBody),
         (status = 503, description = "Busy or too slow: retry", body = ErrorBody),
     )
@@ -259,12 +260,80 @@ pub async fn check_multipart(
             format!("expected multipart/form-data: {}", e.body_text()),
         )
     })?;
+    // The body is read before the request is admitted to the checks, in a
+    // pool of its own and within a deadline: slow senders hold a reader
+    // slot for at most `body_timeout`, never a check's place.
+    let form = read_form(&state, &mut multipart).await?;
     let _admitted = admit(&state)?;
+    let Form {
+        uploads,
+        plan,
+        clause,
+        lang: lang_field,
+    } = form;
+    let target = match (plan, clause) {
+        (Some(p), Some(c)) => {
+            let n: u32 = c
+                .parse()
+                .map_err(|_| ApiError::bad("unknown_clause", format!("clause must be a number, not {c:?}")))?;
+            Some((p, n))
+        }
+        (Some(p), None) => return Err(ApiError::bad("bad_request", format!("plan {p} needs a clause"))),
+        (None, Some(_)) => return Err(ApiError::bad("bad_request", "clause needs a plan")),
+        (None, None) => None,
+    };
+    let lang = pick_lang(query.lang.as_deref().or(lang_field.as_deref()), &headers)?;
+    Ok(Json(run_checks(state, uploads, target, lang).await?))
+}
+
+/// The parts of a `POST /v1/check` body.
+struct Form {
+    uploads: Vec<Upload>,
+    plan: Option<String>,
+    clause: Option<String>,
+    lang: Option<String>,
+}
+
+/// A reader slot, held while a request body is read.
+fn reader_slot(state: &AppState) -> Result<OwnedSemaphorePermit, ApiError> {
+    state.readers.clone().try_acquire_owned().map_err(|_| {
+        state.metrics.shed();
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "overloaded",
+            "too many uploads in progress; retry in a moment",
+        )
+    })
+}
+
+/// The answer to a body that did not arrive within the deadline.
+fn body_timeout(state: &AppState) -> ApiError {
+    ApiError::new(
+        StatusCode::REQUEST_TIMEOUT,
+        "request_timeout",
+        format!(
+            "the request body did not arrive within {} s",
+            state.config.body_timeout.as_secs()
+        ),
+    )
+}
+
+/// Reads every part of the form in a reader slot, within the body deadline.
+async fn read_form(state: &AppState, multipart: &mut Multipart) -> Result<Form, ApiError> {
+    let _reading = reader_slot(state)?;
+    tokio::time::timeout(state.config.body_timeout, read_parts(state, multipart))
+        .await
+        .map_err(|_| body_timeout(state))?
+}
+
+async fn read_parts(state: &AppState, multipart: &mut Multipart) -> Result<Form, ApiError> {
     let limits = state.rules.limits();
-    let mut plan: Option<String> = None;
-    let mut clause: Option<String> = None;
-    let mut lang_field: Option<String> = None;
-    let mut uploads = Vec::new();
+    let mut form = Form {
+        uploads: Vec::new(),
+        plan: None,
+        clause: None,
+        lang: None,
+    };
     while let Some(mut field) = multipart.next_field().await.map_err(multipart_error)? {
         let name = field.name().unwrap_or("").to_string();
         let file_name = field.file_name().map(str::to_string);
@@ -275,9 +344,9 @@ pub async fn check_multipart(
                 .trim()
                 .to_string();
             match name.as_str() {
-                "plan" => plan = Some(value),
-                "clause" => clause = Some(value),
-                _ => lang_field = Some(value),
+                "plan" => form.plan = Some(value),
+                "clause" => form.clause = Some(value),
+                _ => form.lang = Some(value),
             }
             continue;
         }
@@ -295,24 +364,12 @@ pub async fn check_multipart(
             ));
         };
         let display = file_name.filter(|f| !f.is_empty()).unwrap_or_else(|| name.clone());
-        uploads.push(read_file(&mut field, limits, display, slot).await?);
+        form.uploads.push(read_file(&mut field, limits, display, slot).await?);
     }
-    if uploads.is_empty() {
+    if form.uploads.is_empty() {
         return Err(ApiError::bad("no_files", "the request has no file parts"));
     }
-    let target = match (plan, clause) {
-        (Some(p), Some(c)) => {
-            let n: u32 = c
-                .parse()
-                .map_err(|_| ApiError::bad("unknown_clause", format!("clause must be a number, not {c:?}")))?;
-            Some((p, n))
-        }
-        (Some(p), None) => return Err(ApiError::bad("bad_request", format!("plan {p} needs a clause"))),
-        (None, Some(_)) => return Err(ApiError::bad("bad_request", "clause needs a plan")),
-        (None, None) => None,
-    };
-    let lang = pick_lang(query.lang.as_deref().or(lang_field.as_deref()), &headers)?;
-    Ok(Json(run_checks(state, uploads, target, lang).await?))
+    Ok(form)
 }
 
 /// Checks one file for one slot: the per-field check of the upload form.
@@ -324,6 +381,7 @@ pub async fn check_multipart(
         (status = 200, description = "The verdict on the file", body = Report),
         (status = 400, description = "Unknown slot, or lang not zh/en", body = ErrorBody),
         (status = 401, description = "Missing or wrong API key", body = ErrorBody),
+        (status = 408, description = "The body did not arrive within the deadline", body = ErrorBody),
         (status = 413, description = "Over the file limit", body = ErrorBody),
         (status = 503, description = "Busy or too slow: retry", body = ErrorBody),
     )
@@ -339,11 +397,16 @@ pub async fn check_slot(
         return Err(ApiError::bad("unknown_slot", format!("unknown slot {slot:?}")));
     }
     let lang = pick_lang(query.lang.as_deref(), &headers)?;
-    let _admitted = admit(&state)?;
     let cap = state.rules.limits().max_file_bytes;
-    let bytes = axum::body::to_bytes(body, usize::try_from(cap).unwrap_or(usize::MAX))
-        .await
-        .map_err(|_| ApiError::too_large(format!("the file is over the limit of {cap} bytes")))?;
+    let bytes = {
+        let _reading = reader_slot(&state)?;
+        let read = axum::body::to_bytes(body, usize::try_from(cap).unwrap_or(usize::MAX));
+        tokio::time::timeout(state.config.body_timeout, read)
+            .await
+            .map_err(|_| body_timeout(&state))?
+            .map_err(|_| ApiError::too_large(format!("the file is over the limit of {cap} bytes")))?
+    };
+    let _admitted = admit(&state)?;
     let name = format!("{slot}.upload");
     let uploads = vec![Upload::new(name, Some(slot), bytes.to_vec())];
     Ok(Json(run_checks(state, uploads, None, lang).await?))

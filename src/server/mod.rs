@@ -33,8 +33,14 @@ pub struct Config {
     pub queue: usize,
     /// Whole-request body limit (413 past it).
     pub max_request_bytes: u64,
-    /// Per-request time limit (503 past it).
+    /// Per-request time limit for the checks (503 past it).
     pub timeout: Duration,
+    /// Request bodies read at once, before admission (503 past it): slow
+    /// senders wait here, not in the checks' queue. Peak body memory is at
+    /// most `readers × max_request_bytes`.
+    pub readers: usize,
+    /// A request body must arrive within this (408 past it).
+    pub body_timeout: Duration,
     /// Bearer token required on `/v1/*` when set.
     pub api_key: Option<String>,
     /// Origins allowed by CORS (the registration site); none: no CORS headers.
@@ -47,6 +53,10 @@ pub const DEFAULT_BIND: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::n
 pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
 /// Requests that may wait per worker before new ones get 503.
 pub const QUEUE_PER_WORKER: usize = 16;
+/// Request bodies read at once unless told otherwise.
+pub const DEFAULT_READERS: usize = 64;
+/// Seconds a request body may take to arrive unless told otherwise.
+pub const DEFAULT_BODY_TIMEOUT_SECS: u64 = 20;
 
 impl Config {
     /// Defaults for a machine with `cpus` cores and the rulebook's limits.
@@ -57,6 +67,8 @@ impl Config {
             queue: QUEUE_PER_WORKER,
             max_request_bytes: rules.limits().max_request_bytes,
             timeout: Duration::from_secs(DEFAULT_TIMEOUT_SECS),
+            readers: DEFAULT_READERS,
+            body_timeout: Duration::from_secs(DEFAULT_BODY_TIMEOUT_SECS),
             api_key: None,
             cors_origins: Vec::new(),
         };
@@ -80,6 +92,8 @@ pub struct AppState {
     pub admitted: Arc<Semaphore>,
     /// Checks running.
     pub workers: Arc<Semaphore>,
+    /// Request bodies being read.
+    pub readers: Arc<Semaphore>,
     pub metrics: Metrics,
 }
 
@@ -88,6 +102,7 @@ pub fn router(rules: Arc<Rules>, config: Config) -> Router {
     let state = Arc::new(AppState {
         admitted: Arc::new(Semaphore::new(config.workers + config.queue)),
         workers: Arc::new(Semaphore::new(config.workers)),
+        readers: Arc::new(Semaphore::new(config.readers.max(1))),
         metrics: Metrics::default(),
         rules,
         config: config.clone(),

@@ -523,3 +523,52 @@ fn sigterm_drains_requests_in_flight() {
     // And it no longer accepts connections.
     assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err());
 }
+
+/// A multipart request whose body sends its first bytes and then nothing,
+/// as a slow-upload attack does.
+fn stalled_upload() -> Request<Body> {
+    use futures_util::stream::{self, StreamExt};
+    let head =
+        format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"一寸照.jpg\"\r\n\r\nJPEG");
+    let first = stream::once(async move { Ok::<_, std::io::Error>(axum::body::Bytes::from(head)) });
+    let body = Body::from_stream(first.chain(stream::pending()));
+    Request::post("/v1/check")
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+        .body(body)
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_bodies_do_not_lock_out_real_checks() {
+    // 2 workers and a queue of 32: 34 admissions. 40 stalled uploads used to
+    // hold every one of them; bodies are now read before admission.
+    let mut cfg = config();
+    cfg.body_timeout = Duration::from_secs(3);
+    let app = app_with(cfg);
+    let slow: Vec<_> = (0..40)
+        .map(|_| tokio::spawn(app.clone().oneshot(stalled_upload())))
+        .collect();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let req = Request::post("/v1/check/photo")
+        .body(Body::from(fixture("sample-application", "一寸照.jpg")))
+        .unwrap();
+    let (status, json, _) = tokio::time::timeout(Duration::from_secs(5), send(app.clone(), req))
+        .await
+        .expect("a normal check is answered while slow uploads stall");
+    assert_eq!(status, StatusCode::OK, "{json}");
+    // The stalled ones are cut at the body deadline, with the JSON shape.
+    for s in slow {
+        let resp = tokio::time::timeout(Duration::from_secs(10), s)
+            .await
+            .expect("cut at the deadline")
+            .unwrap()
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::REQUEST_TIMEOUT);
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        let v: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(error_code(&v), "request_timeout");
+    }
+}
