@@ -9,11 +9,59 @@ use crate::checks::document::{check_document_image, check_page};
 use crate::checks::file::{check_file_basics, Prepared};
 use crate::checks::idcard::check_idcard;
 use crate::checks::photo::check_photo;
+use crate::codes::Code;
 use crate::format::sniff;
 use crate::input::decode::Decoded;
-use crate::report::FileReport;
+use crate::report::{FileReport, Reason};
 use crate::rules::{Kind, Rules, SlotDef};
 use crate::unpack::{pdf_pages, PageContent, Upload};
+use serde_json::json;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The time one file may take (`limits.time_budget_ms`), and the caller's
+/// cancel flag (the server sets it when a request times out, so the work
+/// stops instead of running on unseen). The checks look at it between
+/// their steps; a JPEG's decode cannot be stopped midway, which is why its
+/// work is capped before it starts (`file.too_complex`).
+#[derive(Debug, Clone)]
+pub struct Budget {
+    deadline: Instant,
+    budget_ms: u64,
+    cancel: Option<Arc<AtomicBool>>,
+}
+
+impl Budget {
+    /// `ms` from now, stopped early when `cancel` is set.
+    pub fn new(ms: u64, cancel: Option<Arc<AtomicBool>>) -> Budget {
+        Budget {
+            deadline: Instant::now() + Duration::from_millis(ms),
+            budget_ms: ms,
+            cancel,
+        }
+    }
+
+    /// Whether the time is up or the caller gave up.
+    pub fn spent(&self) -> bool {
+        self.cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed)) || Instant::now() >= self.deadline
+    }
+
+    /// When spent, says so on `report` (`file.too_complex`, naming the step
+    /// not reached) and returns true: the caller stops.
+    pub fn stop(&self, step: &str, report: &mut FileReport) -> bool {
+        if !self.spent() {
+            return false;
+        }
+        if !report.has(Code::FileTooComplex) {
+            report.push(Reason::new(
+                Code::FileTooComplex,
+                json!({ "problem": "time_budget", "time_budget_ms": self.budget_ms, "step": step }),
+            ));
+        }
+        true
+    }
+}
 
 /// Checks one file's bytes for `slot` (or only the file checks when the
 /// slot is unknown) and returns the file's own report. For a PDF the pages'
@@ -34,13 +82,19 @@ pub fn check_file_sized(bytes: &[u8], size: u64, name: &str, slot: Option<&SlotD
 /// report per page (`name#page=N`). Messages are filled later, by
 /// `Report::localise`.
 pub fn check_upload(upload: &Upload, slot: Option<&SlotDef>, rules: &Rules) -> Vec<FileReport> {
+    let budget = Budget::new(rules.limits().time_budget_ms, None);
+    check_upload_within(upload, slot, rules, &budget)
+}
+
+/// [`check_upload`] within `budget`.
+pub fn check_upload_within(upload: &Upload, slot: Option<&SlotDef>, rules: &Rules, budget: &Budget) -> Vec<FileReport> {
     let mut report = FileReport::new(&upload.name, slot.map(|s| s.id.clone()));
     let kind = slot.map(|s| rules.kind(s.kind));
     let mut pages = Vec::new();
     let bytes = &upload.bytes;
     match check_file_basics(bytes, upload.size, upload.format(), kind, rules, &mut report) {
-        Prepared::Image(decoded) => check_kind(&decoded, slot, rules, &mut report),
-        Prepared::Pdf => pages = check_pdf(upload, slot, rules, &mut report),
+        Prepared::Image(decoded) => check_kind(&decoded, slot, rules, budget, &mut report),
+        Prepared::Pdf => pages = check_pdf(upload, slot, rules, budget, &mut report),
         Prepared::Done => {}
     }
     let mut out = Vec::with_capacity(1 + pages.len());
@@ -50,22 +104,31 @@ pub fn check_upload(upload: &Upload, slot: Option<&SlotDef>, rules: &Rules) -> V
 }
 
 /// The checks of the slot's kind on an upright image.
-fn check_kind(decoded: &Decoded, slot: Option<&SlotDef>, rules: &Rules, report: &mut FileReport) {
+fn check_kind(decoded: &Decoded, slot: Option<&SlotDef>, rules: &Rules, budget: &Budget, report: &mut FileReport) {
     let Some(slot) = slot else { return };
+    if budget.stop("decode", report) {
+        return;
+    }
     match slot.kind {
-        Kind::Portrait => check_photo(decoded, rules.photo(), report),
+        Kind::Portrait => check_photo(decoded, rules.photo(), budget, report),
         k @ (Kind::HandwrittenForm | Kind::Certificate) => {
             check_document_image(decoded, rules.kind(k), report);
             let editing = (k == Kind::HandwrittenForm).then_some(rules.photo().editing_software.as_slice());
-            check_page(decoded, rules.document(), editing, report);
+            check_page(decoded, rules.document(), editing, budget, report);
         }
-        Kind::IdCard => check_idcard(decoded, &slot.id, rules.id_card(), report),
+        Kind::IdCard => check_idcard(decoded, &slot.id, rules.id_card(), budget, report),
     }
 }
 
 /// A PDF: its own problems on `report`, and a report per page whose image
 /// goes through the same checks as an uploaded photo.
-fn check_pdf(upload: &Upload, slot: Option<&SlotDef>, rules: &Rules, report: &mut FileReport) -> Vec<FileReport> {
+fn check_pdf(
+    upload: &Upload,
+    slot: Option<&SlotDef>,
+    rules: &Rules,
+    budget: &Budget,
+    report: &mut FileReport,
+) -> Vec<FileReport> {
     let kind = slot.map(|s| rules.kind(s.kind));
     let mut reports = Vec::new();
     let worth = pdf_pages(&upload.bytes, rules.limits(), report, |page| {
@@ -74,6 +137,10 @@ fn check_pdf(upload: &Upload, slot: Option<&SlotDef>, rules: &Rules, report: &mu
             slot.map(|s| s.id.clone()),
         );
         r.page = Some(page.number);
+        if budget.stop("page", &mut r) {
+            reports.push(r);
+            return;
+        }
         if page.rotate != 0 {
             r.measure("rotate", page.rotate);
         }
@@ -95,7 +162,7 @@ fn check_pdf(upload: &Upload, slot: Option<&SlotDef>, rules: &Rules, report: &mu
             // The page as a reader sees it, after /Rotate.
             r.measure("width", d.original.0);
             r.measure("height", d.original.1);
-            check_kind(&d, slot, rules, &mut r);
+            check_kind(&d, slot, rules, budget, &mut r);
         }
         reports.push(r);
     });

@@ -4,12 +4,14 @@
 
 use crate::codes::Code;
 use crate::format::Format;
-use crate::pipeline::check_upload;
+use crate::pipeline::{check_upload_within, Budget};
 use crate::report::{FileReport, Reason, Report, Verdict};
 use crate::rules::{Clause, Lang, Plan, Rules};
 use crate::unpack::zip_entries;
 pub use crate::unpack::Upload;
 use serde_json::json;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
 /// The plan and clause an application is checked against.
 #[derive(Debug, Clone, Copy)]
@@ -45,15 +47,32 @@ impl Report {
 /// application: its entries are checked as files), then the set against the
 /// clause when there is one. Messages are filled in `lang`.
 pub fn check_application(uploads: &[Upload], target: Option<Target<'_>>, rules: &Rules, lang: Lang) -> Report {
+    check_application_within(uploads, target, rules, lang, None)
+}
+
+/// [`check_application`] that stops early once `cancel` is set (the
+/// server's time limit ran out): every file not yet checked, or checked
+/// only in part, says `file.too_complex` with the step it did not reach.
+pub fn check_application_within(
+    uploads: &[Upload],
+    target: Option<Target<'_>>,
+    rules: &Rules,
+    lang: Lang,
+    cancel: Option<Arc<AtomicBool>>,
+) -> Report {
     let plan = target.map(|t| t.plan);
     let mut files: Vec<FileReport> = Vec::new();
+    // Each file has the rulebook's time budget of its own.
+    let budget = || Budget::new(rules.limits().time_budget_ms, cancel.clone());
     for u in uploads {
         if u.slot.is_none() && u.format() == Format::Zip {
             let at = files.len();
-            let archive = zip_entries(u, rules.limits(), |entry| check_one(&entry, plan, rules, &mut files));
+            let archive = zip_entries(u, rules.limits(), |entry| {
+                check_one(&entry, plan, rules, &budget(), &mut files);
+            });
             files.insert(at, archive);
         } else {
-            check_one(u, plan, rules, &mut files);
+            check_one(u, plan, rules, &budget(), &mut files);
         }
     }
     let mut report = Report::for_target(target);
@@ -69,12 +88,12 @@ pub fn check_application(uploads: &[Upload], target: Option<Target<'_>>, rules: 
 /// One file: its slot named or inferred from its name (for a zip entry the
 /// last part of its inner path), its reports (more than one for a PDF)
 /// appended to `out`.
-fn check_one(u: &Upload, plan: Option<&Plan>, rules: &Rules, out: &mut Vec<FileReport>) {
+fn check_one(u: &Upload, plan: Option<&Plan>, rules: &Rules, budget: &Budget, out: &mut Vec<FileReport>) {
     let slot = match &u.slot {
         Some(id) => rules.slot(id),
         None => rules.infer_slot(&u.name, plan),
     };
-    let mut reports = check_upload(u, slot, rules);
+    let mut reports = check_upload_within(u, slot, rules, budget);
     if slot.is_none() {
         reports[0].push(Reason::new(Code::SetUnknownSlot, json!({ "name": u.name })));
     }

@@ -11,6 +11,7 @@ use crate::measure::ink::{flatten, measure_ink, FlatPage, InkMeasure, InkParams}
 use crate::measure::page::{digital_signs, measure_page, PageMeasure};
 use crate::measure::quad::{dist, first_side, QuadSearch};
 use crate::measure::{luma, r1, r3, round_to, shrink_rgb};
+use crate::pipeline::Budget;
 use crate::report::{FileReport, Reason};
 use crate::rules::{editing_app, DocumentRules, FormRules, KindRules, SoftwareRule};
 use image::RgbImage;
@@ -72,7 +73,13 @@ pub fn page_search(rules: &DocumentRules) -> QuadSearch {
 
 /// The page checks; for a form (`editing` is then the rulebook's list of
 /// editing apps) also `form.not_photographed`, and what is written on it.
-pub fn check_page(d: &Decoded, rules: &DocumentRules, editing: Option<&[SoftwareRule]>, report: &mut FileReport) {
+pub fn check_page(
+    d: &Decoded,
+    rules: &DocumentRules,
+    editing: Option<&[SoftwareRule]>,
+    budget: &Budget,
+    report: &mut FileReport,
+) {
     let small = shrink_rgb(&d.rgb, rules.analysis_long_side);
     if let Some(editing) = editing {
         if is_digital(d, &small, rules, editing, report) {
@@ -80,9 +87,15 @@ pub fn check_page(d: &Decoded, rules: &DocumentRules, editing: Option<&[Software
             return;
         }
     }
+    if budget.stop("page", report) {
+        return;
+    }
     let Some(page) = locate_page(d, &small, rules, report) else {
         return;
     };
+    if budget.stop("sharpness", report) {
+        return;
+    }
 
     let y = luma(&small);
     let blur = measure_blur(&y, rules.analysis_long_side.min(y.height()));
@@ -104,7 +117,7 @@ pub fn check_page(d: &Decoded, rules: &DocumentRules, editing: Option<&[Software
         Code::DocumentBlurry,
         Code::DocumentResolutionTooLow,
     ];
-    if editing.is_some() && !unreadable.iter().any(|c| report.has(*c)) {
+    if editing.is_some() && !unreadable.iter().any(|c| report.has(*c)) && !budget.stop("writing", report) {
         let scale = (
             f64::from(d.rgb.width()) / f64::from(small.width()),
             f64::from(d.rgb.height()) / f64::from(small.height()),

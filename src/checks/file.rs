@@ -123,11 +123,20 @@ fn check_jpeg(bytes: &[u8], analysis_long_side: Option<u32>, rules: &Rules, repo
         return Prepared::Done;
     }
     let scan_pixels = pixels.saturating_mul(u64::from(info.scans));
-    let progressive_too_large = info.progressive && pixels > limits.max_progressive_pixels;
-    if info.scans > limits.max_jpeg_scans || scan_pixels > limits.max_scan_pixels || progressive_too_large {
+    let problem = if info.scans > limits.max_jpeg_scans {
+        Some("too_many_scans")
+    } else if scan_pixels > limits.max_scan_pixels {
+        Some("scan_work")
+    } else if info.progressive && pixels > limits.max_progressive_pixels {
+        Some("progressive_too_large")
+    } else {
+        None
+    };
+    if let Some(problem) = problem {
         report.push(Reason::new(
             Code::FileTooComplex,
             json!({
+                "problem": problem,
                 "scans": info.scans,
                 "max_scans": limits.max_jpeg_scans,
                 "scan_pixels": scan_pixels,

@@ -13,6 +13,7 @@ use crate::measure::colour::lab;
 use crate::measure::exposure::measure_exposure;
 use crate::measure::quad::{band_outside, find_quad, first_side, Quad, QuadSearch};
 use crate::measure::{luma, r1, r3, region};
+use crate::pipeline::Budget;
 use crate::report::{FileReport, Reason};
 use crate::rules::IdCardRules;
 use image::{GrayImage, RgbImage};
@@ -32,10 +33,13 @@ pub fn card_search(rules: &IdCardRules) -> QuadSearch {
 }
 
 /// Runs the card checks on an upright image uploaded for `slot`.
-pub fn check_idcard(d: &Decoded, slot: &str, rules: &IdCardRules, report: &mut FileReport) {
+pub fn check_idcard(d: &Decoded, slot: &str, rules: &IdCardRules, budget: &Budget, report: &mut FileReport) {
     let Some(card) = locate_card(d, rules, report) else {
         return;
     };
+    if budget.stop("card", report) {
+        return;
+    }
     check_background(d, &card, rules, report);
     // The long side first, as `rectify` lays the card.
     let Some(rectified) = rectify(&d.rgb, &first_side(card.corners, true)) else {

@@ -13,20 +13,29 @@ use crate::measure::exposure::measure_exposure;
 use crate::measure::face::{detect_faces, Detection, Pass};
 use crate::measure::halftone;
 use crate::measure::{luma, r1, r3, region, round_to};
+use crate::pipeline::Budget;
 use crate::report::{FileReport, Reason};
 use crate::rules::{editing_app, FaceRules, PhotoRules, RecapturedRules};
 use image::GrayImage;
 use serde_json::json;
 
 /// Runs every photo check on an upright decoded image.
-pub fn check_photo(d: &Decoded, rules: &PhotoRules, report: &mut FileReport) {
+pub fn check_photo(d: &Decoded, rules: &PhotoRules, budget: &Budget, report: &mut FileReport) {
     check_geometry(d, rules, report);
     check_colour(d, rules, report);
     check_background(d, rules, report);
     let y = luma(&d.rgb);
-    check_sharpness_and_light(&y, rules, report);
-    check_face(&y, rules, report);
-    check_recaptured(d, &y, &rules.recaptured, report);
+    // The costly steps stop when the budget is spent; the cheap EXIF look
+    // at the end always runs.
+    if !budget.stop("sharpness", report) {
+        check_sharpness_and_light(&y, rules, report);
+        if !budget.stop("face", report) {
+            check_face(&y, rules, report);
+            if !budget.stop("recaptured", report) {
+                check_recaptured(d, &y, &rules.recaptured, report);
+            }
+        }
+    }
     check_editing(d, rules, report);
 }
 

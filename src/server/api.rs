@@ -5,7 +5,7 @@ use super::AppState;
 use crate::format::{sniff, SNIFF_HEAD};
 use crate::report::Report;
 use crate::rules::{Lang, Limits, Rules};
-use crate::set::{check_application, Target, Upload};
+use crate::set::{check_application_within, Target, Upload};
 use axum::body::Body;
 use axum::extract::multipart::{Field, MultipartError, MultipartRejection};
 use axum::extract::{Multipart, Path, Query, Request, State};
@@ -14,6 +14,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tokio::sync::OwnedSemaphorePermit;
 use utoipa::{IntoParams, ToSchema};
@@ -124,6 +125,9 @@ async fn run_checks(
     lang: Lang,
 ) -> Result<Report, ApiError> {
     let timeout = state.config.timeout;
+    // Set when this request is given up (its time limit, or the client
+    // went away): the checks stop at their next step instead of running on.
+    let cancel = CancelOnDrop(Arc::new(AtomicBool::new(false)));
     let work = async {
         let worker = state
             .workers
@@ -132,6 +136,7 @@ async fn run_checks(
             .await
             .map_err(|_| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "overloaded", "shutting down"))?;
         let rules = state.rules.clone();
+        let flag = cancel.0.clone();
         tokio::task::spawn_blocking(move || {
             // The permit lives as long as the work, even past a timeout.
             let _worker = worker;
@@ -140,7 +145,7 @@ async fn run_checks(
                 Some((p, n)) => Some(resolve(&rules, p, *n)?),
                 None => None,
             };
-            Ok::<_, ApiError>(check_application(&uploads, target, &rules, lang))
+            Ok::<_, ApiError>(check_application_within(&uploads, target, &rules, lang, Some(flag)))
         })
         .await
         .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the check failed"))?
@@ -154,6 +159,16 @@ async fn run_checks(
     })??;
     state.metrics.verdict(&report);
     Ok(report)
+}
+
+/// Sets its flag when dropped: when the request's future ends, finished or
+/// not, the work it started on a blocking thread is told to stop.
+struct CancelOnDrop(Arc<AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
 }
 
 fn resolve<'r>(rules: &'r Rules, plan: &str, n: u32) -> Result<Target<'r>, ApiError> {

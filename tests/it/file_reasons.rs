@@ -228,7 +228,9 @@ fn a_jpeg_of_20000_scans_is_too_complex_in_every_slot_and_not_decoded() {
     for slot in ["photo", "id_card_front", "application_form", "diploma"] {
         let r = check(&bytes, slot);
         assert!(r.has(Code::FileTooComplex), "{slot}: {:?}", codes(&r));
-        assert_eq!(reason(&r, Code::FileTooComplex).detail["scans"], 20_000);
+        let why = reason(&r, Code::FileTooComplex);
+        assert_eq!(why.detail["scans"], 20_000);
+        assert_eq!(why.detail["problem"], "too_many_scans");
         assert!(!r.has(Code::FileCorrupt), "{slot}: not decoded, so not corrupt");
     }
 }
@@ -252,4 +254,23 @@ fn a_large_progressive_jpeg_is_too_complex_before_decoding() {
     // 12 MP progressive is an ordinary re-saved phone photo: not refused.
     let r = check(&many_scans(4000, 3000, 1), "application_form");
     assert!(!r.has(Code::FileTooComplex), "{:?}", codes(&r));
+}
+
+#[test]
+fn a_spent_time_budget_stops_the_checks_with_too_complex() {
+    let text = prescreen::rules::DEFAULT_RULEBOOK.replacen("time_budget_ms = 5_000", "time_budget_ms = 0", 1);
+    let spent = prescreen::Rules::from_toml(&text).unwrap();
+    let photo = crate::samples::sample("一寸照.jpg");
+    let upload = prescreen::Upload::new("一寸照.jpg", Some("photo".into()), photo);
+    let report = prescreen::check_application(&[upload], None, &spent, prescreen::Lang::Zh);
+    let r = &report.files[0];
+    assert!(r.has(Code::FileTooComplex), "{:?}", codes(r));
+    let detail = &reason(r, Code::FileTooComplex).detail;
+    assert_eq!(detail["problem"], "time_budget");
+    assert_eq!(detail["step"], "decode");
+    assert!(reason(r, Code::FileTooComplex).message.contains("检查超出时限"));
+    // The budget is per file: with the built-in 5 s the same photo passes.
+    let upload = prescreen::Upload::new("一寸照.jpg", Some("photo".into()), crate::samples::sample("一寸照.jpg"));
+    let report = prescreen::check_application(&[upload], None, rules(), prescreen::Lang::Zh);
+    assert_eq!(report.verdict, Verdict::Pass, "{:?}", codes(&report.files[0]));
 }
