@@ -5,9 +5,9 @@
 use crate::codes::Code;
 use crate::format::Format;
 use crate::input::decode::{decode_jpeg, Decoded};
-use crate::input::jpeg::{walk, JpegError};
+use crate::input::jpeg::{walk, JpegError, JpegInfo};
 use crate::report::{FileReport, Reason};
-use crate::rules::{KindRules, Rules};
+use crate::rules::{KindRules, Limits, Rules};
 use serde_json::json;
 
 /// Formats accepted when the slot is not known: what any slot accepts.
@@ -122,30 +122,8 @@ fn check_jpeg(bytes: &[u8], analysis_long_side: Option<u32>, rules: &Rules, repo
         ));
         return Prepared::Done;
     }
-    let scan_pixels = pixels.saturating_mul(u64::from(info.scans));
-    let problem = if info.scans > limits.max_jpeg_scans {
-        Some("too_many_scans")
-    } else if scan_pixels > limits.max_scan_pixels {
-        Some("scan_work")
-    } else if info.progressive && pixels > limits.max_progressive_pixels {
-        Some("progressive_too_large")
-    } else {
-        None
-    };
-    if let Some(problem) = problem {
-        report.push(Reason::new(
-            Code::FileTooComplex,
-            json!({
-                "problem": problem,
-                "scans": info.scans,
-                "max_scans": limits.max_jpeg_scans,
-                "scan_pixels": scan_pixels,
-                "max_scan_pixels": limits.max_scan_pixels,
-                "progressive": info.progressive,
-                "pixels": pixels,
-                "max_progressive_pixels": limits.max_progressive_pixels,
-            }),
-        ));
+    if let Some(reason) = too_complex(&info, limits) {
+        report.push(reason);
         return Prepared::Done;
     }
     match decode_jpeg(bytes, &info, max_pixels, analysis_long_side) {
@@ -170,4 +148,34 @@ fn check_jpeg(bytes: &[u8], analysis_long_side: Option<u32>, rules: &Rules, repo
             Prepared::Done
         }
     }
+}
+
+/// `file.too_complex`: decoding would cost too much, judged from the walk
+/// before a pixel is decoded (scans, scans × pixels, a large progressive
+/// image whose decoder holds every coefficient).
+fn too_complex(info: &JpegInfo, limits: &Limits) -> Option<Reason> {
+    let pixels = u64::from(info.width) * u64::from(info.height);
+    let scan_pixels = pixels.saturating_mul(u64::from(info.scans));
+    let problem = if info.scans > limits.max_jpeg_scans {
+        "too_many_scans"
+    } else if scan_pixels > limits.max_scan_pixels {
+        "scan_work"
+    } else if info.progressive && pixels > limits.max_progressive_pixels {
+        "progressive_too_large"
+    } else {
+        return None;
+    };
+    Some(Reason::new(
+        Code::FileTooComplex,
+        json!({
+            "problem": problem,
+            "scans": info.scans,
+            "max_scans": limits.max_jpeg_scans,
+            "scan_pixels": scan_pixels,
+            "max_scan_pixels": limits.max_scan_pixels,
+            "progressive": info.progressive,
+            "pixels": pixels,
+            "max_progressive_pixels": limits.max_progressive_pixels,
+        }),
+    ))
 }
