@@ -115,6 +115,9 @@ pub struct ServeArgs {
     /// Seconds a request body may take to arrive (408 past it)
     #[arg(long, env = "PRESCREEN_BODY_TIMEOUT_SECS", default_value_t = prescreen::server::DEFAULT_BODY_TIMEOUT_SECS)]
     pub body_timeout_secs: u64,
+    /// Seconds a request's headers may take to arrive (the connection is closed past it)
+    #[arg(long, env = "PRESCREEN_HEADER_TIMEOUT_SECS", default_value_t = prescreen::server::DEFAULT_HEADER_TIMEOUT_SECS)]
+    pub header_timeout_secs: u64,
     /// Require `Authorization: Bearer KEY` on /v1/* (off when unset)
     #[arg(long, env = "PRESCREEN_API_KEY", hide_env_values = true)]
     pub api_key: Option<String>,
@@ -302,6 +305,7 @@ fn serve(args: ServeArgs, rules: Rules) -> Result<ExitCode> {
     config.timeout = std::time::Duration::from_secs(args.timeout_secs.max(1));
     config.readers = args.readers.max(1);
     config.body_timeout = std::time::Duration::from_secs(args.body_timeout_secs.max(1));
+    config.header_timeout = std::time::Duration::from_secs(args.header_timeout_secs.max(1));
     config.api_key = args.api_key.filter(|k| !k.is_empty());
     config.cors_origins = args.cors_origin.into_iter().filter(|o| !o.is_empty()).collect();
     // The runtime only moves bytes; the checks run on blocking threads.

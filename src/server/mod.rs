@@ -41,6 +41,9 @@ pub struct Config {
     pub readers: usize,
     /// A request body must arrive within this (408 past it).
     pub body_timeout: Duration,
+    /// A request's headers must arrive within this (the connection is
+    /// closed past it: slowloris headers).
+    pub header_timeout: Duration,
     /// Bearer token required on `/v1/*` when set.
     pub api_key: Option<String>,
     /// Origins allowed by CORS (the registration site); none: no CORS headers.
@@ -57,6 +60,8 @@ pub const QUEUE_PER_WORKER: usize = 16;
 pub const DEFAULT_READERS: usize = 64;
 /// Seconds a request body may take to arrive unless told otherwise.
 pub const DEFAULT_BODY_TIMEOUT_SECS: u64 = 20;
+/// Seconds a request's headers may take to arrive unless told otherwise.
+pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = 10;
 
 impl Config {
     /// Defaults for a machine with `cpus` cores and the rulebook's limits.
@@ -69,6 +74,7 @@ impl Config {
             timeout: Duration::from_secs(DEFAULT_TIMEOUT_SECS),
             readers: DEFAULT_READERS,
             body_timeout: Duration::from_secs(DEFAULT_BODY_TIMEOUT_SECS),
+            header_timeout: Duration::from_secs(DEFAULT_HEADER_TIMEOUT_SECS),
             api_key: None,
             cors_origins: Vec::new(),
         };
@@ -139,21 +145,54 @@ pub fn router(rules: Arc<Rules>, config: Config) -> Router {
 }
 
 /// Binds and serves until SIGTERM or Ctrl-C, then stops accepting and
-/// finishes the requests in flight before returning.
+/// finishes the requests in flight before returning. Connections are
+/// served by hyper directly (not `axum::serve`) so that a client that
+/// sends its headers too slowly is cut off after `header_timeout`.
 pub async fn serve(rules: Arc<Rules>, config: Config) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.bind).await?;
     tracing::info!(
         addr = %listener.local_addr()?,
         workers = config.workers,
         queue = config.queue,
+        readers = config.readers,
         max_request_bytes = config.max_request_bytes,
         auth = config.api_key.is_some(),
         "prescreen serving"
     );
+    let header_timeout = config.header_timeout;
     let app = router(rules, config);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let stream = match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(e) => {
+                        // Out of file descriptors and the like: wait, go on.
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let service = hyper_util::service::TowerToHyperService::new(app.clone());
+                let conn = hyper::server::conn::http1::Builder::new()
+                    .timer(hyper_util::rt::TokioTimer::new())
+                    .header_read_timeout(header_timeout)
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    // A client that went away or sent garbage ends its own
+                    // connection only.
+                    let _ = conn.await;
+                });
+            }
+            () = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    graceful.shutdown().await;
     tracing::info!("prescreen stopped: requests in flight finished");
     Ok(())
 }

@@ -572,3 +572,44 @@ async fn slow_bodies_do_not_lock_out_real_checks() {
         assert_eq!(error_code(&v), "request_timeout");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_headers_are_cut_off_and_others_served() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut cfg = config();
+    cfg.bind = format!("127.0.0.1:{port}").parse().unwrap();
+    cfg.header_timeout = Duration::from_secs(1);
+    let server = tokio::spawn(prescreen::server::serve(Arc::new(Rules::builtin().unwrap()), cfg));
+    let connect = || async {
+        for _ in 0..100 {
+            if let Ok(s) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
+                return s;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("the server did not start");
+    };
+    // Slowloris: headers begun and never finished.
+    let mut slow = connect().await;
+    slow.write_all(b"POST /v1/check HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        .await
+        .unwrap();
+    // A normal request on another connection is served meanwhile.
+    let mut ok = connect().await;
+    ok.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut resp = Vec::new();
+    ok.read_to_end(&mut resp).await.unwrap();
+    assert!(resp.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&resp));
+    // The slow one is closed once the header timeout passes.
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(10), slow.read_to_end(&mut rest)).await;
+    assert!(closed.is_ok(), "the slow connection was still open after 10 s");
+    server.abort();
+}
