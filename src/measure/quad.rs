@@ -916,6 +916,7 @@ fn score_quad(lines: [&Line; 4], corners: &[(f64, f64); 4], sc: Scoring) -> ([f6
 /// An object runs on past the frame only where what lies along that frame
 /// edge looks like the object's inside (paper, not a brick's mortar line
 /// and the frame). True when no side is on the frame.
+#[inline]
 fn frame_strips_match(lines: [&Line; 4], corners: &[(f64, f64); 4]) -> bool {
     if !lines.iter().any(|l| l.frame) {
         return true;
@@ -963,6 +964,7 @@ fn frame_strips_match(lines: [&Line; 4], corners: &[(f64, f64); 4]) -> bool {
 /// An object runs on past the frame only where its sides are seen reaching
 /// the frame's edge: the edge evidence `near` each corner where a real
 /// side meets a frame side.
+#[inline]
 fn frame_reached(lines: [&Line; 4], near: &[[f64; 2]; 4]) -> bool {
     (0..4).all(|i| {
         let (before, after) = (lines[(i + 3) % 4].frame, lines[i].frame);
@@ -1342,7 +1344,7 @@ impl Scene<'_> {
     /// the pool's floor, and for a candidate of real sides the share of the
     /// best so far that nesting asks or the best raw score so far; for one
     /// with a frame side the best of its kind or the best so far.
-    #[inline]
+    #[inline(always)]
     fn may_matter(
         &self,
         sides: [&Line; 4],
