@@ -34,15 +34,8 @@ pub struct Upload {
 impl Upload {
     /// An upload whose bytes are all there; sniffs them.
     pub fn new(name: impl Into<String>, slot: Option<String>, bytes: Vec<u8>) -> Upload {
-        let size = bytes.len() as u64;
         let format = sniff(&bytes);
-        Upload {
-            name: name.into(),
-            slot,
-            bytes,
-            size,
-            format,
-        }
+        Upload::sniffed(name, slot, bytes, 0, format)
     }
 
     /// An upload whose reader sniffed the first bytes already (to pick the

@@ -16,7 +16,7 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use tokio::sync::OwnedSemaphorePermit;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use utoipa::{IntoParams, ToSchema};
 
 type Shared = State<Arc<AppState>>;
@@ -106,13 +106,14 @@ fn pick_lang(query: Option<&str>, headers: &HeaderMap) -> Result<Lang, ApiError>
 /// Admission: a permit or an immediate 503, so that a burst queues at most
 /// `workers + queue` requests and never grows memory without bound.
 fn admit(state: &AppState) -> Result<OwnedSemaphorePermit, ApiError> {
-    state.admitted.clone().try_acquire_owned().map_err(|_| {
+    permit_or_shed(state, &state.admitted, "the service is busy; retry in a moment")
+}
+
+/// A permit of `pool` now, or a shed request: 503 `overloaded`.
+fn permit_or_shed(state: &AppState, pool: &Arc<Semaphore>, message: &str) -> Result<OwnedSemaphorePermit, ApiError> {
+    pool.clone().try_acquire_owned().map_err(|_| {
         state.metrics.shed();
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "overloaded",
-            "the service is busy; retry in a moment",
-        )
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "overloaded", message)
     })
 }
 
@@ -311,14 +312,7 @@ struct Form {
 
 /// A reader slot, held while a request body is read.
 fn reader_slot(state: &AppState) -> Result<OwnedSemaphorePermit, ApiError> {
-    state.readers.clone().try_acquire_owned().map_err(|_| {
-        state.metrics.shed();
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "overloaded",
-            "too many uploads in progress; retry in a moment",
-        )
-    })
+    permit_or_shed(state, &state.readers, "too many uploads in progress; retry in a moment")
 }
 
 /// The answer to a body that did not arrive within the deadline.
