@@ -835,12 +835,12 @@ pub fn order_clockwise(pts: [(f64, f64); 4]) -> [(f64, f64); 4] {
 type Pooled = ([(f64, f64); 4], f64, [usize; 4], usize);
 
 /// A scored candidate during the search.
+#[derive(Clone, Copy)]
 struct Cand {
     lines: [usize; 4],
     corners: [(f64, f64); 4],
     score: f64,
     raw: f64,
-    frames: usize,
 }
 
 /// Scores the quad with sides on `lines` (side i from corner i to i + 1).
@@ -1190,13 +1190,7 @@ impl Candidates {
     fn keep(slot: &mut Option<Cand>, c: &Cand, by_raw: bool) {
         let s = if by_raw { c.raw } else { c.score };
         if slot.as_ref().is_none_or(|b| s > if by_raw { b.raw } else { b.score }) {
-            *slot = Some(Cand {
-                lines: c.lines,
-                corners: c.corners,
-                score: c.score,
-                raw: c.raw,
-                frames: c.frames,
-            });
+            *slot = Some(*c);
         }
     }
 }
@@ -1321,7 +1315,6 @@ impl Scene<'_> {
                     corners: q,
                     score: raw * shape,
                     raw,
-                    frames,
                 };
                 found.best_score = found.best_score.max(c.score);
                 if c.score >= 0.5 * search.min_score {
@@ -1396,13 +1389,12 @@ impl Scene<'_> {
                         && inside(q, &b.corners)
                 })
                 .max_by(|x, y| x.1.total_cmp(&y.1));
-            let Some(&(q, s, ls, frames)) = enclosing else { break };
+            let Some(&(q, s, ls, _)) = enclosing else { break };
             *b = Cand {
                 lines: ls,
                 corners: q,
                 score: s,
                 raw: s,
-                frames,
             };
         }
     }
