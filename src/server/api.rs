@@ -40,7 +40,8 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     /// bad_request, malformed_multipart, unknown_plan, unknown_clause,
     /// unknown_slot, no_files, payload_too_large, unsupported_media_type,
-    /// unauthorized, not_found, overloaded, timeout, internal.
+    /// unauthorized, not_found, method_not_allowed, request_timeout,
+    /// overloaded, timeout, internal.
     pub code: String,
     pub message: String,
 }
@@ -76,8 +77,61 @@ impl IntoResponse for ApiError {
             resp.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
+        if self.status == StatusCode::UNAUTHORIZED {
+            resp.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
         resp
     }
+}
+
+/// The stable code of an error answer made outside the handlers.
+fn status_code_word(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::REQUEST_TIMEOUT => "request_timeout",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::UNAUTHORIZED => "unauthorized",
+        StatusCode::SERVICE_UNAVAILABLE => "overloaded",
+        s if s.is_server_error() => "internal",
+        _ => "bad_request",
+    }
+}
+
+/// Every error answer in the JSON error shape. axum answers some requests
+/// itself, in plain text: a wrong method (405), a query string or a path
+/// that does not parse (400), a body over the limit (413). Their text
+/// becomes the message; their headers (`Allow`) stay.
+pub async fn json_errors(req: Request, next: Next) -> Response {
+    let resp = next.run(req).await;
+    let status = resp.status();
+    let is_json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    // axum's rejection texts are one line; anything longer is cut.
+    let text = axum::body::to_bytes(body, 4096)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let message = if text.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_string()
+    } else {
+        text
+    };
+    let mut out = ApiError::new(status, status_code_word(status), message).into_response();
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            out.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    out
 }
 
 /// Query parameters of the check endpoints.

@@ -127,6 +127,7 @@ pub fn router(rules: Arc<Rules>, config: Config) -> Router {
         .route("/openapi.json", get(openapi::document))
         .fallback(api::not_found)
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn(api::json_errors))
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track));
     if !config.cors_origins.is_empty() {
         let origins: Vec<HeaderValue> = config

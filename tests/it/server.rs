@@ -255,11 +255,33 @@ async fn request_errors_are_json_with_the_right_status() {
             StatusCode::NOT_FOUND,
             "not_found",
         ),
+        // axum answers these itself, in plain text, unless rewritten.
+        (
+            Request::get("/v1/check").body(Body::empty()).unwrap(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+        ),
+        (
+            Request::delete("/healthz").body(Body::empty()).unwrap(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+        ),
+        (
+            Request::post("/v1/check/photo?lang=zh&lang=en")
+                .body(Body::from(photo.clone()))
+                .unwrap(),
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
     ];
     for (req, want_status, want_code) in cases {
         let uri = req.uri().clone();
-        let (status, json, _) = send(app(), req).await;
+        let (status, json, headers) = send(app(), req).await;
         assert_eq!((status, error_code(&json)), (want_status, want_code), "{uri}: {json}");
+        assert!(!json["error"]["message"].as_str().unwrap().is_empty(), "{uri}: {json}");
+        if status == StatusCode::METHOD_NOT_ALLOWED {
+            assert!(headers.contains_key(header::ALLOW), "{uri}: 405 without Allow");
+        }
     }
 }
 
@@ -337,8 +359,9 @@ async fn api_key_guards_v1_only() {
         }
         r.body(Body::empty()).unwrap()
     };
-    let (status, json, _) = send(app.clone(), plans(None)).await;
+    let (status, json, headers) = send(app.clone(), plans(None)).await;
     assert_eq!((status, error_code(&json)), (StatusCode::UNAUTHORIZED, "unauthorized"));
+    assert_eq!(headers[header::WWW_AUTHENTICATE], "Bearer");
     let (status, _, _) = send(app.clone(), plans(Some("Bearer wrong"))).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let (status, _, _) = send(app.clone(), plans(Some("Bearer s3cret"))).await;
