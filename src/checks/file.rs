@@ -62,6 +62,7 @@ pub fn check_file_basics(
         ));
         return Prepared::Done;
     }
+    let mut size_rejected = false;
     if let Some(k) = kind {
         if let (Some(min), Some(max)) = (k.min_bytes, k.max_bytes) {
             if n < min || n > max {
@@ -69,6 +70,7 @@ pub fn check_file_basics(
                     Code::SizeOutOfRange,
                     json!({ "bytes": n, "min": min, "max": max }),
                 ));
+                size_rejected = true;
             }
         }
     }
@@ -78,14 +80,37 @@ pub fn check_file_basics(
                 Some(k) => k.analysis_long_side,
                 None => Some(limits.unknown_slot_long_side),
             };
-            check_jpeg(bytes, long_side, rules, report)
+            let prepared = check_jpeg(bytes, long_side, !size_rejected, rules, report);
+            if size_rejected && matches!(prepared, Prepared::Done) && !report.reasons.iter().any(is_structural) {
+                // The file is rejected already and must be made again: its
+                // pixels are not decoded (no memory or time spent on them).
+                report.measure("pixel_checks", "skipped");
+            }
+            prepared
         }
         Format::Pdf => Prepared::Pdf,
         _ => Prepared::Done,
     }
 }
 
-fn check_jpeg(bytes: &[u8], analysis_long_side: Option<u32>, rules: &Rules, report: &mut FileReport) -> Prepared {
+/// Whether a reason comes from the JPEG's structure or header (so the
+/// pixels were never going to be decoded anyway).
+fn is_structural(r: &Reason) -> bool {
+    matches!(
+        r.code,
+        Code::FileCorrupt | Code::FileDimensionsTooLarge | Code::FileTooComplex
+    )
+}
+
+/// The structure walk and the header checks, then (when `decode`) a
+/// bounded decode.
+fn check_jpeg(
+    bytes: &[u8],
+    analysis_long_side: Option<u32>,
+    decode: bool,
+    rules: &Rules,
+    report: &mut FileReport,
+) -> Prepared {
     let info = match walk(bytes) {
         Ok(info) => info,
         Err(e) => {
@@ -124,6 +149,9 @@ fn check_jpeg(bytes: &[u8], analysis_long_side: Option<u32>, rules: &Rules, repo
     }
     if let Some(reason) = too_complex(&info, limits) {
         report.push(reason);
+        return Prepared::Done;
+    }
+    if !decode {
         return Prepared::Done;
     }
     match decode_jpeg(bytes, &info, max_pixels, analysis_long_side) {

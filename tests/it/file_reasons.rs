@@ -151,6 +151,34 @@ fn size_window_edges() {
 }
 
 #[test]
+fn a_photo_outside_the_size_window_is_not_decoded() {
+    // Blue background and 3:4: pixel reasons it would get if decoded.
+    let img = portrait(&Portrait {
+        width: 600,
+        height: 800,
+        background: ID_BLUE,
+        ..Default::default()
+    });
+    let r = check(&jpeg(&img, 97), "photo");
+    assert!(
+        r.measurements["bytes"].as_u64().unwrap() > 80_000,
+        "{:?}",
+        r.measurements
+    );
+    assert_rejected_with(&r, &[Code::SizeOutOfRange]);
+    assert_eq!(r.measurements["pixel_checks"], "skipped");
+    // The header's dimensions are still reported: the walk is cheap.
+    assert_eq!(
+        (r.measurements["width"].as_u64(), r.measurements["height"].as_u64()),
+        (Some(600), Some(800))
+    );
+    // The same image inside the window gets its pixel reasons.
+    let r = check(&jpeg_exact(&img, 80_000), "photo");
+    assert!(codes(&r).contains(&Code::PhotoBackgroundNotWhite), "{:?}", codes(&r));
+    assert!(!r.measurements.contains_key("pixel_checks"));
+}
+
+#[test]
 fn small_id_card_photo_is_out_of_range() {
     let j = jpeg(&id_card_photo(640, 420, 3), 40);
     assert!(j.len() < 40_960, "{}", j.len());
