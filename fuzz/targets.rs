@@ -91,7 +91,7 @@ pub fn exif(data: &[u8]) -> String {
 /// The PDF reader: every page's largest image, one page at a time.
 pub fn pdf(data: &[u8]) -> String {
     let mut sig = String::new();
-    let result = read_pdf(data, rules().limits(), |page| {
+    let result = read_pdf(data, rules().limits(), Some(1600), |page| {
         sig.push(match page.image {
             None => 'n',
             Some(PageImage::Jpeg(_)) => 'j',

@@ -131,7 +131,9 @@ fn check_pdf(
 ) -> Vec<FileReport> {
     let kind = slot.map(|s| rules.kind(s.kind));
     let mut reports = Vec::new();
-    let worth = pdf_pages(&upload.bytes, rules.limits(), report, |page| {
+    // The same reduced scale as a JPEG page of that size would get.
+    let long_side = kind.map_or(Some(rules.limits().unknown_slot_long_side), |k| k.analysis_long_side);
+    let worth = pdf_pages(&upload.bytes, rules.limits(), long_side, report, |page| {
         let mut r = FileReport::new(
             format!("{}#page={}", upload.name, page.number),
             slot.map(|s| s.id.clone()),

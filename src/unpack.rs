@@ -138,9 +138,18 @@ pub enum PageContent<'a> {
 /// and its page counts go on `report`. Returns whether the pages are worth
 /// reporting: false when the PDF could not be read or no page has an image
 /// (the PDF's report then says so and the page reports are dropped).
-pub fn pdf_pages(bytes: &[u8], limits: &Limits, report: &mut FileReport, mut each: impl FnMut(Page<'_>)) -> bool {
+///
+/// `analysis_long_side` is the kind's: raw page images over twice that are
+/// averaged down while they are inflated (see [`read_pdf`]).
+pub fn pdf_pages(
+    bytes: &[u8],
+    limits: &Limits,
+    analysis_long_side: Option<u32>,
+    report: &mut FileReport,
+    mut each: impl FnMut(Page<'_>),
+) -> bool {
     let mut with_images = 0usize;
-    let read = read_pdf(bytes, limits, |page| {
+    let read = read_pdf(bytes, limits, analysis_long_side, |page| {
         with_images += usize::from(page.image.is_some());
         let content = match page.image {
             None => PageContent::Problem(Reason::new(Code::PdfNoImages, json!({ "page": page.number }))),
@@ -153,8 +162,13 @@ pub fn pdf_pages(bytes: &[u8], limits: &Limits, report: &mut FileReport, mut eac
                 height,
                 components,
                 pixels,
+                original,
             }) => match raw_to_rgb(width, height, components, pixels) {
-                Some(rgb) => PageContent::Image(Decoded::from_rgb(rgb, components)),
+                Some(rgb) => {
+                    let mut d = Decoded::from_rgb(rgb, components);
+                    d.original = original;
+                    PageContent::Image(d)
+                }
                 None => PageContent::Problem(Reason::new(
                     Code::FileCorrupt,
                     json!({ "problem": "undecodable", "cause": "the page's pixels do not fill its image" }),

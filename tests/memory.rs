@@ -130,3 +130,72 @@ fn huge_and_hostile_jpegs_decode_in_bounded_memory_in_every_slot() {
     let peak_kib = getrusage(UsageWho::RUSAGE_CHILDREN).unwrap().max_rss();
     assert!(peak_kib < 150 * 1024, "peak RSS {peak_kib} KiB");
 }
+
+/// A one-page PDF whose page is a `w` × `h` RGB image of Flate-compressed
+/// zeros: a few hundred KB that inflate to w × h × 3 bytes.
+fn flate_page_pdf(w: u32, h: u32) -> Vec<u8> {
+    use lopdf::{dictionary, Document, Object, Stream};
+    // FlateDecode is zlib-wrapped deflate.
+    let mut e = flate2::write::ZlibEncoder::new(Vec::new(), Compression::best());
+    let row = vec![0u8; w as usize * 3];
+    for _ in 0..h {
+        e.write_all(&row).unwrap();
+    }
+    let payload = e.finish().unwrap();
+    let mut doc = Document::with_version("1.5");
+    let pages_id = doc.new_object_id();
+    let img = doc.add_object(Stream::new(
+        dictionary! {
+            "Type" => "XObject", "Subtype" => "Image",
+            "Width" => i64::from(w), "Height" => i64::from(h),
+            "ColorSpace" => "DeviceRGB", "BitsPerComponent" => 8,
+            "Filter" => "FlateDecode",
+        },
+        payload,
+    ));
+    let content = doc.add_object(Stream::new(
+        dictionary! {},
+        format!("q {w} 0 0 {h} 0 0 cm /Im1 Do Q").into_bytes(),
+    ));
+    let page = doc.add_object(dictionary! {
+        "Type" => "Page", "Parent" => pages_id,
+        "MediaBox" => vec![0.into(), 0.into(), Object::from(i64::from(w)), Object::from(i64::from(h))],
+        "Contents" => content,
+        "Resources" => dictionary! { "XObject" => dictionary! { "Im1" => img } },
+    });
+    doc.objects.insert(
+        pages_id,
+        Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 }),
+    );
+    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+    doc.trailer.set("Root", catalog);
+    let mut out = Vec::new();
+    doc.save_to(&mut out).unwrap();
+    out
+}
+
+#[test]
+fn a_pdf_page_of_100_megapixels_is_checked_in_bounded_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("scan.pdf");
+    std::fs::write(&path, flate_page_pdf(10_000, 10_000)).unwrap();
+    eprintln!("PDF {} bytes", std::fs::metadata(&path).unwrap().len());
+    let out = Command::new(env!("CARGO_BIN_EXE_prescreen"))
+        .args(["check", "--format", "json"])
+        .arg(format!("application_form={}", path.display()))
+        .env_remove("PRESCREEN_RULES")
+        .output()
+        .unwrap();
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let page = &report["files"][1];
+    // The page's true size is what the resolution check sees.
+    assert_eq!(page["measurements"]["width"], 10_000, "{page}");
+    let peak_kib = getrusage(UsageWho::RUSAGE_CHILDREN).unwrap().max_rss();
+    eprintln!("100 MP Flate page: peak RSS so far {peak_kib} KiB");
+    assert!(peak_kib < 150 * 1024, "peak RSS {peak_kib} KiB");
+}
