@@ -112,6 +112,9 @@ pub struct ServeArgs {
     /// Request bodies read at once, before the checks' queue (slow senders wait here)
     #[arg(long, env = "PRESCREEN_READERS", default_value_t = prescreen::server::DEFAULT_READERS)]
     pub readers: usize,
+    /// Bytes of request bodies held in memory at once (503 past it)
+    #[arg(long, env = "PRESCREEN_BODY_BUDGET", default_value_t = prescreen::server::DEFAULT_BODY_BUDGET)]
+    pub body_budget: u64,
     /// Seconds a request body may take to arrive (408 past it)
     #[arg(long, env = "PRESCREEN_BODY_TIMEOUT_SECS", default_value_t = prescreen::server::DEFAULT_BODY_TIMEOUT_SECS)]
     pub body_timeout_secs: u64,
@@ -304,6 +307,7 @@ fn serve(args: ServeArgs, rules: Rules) -> Result<ExitCode> {
     }
     config.timeout = std::time::Duration::from_secs(args.timeout_secs.max(1));
     config.readers = args.readers.max(1);
+    config.body_budget = args.body_budget;
     config.body_timeout = std::time::Duration::from_secs(args.body_timeout_secs.max(1));
     config.header_timeout = std::time::Duration::from_secs(args.header_timeout_secs.max(1));
     config.api_key = args.api_key.filter(|k| !k.is_empty());

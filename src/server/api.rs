@@ -4,7 +4,7 @@
 use super::AppState;
 use crate::format::{sniff, SNIFF_HEAD};
 use crate::report::Report;
-use crate::rules::{Lang, Limits, Rules};
+use crate::rules::{Lang, Rules};
 use crate::set::{check_application_within, Target, Upload};
 use axum::body::Body;
 use axum::extract::multipart::{Field, MultipartError, MultipartRejection};
@@ -13,6 +13,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use http_body_util::BodyExt;
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -171,11 +172,62 @@ fn permit_or_shed(state: &AppState, pool: &Arc<Semaphore>, message: &str) -> Res
     })
 }
 
+/// The part of `Config::body_budget` one request holds: grown as its body
+/// arrives (buffers counted at their capacity), given back when the
+/// request's uploads are dropped, after its checks.
+pub(super) struct BodyShare {
+    held: Option<OwnedSemaphorePermit>,
+    /// Bytes held.
+    bytes: usize,
+    /// Bytes of the parts already read.
+    done: usize,
+}
+
+impl BodyShare {
+    fn new() -> BodyShare {
+        BodyShare {
+            held: None,
+            bytes: 0,
+            done: 0,
+        }
+    }
+
+    /// Holds enough for the finished parts plus `current` bytes, or sheds
+    /// the request with 503 when the budget is spent.
+    fn hold(&mut self, state: &AppState, current: usize) -> Result<(), ApiError> {
+        let want = self.done + current;
+        if want <= self.bytes {
+            return Ok(());
+        }
+        let more = u32::try_from(want - self.bytes).unwrap_or(u32::MAX);
+        let permit = state.bodies.clone().try_acquire_many_owned(more).map_err(|_| {
+            state.metrics.shed();
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "overloaded",
+                "the service holds as many uploads as its memory budget allows; retry in a moment",
+            )
+        })?;
+        match &mut self.held {
+            Some(held) => held.merge(permit),
+            None => self.held = Some(permit),
+        }
+        self.bytes += more as usize;
+        Ok(())
+    }
+
+    /// A part of `bytes` (its buffer's capacity) is finished.
+    fn part_done(&mut self, bytes: usize) {
+        self.done += bytes;
+    }
+}
+
 /// Runs the checks on a blocking thread once a worker is free, within the
 /// request's time limit.
 async fn run_checks(
     state: Arc<AppState>,
     uploads: Vec<Upload>,
+    share: BodyShare,
     target: Option<(String, u32)>,
     lang: Lang,
 ) -> Result<Report, ApiError> {
@@ -193,8 +245,10 @@ async fn run_checks(
         let rules = state.rules.clone();
         let flag = cancel.0.clone();
         tokio::task::spawn_blocking(move || {
-            // The permit lives as long as the work, even past a timeout.
+            // The permit lives as long as the work, even past a timeout,
+            // and so does the uploads' share of the body budget.
             let _worker = worker;
+            let _share = share;
             // The one place a request's plan and clause are resolved.
             let target = match &target {
                 Some((p, n)) => Some(resolve(&rules, p, *n)?),
@@ -252,15 +306,19 @@ async fn read_text(field: &mut Field<'_>, cap: usize) -> Result<Vec<u8>, ApiErro
 /// streams: the first bytes are sniffed (once) and the format picks the cap
 /// (`Limits::cap_for`: a zip may be as large as the request).
 async fn read_file(
+    state: &AppState,
+    share: &mut BodyShare,
     field: &mut Field<'_>,
-    limits: &Limits,
     name: String,
     slot: Option<String>,
 ) -> Result<Upload, ApiError> {
+    let limits = state.rules.limits();
     let mut data = Vec::new();
     let mut format = None;
     while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+        share.hold(state, data.len() + chunk.len())?;
         data.extend_from_slice(&chunk);
+        share.hold(state, data.capacity())?;
         if format.is_none() && data.len() >= SNIFF_HEAD {
             format = Some(sniff(&data));
         }
@@ -271,6 +329,7 @@ async fn read_file(
     }
     let format = format.unwrap_or_else(|| sniff(&data));
     let size = data.len() as u64;
+    share.part_done(data.capacity());
     Ok(Upload::sniffed(name, slot, data, size, format))
 }
 
@@ -337,6 +396,7 @@ pub async fn check_multipart(
     let _admitted = admit(&state)?;
     let Form {
         uploads,
+        share,
         plan,
         clause,
         lang: lang_field,
@@ -353,12 +413,14 @@ pub async fn check_multipart(
         (None, None) => None,
     };
     let lang = pick_lang(query.lang.as_deref().or(lang_field.as_deref()), &headers)?;
-    Ok(Json(run_checks(state, uploads, target, lang).await?))
+    Ok(Json(run_checks(state, uploads, share, target, lang).await?))
 }
 
 /// The parts of a `POST /v1/check` body.
 struct Form {
     uploads: Vec<Upload>,
+    /// What the uploads hold of the body budget.
+    share: BodyShare,
     plan: Option<String>,
     clause: Option<String>,
     lang: Option<String>,
@@ -390,9 +452,9 @@ async fn read_form(state: &AppState, multipart: &mut Multipart) -> Result<Form, 
 }
 
 async fn read_parts(state: &AppState, multipart: &mut Multipart) -> Result<Form, ApiError> {
-    let limits = state.rules.limits();
     let mut form = Form {
         uploads: Vec::new(),
+        share: BodyShare::new(),
         plan: None,
         clause: None,
         lang: None,
@@ -427,7 +489,8 @@ async fn read_parts(state: &AppState, multipart: &mut Multipart) -> Result<Form,
             ));
         };
         let display = file_name.filter(|f| !f.is_empty()).unwrap_or_else(|| name.clone());
-        form.uploads.push(read_file(&mut field, limits, display, slot).await?);
+        form.uploads
+            .push(read_file(state, &mut form.share, &mut field, display, slot).await?);
     }
     if form.uploads.is_empty() {
         return Err(ApiError::bad("no_files", "the request has no file parts"));
@@ -460,19 +523,37 @@ pub async fn check_slot(
         return Err(ApiError::bad("unknown_slot", format!("unknown slot {slot:?}")));
     }
     let lang = pick_lang(query.lang.as_deref(), &headers)?;
-    let cap = state.rules.limits().max_file_bytes;
+    let mut share = BodyShare::new();
     let bytes = {
         let _reading = reader_slot(&state)?;
-        let read = axum::body::to_bytes(body, usize::try_from(cap).unwrap_or(usize::MAX));
+        let read = read_body(&state, &mut share, body);
         tokio::time::timeout(state.config.body_timeout, read)
             .await
-            .map_err(|_| body_timeout(&state))?
-            .map_err(|_| ApiError::too_large(format!("the file is over the limit of {cap} bytes")))?
+            .map_err(|_| body_timeout(&state))??
     };
     let _admitted = admit(&state)?;
     let name = format!("{slot}.upload");
-    let uploads = vec![Upload::new(name, Some(slot), bytes.to_vec())];
-    Ok(Json(run_checks(state, uploads, None, lang).await?))
+    let uploads = vec![Upload::new(name, Some(slot), bytes)];
+    Ok(Json(run_checks(state, uploads, share, None, lang).await?))
+}
+
+/// A raw body up to the file limit, within the body budget.
+async fn read_body(state: &AppState, share: &mut BodyShare, mut body: Body) -> Result<Vec<u8>, ApiError> {
+    let cap = state.rules.limits().max_file_bytes;
+    let mut data = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| ApiError::bad("bad_request", format!("the body could not be read: {e}")))?;
+        let Ok(chunk) = frame.into_data() else { continue };
+        if (data.len() + chunk.len()) as u64 > cap {
+            return Err(ApiError::too_large(format!(
+                "the file is over the limit of {cap} bytes"
+            )));
+        }
+        share.hold(state, data.len() + chunk.len())?;
+        data.extend_from_slice(&chunk);
+        share.hold(state, data.capacity())?;
+    }
+    Ok(data)
 }
 
 /// Plans and their clauses.

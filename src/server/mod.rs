@@ -36,9 +36,13 @@ pub struct Config {
     /// Per-request time limit for the checks (503 past it).
     pub timeout: Duration,
     /// Request bodies read at once, before admission (503 past it): slow
-    /// senders wait here, not in the checks' queue. Peak body memory is at
-    /// most `readers × max_request_bytes`.
+    /// senders wait here, not in the checks' queue.
     pub readers: usize,
+    /// Bytes of request bodies held in memory at once, over every request
+    /// being read, waiting or checked (buffers counted at their capacity);
+    /// a request that would pass it gets 503. With `workers` × the check's
+    /// working set, this bounds the server's memory (README, "Limits").
+    pub body_budget: u64,
     /// A request body must arrive within this (408 past it).
     pub body_timeout: Duration,
     /// A request's headers must arrive within this (the connection is
@@ -58,6 +62,8 @@ pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
 pub const QUEUE_PER_WORKER: usize = 16;
 /// Request bodies read at once unless told otherwise.
 pub const DEFAULT_READERS: usize = 64;
+/// Bytes of request bodies in memory at once unless told otherwise (1 GiB).
+pub const DEFAULT_BODY_BUDGET: u64 = 1 << 30;
 /// Seconds a request body may take to arrive unless told otherwise.
 pub const DEFAULT_BODY_TIMEOUT_SECS: u64 = 20;
 /// Seconds a request's headers may take to arrive unless told otherwise.
@@ -73,6 +79,7 @@ impl Config {
             max_request_bytes: rules.limits().max_request_bytes,
             timeout: Duration::from_secs(DEFAULT_TIMEOUT_SECS),
             readers: DEFAULT_READERS,
+            body_budget: DEFAULT_BODY_BUDGET,
             body_timeout: Duration::from_secs(DEFAULT_BODY_TIMEOUT_SECS),
             header_timeout: Duration::from_secs(DEFAULT_HEADER_TIMEOUT_SECS),
             api_key: None,
@@ -100,6 +107,8 @@ pub struct AppState {
     pub workers: Arc<Semaphore>,
     /// Request bodies being read.
     pub readers: Arc<Semaphore>,
+    /// Bytes of request bodies in memory (`Config::body_budget`).
+    pub bodies: Arc<Semaphore>,
     pub metrics: Metrics,
 }
 
@@ -109,6 +118,11 @@ pub fn router(rules: Arc<Rules>, config: Config) -> Router {
         admitted: Arc::new(Semaphore::new(config.workers + config.queue)),
         workers: Arc::new(Semaphore::new(config.workers)),
         readers: Arc::new(Semaphore::new(config.readers.max(1))),
+        bodies: Arc::new(Semaphore::new(
+            usize::try_from(config.body_budget)
+                .unwrap_or(usize::MAX)
+                .min(Semaphore::MAX_PERMITS),
+        )),
         metrics: Metrics::default(),
         rules,
         config: config.clone(),

@@ -316,6 +316,39 @@ async fn oversize_bodies_get_413() {
 }
 
 #[tokio::test]
+async fn the_body_budget_sheds_what_would_pass_it_and_is_given_back() {
+    let mut small = config();
+    small.body_budget = 300_000;
+    let app = app_with(small);
+    let photo = fixture("sample-application", "一寸照.jpg");
+    let big = vec![0xAB; 400_000];
+    for round in 0..3 {
+        // Under the budget: checked, and its share is returned afterwards
+        // (otherwise the third round would be shed).
+        let (status, json, _) = send(
+            app.clone(),
+            post_multipart("/v1/check", multipart(&[("photo", Some("a.jpg"), &photo)])),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "round {round}: {json}");
+        // Over it, in a multipart part and as a raw body: 503, not read on.
+        let (status, json, headers) = send(
+            app.clone(),
+            post_multipart("/v1/check", multipart(&[("file", Some("b.jpg"), &big)])),
+        )
+        .await;
+        assert_eq!((status, error_code(&json)), (StatusCode::SERVICE_UNAVAILABLE, "overloaded"));
+        assert!(headers.contains_key(header::RETRY_AFTER));
+        let (status, json, _) = send(
+            app.clone(),
+            Request::post("/v1/check/photo").body(Body::from(big.clone())).unwrap(),
+        )
+        .await;
+        assert_eq!((status, error_code(&json)), (StatusCode::SERVICE_UNAVAILABLE, "overloaded"));
+    }
+}
+
+#[tokio::test]
 async fn full_queue_sheds_with_503_and_retry_after() {
     let mut none = config();
     none.workers = 0;
