@@ -337,14 +337,20 @@ async fn the_body_budget_sheds_what_would_pass_it_and_is_given_back() {
             post_multipart("/v1/check", multipart(&[("file", Some("b.jpg"), &big)])),
         )
         .await;
-        assert_eq!((status, error_code(&json)), (StatusCode::SERVICE_UNAVAILABLE, "overloaded"));
+        assert_eq!(
+            (status, error_code(&json)),
+            (StatusCode::SERVICE_UNAVAILABLE, "overloaded")
+        );
         assert!(headers.contains_key(header::RETRY_AFTER));
         let (status, json, _) = send(
             app.clone(),
             Request::post("/v1/check/photo").body(Body::from(big.clone())).unwrap(),
         )
         .await;
-        assert_eq!((status, error_code(&json)), (StatusCode::SERVICE_UNAVAILABLE, "overloaded"));
+        assert_eq!(
+            (status, error_code(&json)),
+            (StatusCode::SERVICE_UNAVAILABLE, "overloaded")
+        );
     }
 }
 
