@@ -118,6 +118,9 @@ pub struct ServeArgs {
     /// Seconds a request body may take to arrive (408 past it)
     #[arg(long, env = "PRESCREEN_BODY_TIMEOUT_SECS", default_value_t = prescreen::server::DEFAULT_BODY_TIMEOUT_SECS)]
     pub body_timeout_secs: u64,
+    /// Bytes/s on average that let a large body take longer than --body-timeout-secs
+    #[arg(long, env = "PRESCREEN_MIN_BODY_RATE", default_value_t = prescreen::server::DEFAULT_MIN_BODY_RATE)]
+    pub min_body_rate: u64,
     /// Seconds a request's headers may take to arrive (the connection is closed past it)
     #[arg(long, env = "PRESCREEN_HEADER_TIMEOUT_SECS", default_value_t = prescreen::server::DEFAULT_HEADER_TIMEOUT_SECS)]
     pub header_timeout_secs: u64,
@@ -308,6 +311,7 @@ fn serve(args: ServeArgs, rules: Rules) -> Result<ExitCode> {
     config.timeout = std::time::Duration::from_secs(args.timeout_secs.max(1));
     config.readers = args.readers.max(1);
     config.body_budget = args.body_budget;
+    config.min_body_rate = args.min_body_rate.max(1);
     config.body_timeout = std::time::Duration::from_secs(args.body_timeout_secs.max(1));
     config.header_timeout = std::time::Duration::from_secs(args.header_timeout_secs.max(1));
     config.api_key = args.api_key.filter(|k| !k.is_empty());

@@ -15,8 +15,10 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use http_body_util::BodyExt;
 use serde::{Deserialize, Serialize};
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use utoipa::{IntoParams, ToSchema};
 
@@ -172,15 +174,18 @@ fn permit_or_shed(state: &AppState, pool: &Arc<Semaphore>, message: &str) -> Res
     })
 }
 
-/// The part of `Config::body_budget` one request holds: grown as its body
-/// arrives (buffers counted at their capacity), given back when the
-/// request's uploads are dropped, after its checks.
+/// A request body as it arrives: the part of `Config::body_budget` it
+/// holds (grown as bytes come, buffers counted at their capacity, given
+/// back when the uploads are dropped after the checks) and its clock.
 pub(super) struct BodyShare {
     held: Option<OwnedSemaphorePermit>,
     /// Bytes held.
     bytes: usize,
     /// Bytes of the parts already read.
     done: usize,
+    /// Bytes received so far, and since when.
+    received: u64,
+    start: Instant,
 }
 
 impl BodyShare {
@@ -189,6 +194,8 @@ impl BodyShare {
             held: None,
             bytes: 0,
             done: 0,
+            received: 0,
+            start: Instant::now(),
         }
     }
 
@@ -219,6 +226,24 @@ impl BodyShare {
     /// A part of `bytes` (its buffer's capacity) is finished.
     fn part_done(&mut self, bytes: usize) {
         self.done += bytes;
+    }
+
+    /// Awaits the next piece of the body until the body's deadline: the
+    /// body timeout, or later for a large body that keeps coming at the
+    /// minimum rate (`received / min_body_rate` since the start). A
+    /// trickle is cut at the timeout; an honest slow upload is not.
+    async fn next<T>(&mut self, state: &AppState, piece: impl Future<Output = T>) -> Result<T, ApiError> {
+        let config = &state.config;
+        let by_rate = Duration::from_secs_f64(self.received as f64 / config.min_body_rate.max(1) as f64);
+        let deadline = self.start + config.body_timeout.max(by_rate);
+        tokio::time::timeout_at(deadline.into(), piece)
+            .await
+            .map_err(|_| body_timeout(state))
+    }
+
+    /// `n` more bytes arrived.
+    fn got(&mut self, n: usize) {
+        self.received += n as u64;
     }
 }
 
@@ -291,9 +316,15 @@ fn resolve<'r>(rules: &'r Rules, plan: &str, n: u32) -> Result<Target<'r>, ApiEr
 }
 
 /// Reads one text field (plan, clause, lang), refusing it past `cap` bytes.
-async fn read_text(field: &mut Field<'_>, cap: usize) -> Result<Vec<u8>, ApiError> {
+async fn read_text(
+    state: &AppState,
+    share: &mut BodyShare,
+    field: &mut Field<'_>,
+    cap: usize,
+) -> Result<Vec<u8>, ApiError> {
     let mut data = Vec::new();
-    while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+    while let Some(chunk) = share.next(state, field.chunk()).await?.map_err(multipart_error)? {
+        share.got(chunk.len());
         if data.len() + chunk.len() > cap {
             return Err(ApiError::too_large(format!("a field is over the limit of {cap} bytes")));
         }
@@ -315,7 +346,8 @@ async fn read_file(
     let limits = state.rules.limits();
     let mut data = Vec::new();
     let mut format = None;
-    while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+    while let Some(chunk) = share.next(state, field.chunk()).await?.map_err(multipart_error)? {
+        share.got(chunk.len());
         share.hold(state, data.len() + chunk.len())?;
         data.extend_from_slice(&chunk);
         share.hold(state, data.capacity())?;
@@ -431,14 +463,15 @@ fn reader_slot(state: &AppState) -> Result<OwnedSemaphorePermit, ApiError> {
     permit_or_shed(state, &state.readers, "too many uploads in progress; retry in a moment")
 }
 
-/// The answer to a body that did not arrive within the deadline.
+/// The answer to a body that did not arrive within its deadline.
 fn body_timeout(state: &AppState) -> ApiError {
     ApiError::new(
         StatusCode::REQUEST_TIMEOUT,
         "request_timeout",
         format!(
-            "the request body did not arrive within {} s",
-            state.config.body_timeout.as_secs()
+            "the request body did not arrive within {} s (or, when larger, at {} bytes/s)",
+            state.config.body_timeout.as_secs(),
+            state.config.min_body_rate
         ),
     )
 }
@@ -446,9 +479,7 @@ fn body_timeout(state: &AppState) -> ApiError {
 /// Reads every part of the form in a reader slot, within the body deadline.
 async fn read_form(state: &AppState, multipart: &mut Multipart) -> Result<Form, ApiError> {
     let _reading = reader_slot(state)?;
-    tokio::time::timeout(state.config.body_timeout, read_parts(state, multipart))
-        .await
-        .map_err(|_| body_timeout(state))?
+    read_parts(state, multipart).await
 }
 
 async fn read_parts(state: &AppState, multipart: &mut Multipart) -> Result<Form, ApiError> {
@@ -459,11 +490,16 @@ async fn read_parts(state: &AppState, multipart: &mut Multipart) -> Result<Form,
         clause: None,
         lang: None,
     };
-    while let Some(mut field) = multipart.next_field().await.map_err(multipart_error)? {
+    while let Some(mut field) = form
+        .share
+        .next(state, multipart.next_field())
+        .await?
+        .map_err(multipart_error)?
+    {
         let name = field.name().unwrap_or("").to_string();
         let file_name = field.file_name().map(str::to_string);
         if file_name.is_none() && matches!(name.as_str(), "plan" | "clause" | "lang") {
-            let value = read_text(&mut field, 256).await?;
+            let value = read_text(state, &mut form.share, &mut field, 256).await?;
             let value = String::from_utf8(value)
                 .map_err(|_| ApiError::bad("bad_request", format!("{name} is not UTF-8 text")))?
                 .trim()
@@ -526,10 +562,7 @@ pub async fn check_slot(
     let mut share = BodyShare::new();
     let bytes = {
         let _reading = reader_slot(&state)?;
-        let read = read_body(&state, &mut share, body);
-        tokio::time::timeout(state.config.body_timeout, read)
-            .await
-            .map_err(|_| body_timeout(&state))??
+        read_body(&state, &mut share, body).await?
     };
     let _admitted = admit(&state)?;
     let name = format!("{slot}.upload");
@@ -541,9 +574,10 @@ pub async fn check_slot(
 async fn read_body(state: &AppState, share: &mut BodyShare, mut body: Body) -> Result<Vec<u8>, ApiError> {
     let cap = state.rules.limits().max_file_bytes;
     let mut data = Vec::new();
-    while let Some(frame) = body.frame().await {
+    while let Some(frame) = share.next(state, body.frame()).await? {
         let frame = frame.map_err(|e| ApiError::bad("bad_request", format!("the body could not be read: {e}")))?;
         let Ok(chunk) = frame.into_data() else { continue };
+        share.got(chunk.len());
         if (data.len() + chunk.len()) as u64 > cap {
             return Err(ApiError::too_large(format!(
                 "the file is over the limit of {cap} bytes"

@@ -43,8 +43,13 @@ pub struct Config {
     /// a request that would pass it gets 503. With `workers` × the check's
     /// working set, this bounds the server's memory (README, "Limits").
     pub body_budget: u64,
-    /// A request body must arrive within this (408 past it).
+    /// A request body must arrive within this (408 past it), unless it
+    /// keeps arriving at `min_body_rate` on average.
     pub body_timeout: Duration,
+    /// Bytes per second on average that let a large body take longer than
+    /// `body_timeout` (a 20 MB file over a 1 MB/s uplink); a trickle is
+    /// cut at `body_timeout`.
+    pub min_body_rate: u64,
     /// A request's headers must arrive within this (the connection is
     /// closed past it: slowloris headers).
     pub header_timeout: Duration,
@@ -64,6 +69,9 @@ pub const QUEUE_PER_WORKER: usize = 16;
 pub const DEFAULT_READERS: usize = 64;
 /// Bytes of request bodies in memory at once unless told otherwise (1 GiB).
 pub const DEFAULT_BODY_BUDGET: u64 = 1 << 30;
+/// Bytes per second that keep a large body coming past the body timeout
+/// unless told otherwise (64 KiB/s).
+pub const DEFAULT_MIN_BODY_RATE: u64 = 64 * 1024;
 /// Seconds a request body may take to arrive unless told otherwise.
 pub const DEFAULT_BODY_TIMEOUT_SECS: u64 = 20;
 /// Seconds a request's headers may take to arrive unless told otherwise.
@@ -81,6 +89,7 @@ impl Config {
             readers: DEFAULT_READERS,
             body_budget: DEFAULT_BODY_BUDGET,
             body_timeout: Duration::from_secs(DEFAULT_BODY_TIMEOUT_SECS),
+            min_body_rate: DEFAULT_MIN_BODY_RATE,
             header_timeout: Duration::from_secs(DEFAULT_HEADER_TIMEOUT_SECS),
             api_key: None,
             cors_origins: Vec::new(),

@@ -603,6 +603,49 @@ fn stalled_upload() -> Request<Body> {
         .unwrap()
 }
 
+/// A raw body of `bytes` sent in `chunks` pieces, one every `every`.
+fn paced_body(bytes: Vec<u8>, chunks: usize, every: Duration) -> Body {
+    use futures_util::stream::{self, StreamExt};
+    let size = bytes.len().div_ceil(chunks);
+    let pieces: Vec<axum::body::Bytes> = bytes.chunks(size).map(axum::body::Bytes::copy_from_slice).collect();
+    let paced = stream::iter(pieces).then(move |piece| async move {
+        tokio::time::sleep(every).await;
+        Ok::<_, std::io::Error>(piece)
+    });
+    Body::from_stream(paced)
+}
+
+#[tokio::test]
+async fn a_large_body_at_the_minimum_rate_outlasts_the_timeout_and_a_trickle_does_not() {
+    let mut cfg = config();
+    cfg.body_timeout = Duration::from_secs(1);
+    cfg.min_body_rate = 100_000;
+    let app = app_with(cfg);
+    // 1.2 MB over about 1.6 s (750 KB/s): past the 1 s timeout, above the
+    // rate; it is read to the end and checked (rejected for its size: 200).
+    let big = {
+        let mut j = fixture("sample-application", "身份证正面.jpg");
+        j.resize(1_200_000, 0);
+        j
+    };
+    let started = std::time::Instant::now();
+    let req = Request::post("/v1/check/id_card_front")
+        .body(paced_body(big, 32, Duration::from_millis(50)))
+        .unwrap();
+    let (status, json, _) = send(app.clone(), req).await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    assert!(started.elapsed() > Duration::from_secs(1), "{:?}", started.elapsed());
+    // The 61 KB photo a few bytes at a time (about 2 KB/s): cut at 1 s.
+    let started = std::time::Instant::now();
+    let photo = fixture("sample-application", "一寸照.jpg");
+    let req = Request::post("/v1/check/photo")
+        .body(paced_body(photo, 400, Duration::from_millis(50)))
+        .unwrap();
+    let (status, json, _) = send(app, req).await;
+    assert_eq!((status, error_code(&json)), (StatusCode::REQUEST_TIMEOUT, "request_timeout"));
+    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_bodies_do_not_lock_out_real_checks() {
     // 2 workers and a queue of 32: 34 admissions. 40 stalled uploads used to
