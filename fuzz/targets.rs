@@ -14,6 +14,7 @@ use prescreen::input::archive::{read_archive, ArchiveProblem};
 use prescreen::input::decode::read_exif;
 use prescreen::input::jpeg::walk;
 use prescreen::input::pdf::{read_pdf, PageImage, PdfProblem};
+use prescreen::input::xmp::read_xmp;
 use prescreen::pipeline::check_upload;
 use prescreen::server::{router, Config};
 use prescreen::{Rules, Upload};
@@ -76,15 +77,19 @@ pub fn jpeg(data: &[u8]) -> String {
     }
 }
 
-/// EXIF as the decoder reads it (orientation, software, make, model).
+/// EXIF (leniently, as the decoder reads it) and the XMP packet.
 pub fn exif(data: &[u8]) -> String {
     let e = read_exif(data);
+    let x = read_xmp(data);
     format!(
-        "o{:?} s{} m{} d{}",
+        "o{:?} s{} m{} d{} x{}{}{}",
         e.orientation,
         e.software.is_some(),
         e.make.is_some(),
-        e.model.is_some()
+        e.model.is_some(),
+        x.creator_tool.is_some(),
+        x.software.is_some(),
+        x.history.len().min(3)
     )
 }
 

@@ -149,7 +149,7 @@ fn check_pdf(
         let decoded = match page.content {
             PageContent::File { bytes, format } => {
                 match check_file_basics(bytes, bytes.len() as u64, format, kind, rules, &mut r) {
-                    Prepared::Image(d) => Some(d),
+                    Prepared::Image(d) => Some(*d),
                     _ => None,
                 }
             }

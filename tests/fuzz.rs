@@ -94,6 +94,8 @@ fn jpeg_seeds() -> Vec<Vec<u8>> {
         synth::with_exif(tiny_jpeg(24, 16, 2), 6, Some("Meitu")),
         synth::with_exif(tiny_jpeg(8, 8, 3), 3, Some("美图秀秀")),
         progressive(64, 48, 3),
+        synth::with_segment(tiny_jpeg(12, 12, 9), synth::damaged_exif_segment(Some("BeautyCam"))),
+        synth::with_segment(tiny_jpeg(12, 12, 10), synth::xmp_segment("Meitu 9.6.5")),
         samples::sample("一寸照.jpg"),
     ]
 }

@@ -147,11 +147,13 @@ fn is_digital(
     let (white, flat) = digital_signs(small);
     report.measure("pure_white_fraction", r3(white));
     report.measure("flat_fraction", r3(flat));
-    let edited = white >= rules.digital_white_fraction
-        && d.exif
-            .software
-            .as_deref()
-            .is_some_and(|s| editing_app(editing, s).is_some());
+    let app = d
+        .exif
+        .software_named()
+        .into_iter()
+        .find(|(_, s)| editing_app(editing, s).is_some())
+        .map(|(_, s)| s.to_string());
+    let edited = white >= rules.digital_white_fraction && app.is_some();
     let digital = (white >= rules.digital_white_fraction && flat >= rules.digital_flat_fraction) || edited;
     if digital {
         report.push(Reason::new(
@@ -161,7 +163,7 @@ fn is_digital(
                 "flat_fraction": r3(flat),
                 "digital_white_fraction": rules.digital_white_fraction,
                 "digital_flat_fraction": rules.digital_flat_fraction,
-                "software": d.exif.software,
+                "software": app.or_else(|| d.exif.software.clone()),
             }),
         ));
     }

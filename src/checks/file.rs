@@ -15,8 +15,8 @@ const ANY_SLOT: &[Format] = &[Format::Jpeg, Format::Pdf];
 
 /// What the file checks leave for the kind checks.
 pub enum Prepared {
-    /// A decoded, upright JPEG.
-    Image(Decoded),
+    /// A decoded, upright JPEG (boxed: its metadata makes it large).
+    Image(Box<Decoded>),
     /// A PDF, for the document checks.
     Pdf,
     /// Nothing further can be checked.
@@ -166,7 +166,7 @@ fn check_jpeg(
             if let Some(o) = d.exif.orientation.filter(|&o| o != 1) {
                 report.measure("exif_orientation", o);
             }
-            Prepared::Image(d)
+            Prepared::Image(Box::new(d))
         }
         Err(cause) => {
             report.push(Reason::new(

@@ -164,16 +164,27 @@ fn check_sharpness_and_light(y: &GrayImage, rules: &PhotoRules, report: &mut Fil
     }
 }
 
-/// `photo.edited`: the EXIF Software names an editing or beauty app.
+/// `photo.edited`: EXIF Software, or the XMP packet's creator tool,
+/// software or history, names an editing or beauty app. Every name found
+/// is reported (the first of each source); the first app found decides.
 fn check_editing(d: &Decoded, rules: &PhotoRules, report: &mut FileReport) {
-    if let Some(software) = &d.exif.software {
-        report.measure("exif_software", software.as_str());
-        if let Some(app) = editing_app(&rules.editing_software, software) {
-            report.push(
-                Reason::new(Code::PhotoEdited, json!({ "software": software, "app": app.name }))
-                    .with_severity(app.severity),
-            );
+    let mut found = None;
+    for (source, software) in d.exif.software_named() {
+        if !report.measurements.contains_key(source) {
+            report.measure(source, software);
         }
+        if found.is_none() {
+            found = editing_app(&rules.editing_software, software).map(|app| (source, software, app));
+        }
+    }
+    if let Some((source, software, app)) = found {
+        report.push(
+            Reason::new(
+                Code::PhotoEdited,
+                json!({ "software": software, "app": app.name, "source": source }),
+            )
+            .with_severity(app.severity),
+        );
     }
 }
 

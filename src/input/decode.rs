@@ -5,10 +5,12 @@
 //! scaling, 1/2 to 1/8) since their checks need far fewer pixels.
 
 use super::jpeg::JpegInfo;
+use super::xmp::{read_xmp, XmpInfo};
 use image::{DynamicImage, ImageFormat, ImageReader, Limits, RgbImage};
 use std::io::Cursor;
 
-/// What EXIF says, as far as the checks care. Nothing personal is kept.
+/// What the metadata says, as far as the checks care: EXIF's IFD0 and the
+/// XMP packet's software. Nothing personal is kept.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ExifInfo {
     /// EXIF Orientation, 1-8.
@@ -16,6 +18,20 @@ pub struct ExifInfo {
     pub software: Option<String>,
     pub make: Option<String>,
     pub model: Option<String>,
+    pub xmp: XmpInfo,
+}
+
+impl ExifInfo {
+    /// Every piece of software the metadata names, with where (the
+    /// measurement's name): EXIF Software first, then XMP.
+    pub fn software_named(&self) -> Vec<(&'static str, &str)> {
+        let mut out = Vec::new();
+        if let Some(s) = &self.software {
+            out.push(("exif_software", s.as_str()));
+        }
+        out.extend(self.xmp.named());
+        out
+    }
 }
 
 /// An upright RGB image and where it came from.
@@ -73,7 +89,8 @@ pub fn decode_jpeg(
         Some(target) if target > 0 && long > target.saturating_mul(2) => decode_scaled(data, info, target)?,
         _ => decode_full(data, max_pixels)?,
     };
-    let exif = read_exif(data);
+    let mut exif = read_exif(data);
+    exif.xmp = read_xmp(data);
     let mut original = (info.width, info.height);
     if let Some(o) = exif.orientation.and_then(|o| u8::try_from(o).ok()) {
         if let Some(orientation) = image::metadata::Orientation::from_exif(o) {
@@ -142,10 +159,16 @@ fn decode_scaled(data: &[u8], info: &JpegInfo, target: u32) -> Result<DynamicIma
     }
 }
 
-/// Reads the EXIF fields the checks use; a missing or broken EXIF block is
-/// simply no information.
+/// Reads the EXIF fields the checks use, leniently: when a later part of
+/// the block is broken (a sub-IFD cut short, a bad offset), every field
+/// that parsed is kept, so IFD0's Software still counts. A missing or
+/// unreadable block is simply no information.
 pub fn read_exif(data: &[u8]) -> ExifInfo {
-    let Ok(exif) = exif::Reader::new().read_from_container(&mut Cursor::new(data)) else {
+    let read = exif::Reader::new()
+        .continue_on_error(true)
+        .read_from_container(&mut Cursor::new(data))
+        .or_else(|e| e.distill_partial_result(|_| {}));
+    let Ok(exif) = read else {
         return ExifInfo::default();
     };
     let text = |tag: exif::Tag| -> Option<String> {
@@ -178,5 +201,6 @@ pub fn read_exif(data: &[u8]) -> ExifInfo {
         software: text(exif::Tag::Software),
         make: text(exif::Tag::Make),
         model: text(exif::Tag::Model),
+        xmp: XmpInfo::default(),
     }
 }

@@ -263,6 +263,78 @@ fn camera_software_in_exif_is_not_editing() {
 }
 
 #[test]
+fn a_beauty_app_in_ifd0_counts_when_the_exif_sub_ifd_is_damaged() {
+    for app in ["Meitu", "BeautyCam", "美图秀秀"] {
+        let j = with_segment(
+            jpeg_exact(&portrait(&Portrait::default()), 59_000),
+            damaged_exif_segment(Some(app)),
+        );
+        let r = check(&j, "photo");
+        assert_eq!(codes(&r), [Code::PhotoEdited], "{app}");
+        assert_eq!(r.measurements["exif_software"], app);
+        assert_eq!(reason(&r, Code::PhotoEdited).detail["source"], "exif_software");
+    }
+}
+
+#[test]
+fn a_damaged_exif_block_naming_no_app_is_no_information() {
+    let j = with_segment(
+        jpeg_exact(&portrait(&Portrait::default()), 59_000),
+        damaged_exif_segment(None),
+    );
+    assert_clean_pass(&check(&j, "photo"));
+    // Cut anywhere inside the block: never a panic, never a reason of its own.
+    let seg = damaged_exif_segment(Some("Meitu"));
+    for cut in (4..seg.len()).step_by(7) {
+        let mut broken = seg[..cut].to_vec();
+        broken[2..4].copy_from_slice(&((cut - 2) as u16).to_be_bytes());
+        let j = with_segment(jpeg_exact(&portrait(&Portrait::default()), 59_000), broken);
+        let r = check(&j, "photo");
+        assert!(
+            codes(&r).iter().all(|c| *c == Code::PhotoEdited),
+            "cut {cut}: {:?}",
+            codes(&r)
+        );
+    }
+}
+
+#[test]
+fn a_beauty_app_named_only_in_xmp_is_reported() {
+    let j = with_segment(
+        jpeg_exact(&portrait(&Portrait::default()), 59_000),
+        xmp_segment("Meitu 9.6.5"),
+    );
+    let r = check(&j, "photo");
+    assert_eq!(codes(&r), [Code::PhotoEdited]);
+    assert_eq!(r.measurements["xmp_creator_tool"], "Meitu 9.6.5");
+    let why = reason(&r, Code::PhotoEdited);
+    assert_eq!(
+        (why.detail["source"].as_str(), why.severity),
+        (Some("xmp_creator_tool"), Severity::Warn)
+    );
+}
+
+#[test]
+fn phone_and_camera_software_is_not_editing_in_exif_or_xmp() {
+    for software in [
+        "Android",
+        "HDR+ 1.0.540104767zd",
+        "Ver.1.00",
+        "MediaTek Camera Application",
+    ] {
+        let j = with_exif(jpeg_exact(&portrait(&Portrait::default()), 59_000), 1, Some(software));
+        assert_clean_pass(&check(&j, "photo"));
+        let j = with_segment(
+            jpeg_exact(&portrait(&Portrait::default()), 59_000),
+            xmp_segment(software),
+        );
+        let r = check(&j, "photo");
+        assert_clean_pass(&r);
+        assert_eq!(r.measurements["xmp_creator_tool"], software);
+    }
+}
+
+#[test]
 fn exif_orientation_is_applied_before_geometry() {
     // Stored landscape (413 × 295) with Orientation 6: upright it is 295 × 413.
     let upright = portrait(&Portrait::default());

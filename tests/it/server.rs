@@ -642,7 +642,10 @@ async fn a_large_body_at_the_minimum_rate_outlasts_the_timeout_and_a_trickle_doe
         .body(paced_body(photo, 400, Duration::from_millis(50)))
         .unwrap();
     let (status, json, _) = send(app, req).await;
-    assert_eq!((status, error_code(&json)), (StatusCode::REQUEST_TIMEOUT, "request_timeout"));
+    assert_eq!(
+        (status, error_code(&json)),
+        (StatusCode::REQUEST_TIMEOUT, "request_timeout")
+    );
     assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
 }
 

@@ -349,6 +349,68 @@ pub fn exif_segment(orientation: u16, software: Option<&str>) -> Vec<u8> {
     seg
 }
 
+/// An APP1 EXIF segment like some phone apps write: IFD0 with Software and
+/// a pointer to the Exif sub-IFD, whose one entry (ExposureTime) is the end
+/// of the block: the sub-IFD's 4-byte next-IFD offset is missing, and its
+/// value's offset points past the end. A strict reader refuses the block.
+pub fn damaged_exif_segment(software: Option<&str>) -> Vec<u8> {
+    let mut tiff = Vec::new();
+    tiff.extend_from_slice(b"II*\0");
+    tiff.extend_from_slice(&8u32.to_le_bytes());
+    let entries: u16 = if software.is_some() { 2 } else { 1 };
+    let ifd0_end = 8 + 2 + 12 * u32::from(entries) + 4;
+    let mut sw = software.map(|s| s.as_bytes().to_vec()).unwrap_or_default();
+    sw.push(0);
+    let sub_ifd = ifd0_end + if software.is_some() { sw.len() as u32 } else { 0 };
+    tiff.extend_from_slice(&entries.to_le_bytes());
+    if software.is_some() {
+        tiff.extend_from_slice(&0x0131u16.to_le_bytes());
+        tiff.extend_from_slice(&2u16.to_le_bytes());
+        tiff.extend_from_slice(&(sw.len() as u32).to_le_bytes());
+        tiff.extend_from_slice(&ifd0_end.to_le_bytes());
+    }
+    // ExifIFDPointer: LONG, count 1.
+    tiff.extend_from_slice(&0x8769u16.to_le_bytes());
+    tiff.extend_from_slice(&4u16.to_le_bytes());
+    tiff.extend_from_slice(&1u32.to_le_bytes());
+    tiff.extend_from_slice(&sub_ifd.to_le_bytes());
+    tiff.extend_from_slice(&0u32.to_le_bytes());
+    if software.is_some() {
+        tiff.extend_from_slice(&sw);
+    }
+    // The sub-IFD: one RATIONAL entry whose value lies past the end, and no
+    // next-IFD offset.
+    tiff.extend_from_slice(&1u16.to_le_bytes());
+    tiff.extend_from_slice(&0x829Au16.to_le_bytes());
+    tiff.extend_from_slice(&5u16.to_le_bytes());
+    tiff.extend_from_slice(&1u32.to_le_bytes());
+    tiff.extend_from_slice(&0xFFF0u32.to_le_bytes());
+    let mut seg = vec![0xFF, 0xE1];
+    seg.extend_from_slice(&((tiff.len() + 8) as u16).to_be_bytes());
+    seg.extend_from_slice(b"Exif\0\0");
+    seg.extend_from_slice(&tiff);
+    seg
+}
+
+/// An APP1 XMP segment whose packet names `creator_tool` as xmp:CreatorTool.
+pub fn xmp_segment(creator_tool: &str) -> Vec<u8> {
+    let packet = format!(
+        r#"<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:CreatorTool="{creator_tool}"/></rdf:RDF></x:xmpmeta><?xpacket end="w"?>"#
+    );
+    let ns = b"http://ns.adobe.com/xap/1.0/\0";
+    let mut seg = vec![0xFF, 0xE1];
+    seg.extend_from_slice(&((2 + ns.len() + packet.len()) as u16).to_be_bytes());
+    seg.extend_from_slice(ns);
+    seg.extend_from_slice(packet.as_bytes());
+    seg
+}
+
+/// Inserts `segment` right after SOI.
+pub fn with_segment(mut j: Vec<u8>, segment: Vec<u8>) -> Vec<u8> {
+    j.splice(2..2, segment);
+    j
+}
+
 /// Inserts an EXIF segment right after SOI.
 pub fn with_exif(mut j: Vec<u8>, orientation: u16, software: Option<&str>) -> Vec<u8> {
     let seg = exif_segment(orientation, software);
