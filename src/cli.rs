@@ -60,6 +60,9 @@ pub struct BatchArgs {
     /// Skip the applications already in --out (after a kill)
     #[arg(long)]
     pub resume: bool,
+    /// Replace an existing --out (without it, a non-empty --out needs --resume)
+    #[arg(long, conflicts_with = "resume")]
+    pub force: bool,
     /// Take only shard i of n (stable hash of the application id), e.g. 0/3
     #[arg(long, value_name = "I/N")]
     pub shard: Option<prescreen::batch::Shard>,
@@ -236,6 +239,7 @@ fn batch(args: BatchArgs, rules: &Rules) -> Result<ExitCode> {
         manifest,
         out: args.out.clone(),
         resume: args.resume,
+        force: args.force,
         shard: args.shard,
         jobs: args.jobs,
         lang: Lang::from(args.lang),
@@ -247,6 +251,19 @@ fn batch(args: BatchArgs, rules: &Rules) -> Result<ExitCode> {
             "resume: {}: line {} is not a result; kept, and the lines after it were read",
             args.out.display(),
             lines.join(", ")
+        );
+    }
+    if !stats.unmatched_manifest_ids.is_empty() {
+        eprintln!(
+            "warning: {} manifest id(s) match no application in the archive: {}",
+            stats.unmatched_manifest_ids.len(),
+            stats.unmatched_manifest_ids.join(", ")
+        );
+    }
+    if stats.without_clause > 0 {
+        eprintln!(
+            "warning: {} application(s) have no clause (not in the manifest, no --clause): rejected with set.no_clause",
+            stats.without_clause
         );
     }
     if stats.cut_torn_line && !args.quiet {

@@ -101,6 +101,8 @@ codes! {
     ArchiveDuplicateEntry => "archive.duplicate_entry", Reject;
     FileTooComplex => "file.too_complex", Reject;
     IdcardExposure => "idcard.exposure", Reject;
+    SetEmpty => "set.empty", Reject;
+    SetNoClause => "set.no_clause", Reject;
 }
 
 impl Code {

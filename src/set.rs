@@ -2,7 +2,7 @@
 //! the caller or inferred from its name), and, for a plan and clause, which
 //! materials are missing, unexpected or duplicated.
 
-use crate::codes::Code;
+use crate::codes::{Code, Severity};
 use crate::format::Format;
 use crate::pipeline::{check_upload_within, Budget};
 use crate::report::{FileReport, Reason, Report, Verdict};
@@ -67,15 +67,26 @@ pub fn check_application_within(
     for u in uploads {
         if u.slot.is_none() && u.format() == Format::Zip {
             let at = files.len();
-            let archive = zip_entries(u, rules.limits(), |entry| {
+            let mut archive = zip_entries(u, rules.limits(), |entry| {
                 check_one(&entry, plan, rules, &budget(), &mut files);
             });
+            if files.len() == at && archive.reasons.iter().all(|r| r.severity != Severity::Reject) {
+                archive.push(Reason::new(
+                    Code::SetEmpty,
+                    json!({ "problem": "empty_archive", "name": u.name }),
+                ));
+            }
             files.insert(at, archive);
         } else {
             check_one(u, plan, rules, &budget(), &mut files);
         }
     }
     let mut report = Report::for_target(target);
+    if uploads.is_empty() {
+        report
+            .reasons
+            .push(Reason::new(Code::SetEmpty, json!({ "problem": "no_files" })));
+    }
     report.files = files;
     if let Some(t) = target {
         complete_set(&mut report, t, rules);
@@ -95,7 +106,13 @@ fn check_one(u: &Upload, plan: Option<&Plan>, rules: &Rules, budget: &Budget, ou
     };
     let mut reports = check_upload_within(u, slot, rules, budget);
     if slot.is_none() {
-        reports[0].push(Reason::new(Code::SetUnknownSlot, json!({ "name": u.name })));
+        // Under a plan a file that is no known material cannot count
+        // towards the set: a reject. Without one, a warning.
+        let mut why = Reason::new(Code::SetUnknownSlot, json!({ "name": u.name }));
+        if plan.is_some() {
+            why = why.with_severity(Severity::Reject);
+        }
+        reports[0].push(why);
     }
     out.extend(reports);
 }

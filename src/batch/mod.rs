@@ -74,6 +74,9 @@ pub struct Options {
     pub manifest: HashMap<String, u32>,
     pub out: PathBuf,
     pub resume: bool,
+    /// Replace an existing, non-empty `out` (without it, and without
+    /// `resume`, such a file stops the run: results are never lost).
+    pub force: bool,
     pub shard: Option<Shard>,
     /// Threads; default all cores.
     pub jobs: Option<usize>,
@@ -113,6 +116,11 @@ pub struct RunStats {
     /// line was cut.
     pub garbage_lines: Vec<u64>,
     pub cut_torn_line: bool,
+    /// Manifest ids with no application in the archive (sorted).
+    pub unmatched_manifest_ids: Vec<String>,
+    /// Applications with no clause under a plan (not in the manifest, no
+    /// `clause`): reported as rejected, never checked without their set.
+    pub without_clause: usize,
 }
 
 /// The applications under `root`: its sub-folders and `.zip` files, sorted
@@ -253,16 +261,46 @@ pub fn prepare_resume(out: &Path) -> Result<Resume, Error> {
 
 /// Checks every application of `apps` that this shard takes and that is
 /// not already done, appending one JSON line per application to the output.
+///
+/// Refused before anything is written (`Error::Usage`, exit 2): a plan with
+/// neither a clause nor a manifest (the set could not be checked), no
+/// applications at all (a hint says what an archive is), and an existing
+/// non-empty output without `resume` or `force`.
 pub fn run(apps: Vec<App>, opts: &Options, rules: &Rules, progress: &dyn Progress) -> Result<RunStats, Error> {
     // Every clause this run can ask for, resolved once; an unknown plan or
     // clause stops the run before it starts.
     let mut targets: HashMap<u32, Target<'_>> = HashMap::new();
     if let Some(plan) = &opts.plan {
         rules.plan_or_err(plan)?;
+        if opts.clause.is_none() && opts.manifest.is_empty() {
+            return Err(Error::Usage(format!(
+                "--plan {plan} needs --clause N or --manifest CSV: without a clause the set of materials cannot be checked"
+            )));
+        }
         for n in opts.manifest.values().copied().chain(opts.clause) {
             targets.insert(n, Target::resolve(rules, plan, n)?);
         }
     }
+    if apps.is_empty() {
+        return Err(Error::Usage(
+            "no applications found: an archive is a folder holding one sub-folder or .zip per application; \
+             did you pass application folders? Pass the folder that holds them (or --list FILE)"
+                .into(),
+        ));
+    }
+    if !opts.resume && !opts.force && std::fs::metadata(&opts.out).is_ok_and(|m| m.len() > 0) {
+        return Err(Error::Usage(format!(
+            "{} exists and holds results: pass --resume to continue it or --force to replace it",
+            opts.out.display()
+        )));
+    }
+    let mut unmatched_manifest_ids: Vec<String> = opts
+        .manifest
+        .keys()
+        .filter(|id| !apps.iter().any(|a| &a.id == *id))
+        .cloned()
+        .collect();
+    unmatched_manifest_ids.sort();
     let apps: Vec<App> = apps
         .into_iter()
         .filter(|a| opts.shard.is_none_or(|s| s.takes(&a.id)))
@@ -294,6 +332,7 @@ pub fn run(apps: Vec<App>, opts: &Options, rules: &Rules, progress: &dyn Progres
     let done_count = AtomicUsize::new(0);
     let rejected = AtomicUsize::new(0);
     let files = AtomicUsize::new(0);
+    let without_clause = AtomicUsize::new(0);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.jobs.unwrap_or(0))
         .build()
@@ -302,7 +341,18 @@ pub fn run(apps: Vec<App>, opts: &Options, rules: &Rules, progress: &dyn Progres
         todo.par_iter().try_for_each(|app| {
             let clause = opts.manifest.get(&app.id).copied().or(opts.clause);
             let target = clause.and_then(|n| targets.get(&n).copied());
-            let report = check_one(app, target, rules, opts.lang);
+            let mut report = check_one(app, target, rules, opts.lang);
+            if let (Some(plan), None) = (&opts.plan, target) {
+                // Not in the manifest and no --clause: the files are
+                // checked, the set cannot be, and that is a reject.
+                without_clause.fetch_add(1, Ordering::Relaxed);
+                report.plan = Some(plan.clone());
+                report
+                    .reasons
+                    .push(Reason::new(Code::SetNoClause, json!({ "plan": plan })));
+                report.settle();
+                report.localise(&rules.messages, opts.lang);
+            }
             if report.verdict == Verdict::Reject {
                 rejected.fetch_add(1, Ordering::Relaxed);
             }
@@ -331,6 +381,8 @@ pub fn run(apps: Vec<App>, opts: &Options, rules: &Rules, progress: &dyn Progres
         files: files.into_inner(),
         garbage_lines: resume.garbage_lines,
         cut_torn_line: resume.cut_torn_line,
+        unmatched_manifest_ids,
+        without_clause: without_clause.into_inner(),
     })
 }
 
@@ -354,16 +406,7 @@ fn check_one(app: &App, target: Option<Target<'_>>, rules: &Rules, lang: Lang) -
                     }
                 }
             }
-            let mut report = check_application(&uploads, target, rules, lang);
-            if uploads.is_empty() {
-                report.reasons.push(Reason::new(
-                    Code::FileEmpty,
-                    json!({ "bytes": 0, "problem": "the application holds no files" }),
-                ));
-                report.settle();
-                report.localise(&rules.messages, lang);
-            }
-            report
+            check_application(&uploads, target, rules, lang)
         }
         Err(e) => failed(target, &e.to_string(), rules, lang),
     }

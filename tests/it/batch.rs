@@ -182,7 +182,7 @@ fn bad_applications_are_reported_and_the_batch_goes_on() {
         .as_array()
         .unwrap()
         .iter()
-        .any(|r| r["code"] == "file.empty"));
+        .any(|r| r["code"] == "set.empty"));
 
     let summary = String::from_utf8(o.stdout).unwrap();
     assert!(summary.starts_with("applications 5  passed 0  rejected 5"), "{summary}");
@@ -272,4 +272,89 @@ fn resume_reads_past_a_garbage_line_and_names_it() {
     assert_eq!(by_id(&good).keys().cloned().collect::<Vec<_>>(), ids);
     assert_eq!(kept[..2], lines[..2]);
     assert_eq!(kept[3..ids.len()], lines[3..]);
+}
+
+#[test]
+fn a_plan_without_a_clause_is_a_usage_error_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("archive");
+    archive(&root, 2);
+    let out = dir.path().join("r.jsonl");
+    let o = bin()
+        .args(["batch", "--plan", "ecommerce-l2", "--quiet", "--out"])
+        .arg(&out)
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("--clause") && err.contains("--manifest"), "{err}");
+    assert!(!out.exists());
+}
+
+#[test]
+fn application_folders_instead_of_the_archive_are_refused_and_the_output_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("archive");
+    archive(&root, 2);
+    let out = dir.path().join("r2.jsonl");
+    std::fs::write(&out, "{\"id\":\"old\"}\n").unwrap();
+    // A0000 holds files, not applications.
+    let o = batch(&root.join("A0001"), &out, &["--force"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("no applications found") && err.contains("folder that holds them"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "{\"id\":\"old\"}\n");
+}
+
+#[test]
+fn an_existing_output_needs_resume_or_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("archive");
+    let ids = archive(&root, 2);
+    let out = dir.path().join("r.jsonl");
+    assert_eq!(batch(&root, &out, &[]).status.code(), Some(1));
+    let first = std::fs::read_to_string(&out).unwrap();
+    let o = batch(&root, &out, &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--resume"));
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), first, "never truncated");
+    assert_eq!(batch(&root, &out, &["--force"]).status.code(), Some(1));
+    assert_eq!(by_id(&results(&out)).keys().cloned().collect::<Vec<_>>(), ids);
+}
+
+#[test]
+fn manifest_ids_without_an_application_are_named_and_unlisted_ones_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("archive");
+    archive(&root, 2);
+    let manifest = dir.path().join("m.csv");
+    std::fs::write(&manifest, "id,clause\nA0001,1\nA9999,2\n").unwrap();
+    let out = dir.path().join("r.jsonl");
+    let o = bin()
+        .args(["batch", "--plan", "ecommerce-l2", "--quiet", "--out"])
+        .arg(&out)
+        .args(["--manifest", manifest.to_str().unwrap()])
+        .arg(&root)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("A9999"), "{err}");
+    let got = by_id(&results(&out));
+    assert_eq!(got["A0001"]["clause"], 1);
+    // A0000 is not in the manifest and there is no --clause.
+    let a0 = &got["A0000"];
+    assert_eq!(a0["verdict"], "reject");
+    assert_eq!(a0["plan"], "ecommerce-l2");
+    assert!(
+        a0["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["code"] == "set.no_clause"),
+        "{a0}"
+    );
 }

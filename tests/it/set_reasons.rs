@@ -92,6 +92,60 @@ fn name_that_matches_nothing_is_an_unknown_slot() {
     let f = r.files.last().expect("file");
     assert_eq!(f.slot, None);
     assert!(f.has(Code::SetUnknownSlot));
+    // Under a plan it cannot count towards the set: a reject.
+    let why = f.reasons.iter().find(|x| x.code == Code::SetUnknownSlot).unwrap();
+    assert_eq!(why.severity, prescreen::Severity::Reject);
+    // Without a plan only the file checks run: a warning.
+    let r = check_application(&named(&["DSC1234.jpg"]), None, rules(), Lang::Zh);
+    let why = r.files[0]
+        .reasons
+        .iter()
+        .find(|x| x.code == Code::SetUnknownSlot)
+        .unwrap();
+    assert_eq!(why.severity, prescreen::Severity::Warn);
+}
+
+#[test]
+fn nothing_to_check_is_set_empty() {
+    for target in [None, Some(target("ecommerce-l2", 1))] {
+        let r = check_application(&[], target, rules(), Lang::Zh);
+        assert_eq!(r.verdict, Verdict::Reject);
+        assert!(r.reasons.iter().any(|x| x.code == Code::SetEmpty), "{:?}", r.reasons);
+        assert!(
+            r.reasons[0].message.contains("没有上传任何文件"),
+            "{}",
+            r.reasons[0].message
+        );
+    }
+    // An empty zip: the archive's own report says so.
+    let empty_zip = crate::containers::zip(&[]);
+    let r = check_application(
+        &[Upload::new("application.zip", None, empty_zip)],
+        None,
+        rules(),
+        Lang::Zh,
+    );
+    assert_eq!(r.verdict, Verdict::Reject);
+    assert!(r.files[0].has(Code::SetEmpty), "{:?}", r.files[0].reasons);
+}
+
+#[test]
+fn names_applicants_really_use_are_inferred() {
+    let rules = rules();
+    for (name, slot) in [
+        ("培训承诺书.jpg", "training_pledge"),
+        ("个人培训承诺书.jpg", "training_pledge"),
+        ("培训证明.jpg", "training_certificate"),
+        ("培训合格证明.pdf", "training_certificate"),
+        ("原等级证书.jpg", "previous_level_certificate"),
+        ("原职业技能等级证书.jpg", "previous_level_certificate"),
+    ] {
+        assert_eq!(
+            rules.infer_slot(name, None).map(|s| s.id.as_str()),
+            Some(slot),
+            "{name}"
+        );
+    }
 }
 
 #[test]
