@@ -21,15 +21,18 @@ pub enum Lang {
 }
 
 impl Lang {
-    /// Picks a language from an `Accept-Language`-like string: English only
-    /// when it comes before any Chinese.
+    /// Picks a language from an `Accept-Language` header: English only when
+    /// it is preferred to any Chinese by its q-value (or, at equal weight,
+    /// comes first); Chinese otherwise.
     pub fn from_accept(header: &str) -> Lang {
-        for part in header.split(',') {
-            let tag = part.trim().to_ascii_lowercase();
-            if tag.starts_with("zh") {
+        // Ordered by q-value, best first (accept-language's sort is stable,
+        // so equal weights keep the header's order).
+        for tag in accept_language::parse(header) {
+            let tag = tag.to_ascii_lowercase();
+            if tag == "zh" || tag.starts_with("zh-") {
                 return Lang::Zh;
             }
-            if tag.starts_with("en") {
+            if tag == "en" || tag.starts_with("en-") {
                 return Lang::En;
             }
         }
@@ -156,5 +159,26 @@ fn format_value(v: &Value, words: &HashMap<String, String>, lang: Lang) -> Strin
                 .join(sep)
         }
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Lang;
+
+    #[test]
+    fn accept_language_follows_q_values() {
+        for (header, want) in [
+            ("en;q=0.1, zh-CN;q=0.9", Lang::Zh),
+            ("zh-CN;q=0.2, en-US;q=0.8", Lang::En),
+            ("en-US,en;q=0.9,zh;q=0.8", Lang::En),
+            ("zh-TW, en", Lang::Zh),
+            ("fr-FR, de;q=0.5", Lang::Zh),
+            ("english", Lang::Zh),
+            ("", Lang::Zh),
+            (";;;q=abc,,,", Lang::Zh),
+        ] {
+            assert_eq!(Lang::from_accept(header), want, "{header}");
+        }
     }
 }
