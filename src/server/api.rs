@@ -139,6 +139,7 @@ pub async fn json_errors(req: Request, next: Next) -> Response {
 
 /// Query parameters of the check endpoints.
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CheckQuery {
     /// Language of the messages: zh (default) or en. Without it the
     /// Accept-Language header decides.
@@ -600,7 +601,11 @@ pub async fn plans(State(state): Shared) -> Json<serde_json::Value> {
 #[utoipa::path(
     get, path = "/v1/plans/{plan}/clauses/{n}",
     params(("plan" = String, Path), ("n" = u32, Path)),
-    responses((status = 200, description = "The checklist"), (status = 404, body = ErrorBody))
+    responses(
+        (status = 200, description = "The checklist"),
+        (status = 401, description = "Missing or wrong API key", body = ErrorBody),
+        (status = 404, description = "No such plan or clause", body = ErrorBody),
+    )
 )]
 pub async fn clause(State(state): Shared, Path((plan, n)): Path<(String, String)>) -> Result<Response, ApiError> {
     let not_found = || {

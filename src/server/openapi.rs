@@ -3,7 +3,8 @@
 
 use super::api;
 use axum::Json;
-use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -17,9 +18,43 @@ use utoipa::OpenApi;
         crate::report::FileReport,
         crate::report::Reason,
         api::ErrorBody
-    ))
+    )),
+    modifiers(&BearerKey)
 )]
 pub struct ApiDoc;
+
+/// The optional API key (`serve --api-key`) as a bearer security scheme,
+/// required on every `/v1/*` operation when the server is started with one.
+struct BearerKey;
+
+impl Modify for BearerKey {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "The key given to `prescreen serve --api-key`; only when the server has one",
+                    ))
+                    .build(),
+            ),
+        );
+        let requirement = [
+            SecurityRequirement::new("bearer", Vec::<String>::new()),
+            SecurityRequirement::default(),
+        ];
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            if !path.starts_with("/v1/") {
+                continue;
+            }
+            for op in [&mut item.get, &mut item.post].into_iter().flatten() {
+                op.security = Some(requirement.to_vec());
+            }
+        }
+    }
+}
 
 /// `GET /openapi.json`.
 pub async fn document() -> Json<utoipa::openapi::OpenApi> {

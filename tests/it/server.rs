@@ -486,6 +486,56 @@ async fn plans_checklist_health_metrics_openapi() {
     assert!(json["components"]["schemas"]["Report"].is_object());
 }
 
+#[tokio::test]
+async fn the_openapi_document_is_valid() {
+    let (status, doc, _) = send(app(), Request::get("/openapi.json").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let at = format!("{method} {path}");
+            // Every response needs a description (OpenAPI 3.1, Response Object).
+            for (code, resp) in op["responses"].as_object().unwrap() {
+                assert!(resp["description"].is_string(), "{at} {code}: no description");
+            }
+            // Path parameters are exactly the template's variables.
+            let params = op["parameters"].as_array().cloned().unwrap_or_default();
+            let in_path: Vec<&str> = params
+                .iter()
+                .filter(|p| p["in"] == "path")
+                .map(|p| p["name"].as_str().unwrap())
+                .collect();
+            let template: Vec<&str> = path
+                .split('/')
+                .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+                .collect();
+            assert_eq!(in_path, template, "{at}: path parameters");
+            for p in &params {
+                assert!(p["in"] != "path" || p["required"] == true, "{at}: {p}");
+            }
+            assert_eq!(path.starts_with("/v1/"), op.get("security").is_some(), "{at}: security");
+        }
+    }
+    // The reference validator when it is installed (.ci/run installs it).
+    let have = std::process::Command::new("python3")
+        .args(["-c", "import openapi_spec_validator"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if have {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), serde_json::to_vec(&doc).unwrap()).unwrap();
+        let out = std::process::Command::new("python3")
+            .args(["-m", "openapi_spec_validator"])
+            .arg(file.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    } else {
+        eprintln!("openapi-spec-validator is not installed: structural checks only");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_requests_all_succeed() {
     let app = app();
