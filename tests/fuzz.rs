@@ -370,7 +370,19 @@ fn fuzz(t: &Target, seed: u64, time: Duration, max_execs: u64) -> Stats {
         findings: Vec::new(),
     };
     let start = Instant::now();
+    let mut shown = Instant::now();
     while stats.execs < max_execs && start.elapsed() < time && stats.findings.len() < 5 {
+        // Long runs by hand say how far they are, once a minute.
+        if shown.elapsed() > Duration::from_secs(60) {
+            shown = Instant::now();
+            eprintln!(
+                "fuzz {}: {} executions in {:.0} s, {} kept",
+                t.name,
+                stats.execs,
+                start.elapsed().as_secs_f64(),
+                corpus.len()
+            );
+        }
         mutate(&mut rng, &corpus, &mut next);
         std::mem::swap(&mut *current.write().unwrap(), &mut next);
         let input = current.read().unwrap();
