@@ -175,6 +175,34 @@ fn permit_or_shed(state: &AppState, pool: &Arc<Semaphore>, message: &str) -> Res
     })
 }
 
+/// What the access log says of a check's answer: the verdict and the
+/// codes, never a name or a file (set on the response by the handlers,
+/// read by `metrics::track`).
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub verdict: &'static str,
+    pub codes: Vec<&'static str>,
+}
+
+/// The report as the answer, with its outcome for the access log.
+fn answer(report: Report) -> Response {
+    let outcome = Outcome {
+        verdict: match report.verdict {
+            crate::report::Verdict::Pass => "pass",
+            crate::report::Verdict::Reject => "reject",
+        },
+        codes: report
+            .reasons
+            .iter()
+            .chain(report.files.iter().flat_map(|f| &f.reasons))
+            .map(|r| r.code.as_str())
+            .collect(),
+    };
+    let mut resp = Json(report).into_response();
+    resp.extensions_mut().insert(outcome);
+    resp
+}
+
 /// A request body as it arrives: the part of `Config::body_budget` it
 /// holds (grown as bytes come, buffers counted at their capacity, given
 /// back when the uploads are dropped after the checks) and its clock.
@@ -414,7 +442,7 @@ pub async fn check_multipart(
     Query(query): Query<CheckQuery>,
     headers: HeaderMap,
     multipart: Result<Multipart, MultipartRejection>,
-) -> Result<Json<Report>, ApiError> {
+) -> Result<Response, ApiError> {
     let mut multipart = multipart.map_err(|e| {
         ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -446,7 +474,7 @@ pub async fn check_multipart(
         (None, None) => None,
     };
     let lang = pick_lang(query.lang.as_deref().or(lang_field.as_deref()), &headers)?;
-    Ok(Json(run_checks(state, uploads, share, target, lang).await?))
+    Ok(answer(run_checks(state, uploads, share, target, lang).await?))
 }
 
 /// The parts of a `POST /v1/check` body.
@@ -555,7 +583,7 @@ pub async fn check_slot(
     Query(query): Query<CheckQuery>,
     headers: HeaderMap,
     body: Body,
-) -> Result<Json<Report>, ApiError> {
+) -> Result<Response, ApiError> {
     if state.rules.slot(&slot).is_none() {
         return Err(ApiError::bad("unknown_slot", format!("unknown slot {slot:?}")));
     }
@@ -568,7 +596,7 @@ pub async fn check_slot(
     let _admitted = admit(&state)?;
     let name = format!("{slot}.upload");
     let uploads = vec![Upload::new(name, Some(slot), bytes)];
-    Ok(Json(run_checks(state, uploads, share, None, lang).await?))
+    Ok(answer(run_checks(state, uploads, share, None, lang).await?))
 }
 
 /// A raw body up to the file limit, within the body budget.

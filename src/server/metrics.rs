@@ -125,6 +125,13 @@ pub async fn track(State(state): State<Arc<AppState>>, req: Request, next: Next)
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
     let method = req.method().clone();
+    // Set by the request-id layer outside this one (or sent by the client).
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-")
+        .to_string();
     let m = &state.metrics;
     m.in_flight.fetch_add(1, Ordering::Relaxed);
     let start = Instant::now();
@@ -133,7 +140,14 @@ pub async fn track(State(state): State<Arc<AppState>>, req: Request, next: Next)
     m.in_flight.fetch_sub(1, Ordering::Relaxed);
     let status = resp.status().as_u16();
     m.observe(route.clone(), status, secs);
-    tracing::info!(%method, route, status, ms = (secs * 1000.0).round() as u64, "request");
+    let ms = (secs * 1000.0).round() as u64;
+    match resp.extensions().get::<super::api::Outcome>() {
+        Some(o) => {
+            let codes = o.codes.join(",");
+            tracing::info!(request_id = %id, %method, route, status, ms, verdict = o.verdict, codes, "request");
+        }
+        None => tracing::info!(request_id = %id, %method, route, status, ms, "request"),
+    }
     resp
 }
 

@@ -18,6 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
 use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 
 pub use api::ApiError;
 pub use metrics::Metrics;
@@ -151,7 +152,11 @@ pub fn router(rules: Arc<Rules>, config: Config) -> Router {
         .fallback(api::not_found)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn(api::json_errors))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track));
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
+        // Outermost: every request gets an id (a client's own is kept) and
+        // the answer carries it back; the access log line names it.
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(RequestIds::default()));
     if !config.cors_origins.is_empty() {
         let origins: Vec<HeaderValue> = config
             .cors_origins
@@ -166,6 +171,35 @@ pub fn router(rules: Arc<Rules>, config: Config) -> Router {
         );
     }
     app.with_state(state)
+}
+
+/// Request ids: this process's start time and a counter, unique enough to
+/// find one request's lines in the logs.
+#[derive(Clone)]
+struct RequestIds {
+    process: u32,
+    next: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Default for RequestIds {
+    fn default() -> RequestIds {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos() ^ (d.as_secs() as u32));
+        RequestIds {
+            process: nanos,
+            next: Arc::default(),
+        }
+    }
+}
+
+impl MakeRequestId for RequestIds {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+        let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        HeaderValue::from_str(&format!("{:08x}-{n}", self.process))
+            .ok()
+            .map(RequestId::new)
+    }
 }
 
 /// Binds and serves until SIGTERM or Ctrl-C, then stops accepting and

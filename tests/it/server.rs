@@ -636,6 +636,75 @@ fn sigterm_drains_requests_in_flight() {
     assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err());
 }
 
+#[test]
+fn the_access_log_has_the_request_id_verdict_and_codes_and_no_names() {
+    use nix::sys::signal::{kill, Signal};
+    use nix::unistd::Pid;
+    use std::io::{Read, Write};
+    use std::process::{Command, Stdio};
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_prescreen"))
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .env_remove("PRESCREEN_RULES")
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let connect = || {
+        for _ in 0..100 {
+            if let Ok(s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+                return s;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("server did not start");
+    };
+    let photo = fixture("sample-rejected", "蓝底一寸照.jpg");
+    let body = multipart(&[("photo", Some("张三-一寸照.jpg"), &photo)]);
+    let mut stream = connect();
+    let head = format!(
+        "POST /v1/check HTTP/1.1\r\nHost: x\r\nX-Request-Id: abc-123\r\nContent-Type: multipart/form-data; boundary={BOUNDARY}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(&body).unwrap();
+    let mut resp = String::new();
+    stream.read_to_string(&mut resp).unwrap();
+    assert!(resp.starts_with("HTTP/1.1 200"), "{}", &resp[..resp.len().min(300)]);
+    // The client's request id comes back.
+    assert!(
+        resp.to_ascii_lowercase().contains("x-request-id: abc-123"),
+        "{}",
+        &resp[..resp.len().min(400)]
+    );
+    // A request without one gets one made here.
+    let mut stream = connect();
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut resp = String::new();
+    stream.read_to_string(&mut resp).unwrap();
+    assert!(resp.to_ascii_lowercase().contains("x-request-id: "), "{resp}");
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).unwrap();
+    let mut log = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut log).unwrap();
+    child.wait().unwrap();
+    let line = log
+        .lines()
+        .find(|l| l.contains("route=/v1/check") || l.contains("route=\"/v1/check\""))
+        .unwrap_or_else(|| panic!("no access line for /v1/check in:\n{log}"));
+    assert!(line.contains("abc-123"), "{line}");
+    assert!(line.contains("verdict") && line.contains("reject"), "{line}");
+    assert!(line.contains("photo.background_not_white"), "{line}");
+    assert!(!line.contains("张三"), "a file name in the log: {line}");
+    assert!(!log.contains('\u{1b}'), "colour codes in a log that is not a terminal");
+}
+
 /// A multipart request whose body sends its first bytes and then nothing,
 /// as a slow-upload attack does.
 fn stalled_upload() -> Request<Body> {
