@@ -78,6 +78,9 @@ pub struct BatchArgs {
     /// Also write the CSV export here at the end
     #[arg(long, value_name = "FILE")]
     pub csv: Option<PathBuf>,
+    /// Leave the UTF-8 byte-order mark out of the CSV (Excel needs it)
+    #[arg(long)]
+    pub no_bom: bool,
     /// Also write the HTML report here at the end
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
@@ -90,6 +93,9 @@ pub struct ReportArgs {
     /// Write the CSV export (one row per reason)
     #[arg(long, value_name = "FILE")]
     pub csv: Option<PathBuf>,
+    /// Leave the UTF-8 byte-order mark out of the CSV (Excel needs it)
+    #[arg(long)]
+    pub no_bom: bool,
     /// Write the self-contained HTML report
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
@@ -205,7 +211,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Rules(args) => list_rules(args, &rules),
         Command::Serve(args) => serve(args, rules),
         Command::Batch(args) => batch(args, &rules),
-        Command::Report(args) => report(&args.results, args.csv.as_deref(), args.html.as_deref()),
+        Command::Report(args) => report(&args.results, args.csv.as_deref(), !args.no_bom, args.html.as_deref()),
     }
 }
 
@@ -275,18 +281,19 @@ fn batch(args: BatchArgs, rules: &Rules) -> Result<ExitCode> {
             stats.checked, stats.files, stats.rejected, stats.skipped
         );
     }
-    report(&args.out, args.csv.as_deref(), args.html.as_deref())
+    report(&args.out, args.csv.as_deref(), !args.no_bom, args.html.as_deref())
 }
 
 fn report(
     results: &std::path::Path,
     csv: Option<&std::path::Path>,
+    bom: bool,
     html: Option<&std::path::Path>,
 ) -> Result<ExitCode> {
     use prescreen::batch::summary::{summarise, write_csv, write_html};
     let summary = summarise(results)?;
     if let Some(path) = csv {
-        write_csv(results, path)?;
+        write_csv(results, path, bom)?;
     }
     if let Some(path) = html {
         write_html(results, path, &summary)?;

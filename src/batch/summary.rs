@@ -119,9 +119,15 @@ impl Summary {
 
 /// Writes one CSV row per reason (and one per passed application):
 /// id, verdict, file, slot, code, severity, message.
-pub fn write_csv(results: &Path, csv_path: &Path) -> Result<(), Error> {
-    let file = File::create(csv_path).map_err(io_err(csv_path))?;
-    let mut w = csv::Writer::from_writer(BufWriter::new(file));
+///
+/// With `bom`, the file starts with a UTF-8 byte-order mark, without which
+/// Excel on Chinese Windows reads the Chinese messages as GBK mojibake.
+pub fn write_csv(results: &Path, csv_path: &Path, bom: bool) -> Result<(), Error> {
+    let mut file = BufWriter::new(File::create(csv_path).map_err(io_err(csv_path))?);
+    if bom {
+        std::io::Write::write_all(&mut file, "\u{feff}".as_bytes()).map_err(io_err(csv_path))?;
+    }
+    let mut w = csv::Writer::from_writer(file);
     let csv_err = |e: csv::Error| Error::Usage(format!("{}: {e}", csv_path.display()));
     w.write_record(["id", "verdict", "file", "slot", "code", "severity", "message"])
         .map_err(csv_err)?;

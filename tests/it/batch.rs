@@ -188,7 +188,8 @@ fn bad_applications_are_reported_and_the_batch_goes_on() {
     assert!(summary.starts_with("applications 5  passed 0  rejected 5"), "{summary}");
     assert!(summary.contains("set.missing"));
     let csv = std::fs::read_to_string(csv).unwrap();
-    assert!(csv.starts_with("id,verdict,file,slot,code,severity,message\n"));
+    // With a byte-order mark by default, for Excel.
+    assert!(csv.starts_with("\u{feff}id,verdict,file,slot,code,severity,message\n"));
     assert!(csv.contains("B-corrupt,reject,"));
     let html = std::fs::read_to_string(html).unwrap();
     assert!(html.contains("<td>B-corrupt</td>") && html.contains("file.corrupt"));
@@ -200,6 +201,17 @@ fn bad_applications_are_reported_and_the_batch_goes_on() {
     // `prescreen report` reads the same file to the same summary.
     let o = bin().arg("report").arg(&out).output().unwrap();
     assert_eq!(String::from_utf8(o.stdout).unwrap(), summary);
+    // --no-bom leaves the mark out, and nothing else changes.
+    let plain = dir.path().join("plain.csv");
+    bin()
+        .arg("report")
+        .arg(&out)
+        .arg("--no-bom")
+        .arg("--csv")
+        .arg(&plain)
+        .output()
+        .unwrap();
+    assert_eq!(format!("\u{feff}{}", std::fs::read_to_string(&plain).unwrap()), csv);
 }
 
 #[test]
