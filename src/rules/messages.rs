@@ -44,6 +44,9 @@ impl Lang {
 struct Catalogue {
     words: HashMap<String, HashMap<String, String>>,
     codes: HashMap<String, Template>,
+    /// Chinese messages of the HTTP API's request errors, by error code.
+    #[serde(default)]
+    errors: HashMap<String, String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -58,6 +61,7 @@ pub struct Messages {
     templates: HashMap<Code, Template>,
     words_zh: HashMap<String, String>,
     words_en: HashMap<String, String>,
+    errors_zh: HashMap<String, String>,
 }
 
 impl Messages {
@@ -92,7 +96,13 @@ impl Messages {
             templates,
             words_zh,
             words_en,
+            errors_zh: cat.errors,
         })
+    }
+
+    /// The Chinese message of an HTTP request error's code, if there is one.
+    pub fn error_zh(&self, code: &str) -> Option<&str> {
+        self.errors_zh.get(code).map(String::as_str)
     }
 
     /// The message of a reason in a language.

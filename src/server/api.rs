@@ -38,7 +38,9 @@ pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
-/// What went wrong, for programs (`code`) and people (`message`).
+/// What went wrong, for programs (`code`) and people (`message`: Chinese
+/// unless the request asks for English by `lang=en` or `Accept-Language`;
+/// `detail`: the English technical text).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// bad_request, malformed_multipart, unknown_plan, unknown_clause,
@@ -47,6 +49,16 @@ pub struct ErrorDetail {
     /// overloaded, timeout, internal.
     pub code: String,
     pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// An error answer's code and English text, left on the response for
+/// `json_errors`, which writes the body in the request's language.
+#[derive(Debug, Clone)]
+struct ErrorInfo {
+    code: &'static str,
+    message: String,
 }
 
 impl ApiError {
@@ -69,13 +81,19 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let info = ErrorInfo {
+            code: self.code,
+            message: self.message.clone(),
+        };
         let body = ErrorBody {
             error: ErrorDetail {
                 code: self.code.to_string(),
                 message: self.message,
+                detail: None,
             },
         };
         let mut resp = (self.status, Json(body)).into_response();
+        resp.extensions_mut().insert(info);
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
             resp.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
@@ -103,38 +121,71 @@ fn status_code_word(status: StatusCode) -> &'static str {
     }
 }
 
-/// Every error answer in the JSON error shape. axum answers some requests
+/// Every error answer in the JSON error shape, in the request's language:
+/// Chinese unless `lang=en` in the query or `Accept-Language` prefers
+/// English (a multipart `lang` field is read too late to count here); the
+/// English technical text goes in `detail`. axum answers some requests
 /// itself, in plain text: a wrong method (405), a query string or a path
-/// that does not parse (400), a body over the limit (413). Their text
-/// becomes the message; their headers (`Allow`) stay.
-pub async fn json_errors(req: Request, next: Next) -> Response {
+/// that does not parse (400), a body over the limit (413); their text
+/// becomes the detail, their headers (`Allow`) stay.
+pub async fn json_errors(State(state): Shared, req: Request, next: Next) -> Response {
+    let lang = request_lang(&req);
     let resp = next.run(req).await;
     let status = resp.status();
-    let is_json = resp
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if !(status.is_client_error() || status.is_server_error()) || is_json {
+    if !(status.is_client_error() || status.is_server_error()) {
         return resp;
     }
     let (parts, body) = resp.into_parts();
-    // axum's rejection texts are one line; anything longer is cut.
-    let text = axum::body::to_bytes(body, 4096)
-        .await
-        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
-        .unwrap_or_default();
-    let message = if text.is_empty() {
-        status.canonical_reason().unwrap_or("error").to_string()
-    } else {
-        text
+    let (code, english) = match parts.extensions.get::<ErrorInfo>() {
+        Some(info) => (info.code, info.message.clone()),
+        None => {
+            // axum's rejection texts are one line; anything longer is cut.
+            let text = axum::body::to_bytes(body, 4096)
+                .await
+                .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+                .unwrap_or_default();
+            let text = if text.is_empty() {
+                status.canonical_reason().unwrap_or("error").to_string()
+            } else {
+                text
+            };
+            (status_code_word(status), text)
+        }
     };
-    let mut out = ApiError::new(status, status_code_word(status), message).into_response();
+    let message = match lang {
+        Lang::Zh => state.rules.messages.error_zh(code).map(str::to_string),
+        Lang::En => None,
+    };
+    let body = ErrorBody {
+        error: ErrorDetail {
+            code: code.to_string(),
+            message: message.clone().unwrap_or_else(|| english.clone()),
+            detail: message.map(|_| english),
+        },
+    };
+    let mut out = (status, Json(body)).into_response();
     for (name, value) in &parts.headers {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
             out.headers_mut().insert(name.clone(), value.clone());
         }
     }
     out
+}
+
+/// The language a request asks for, from its query string or headers.
+fn request_lang(req: &Request) -> Lang {
+    let query = req.uri().query().unwrap_or("");
+    for pair in query.split('&') {
+        match pair {
+            "lang=en" => return Lang::En,
+            "lang=zh" => return Lang::Zh,
+            _ => {}
+        }
+    }
+    req.headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map_or(Lang::Zh, Lang::from_accept)
 }
 
 /// Query parameters of the check endpoints.

@@ -151,7 +151,7 @@ pub fn router(rules: Arc<Rules>, config: Config) -> Router {
         .route("/openapi.json", get(openapi::document))
         .fallback(api::not_found)
         .layer(DefaultBodyLimit::max(body_limit))
-        .layer(axum::middleware::from_fn(api::json_errors))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), api::json_errors))
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         // Outermost: every request gets an id (a client's own is kept) and
         // the answer carries it back; the access log line names it.

@@ -286,6 +286,40 @@ async fn request_errors_are_json_with_the_right_status() {
 }
 
 #[tokio::test]
+async fn error_messages_are_chinese_unless_english_is_asked_for() {
+    let get = |uri: &str, accept: Option<&str>| {
+        let mut r = Request::get(uri);
+        if let Some(a) = accept {
+            r = r.header(header::ACCEPT_LANGUAGE, a);
+        }
+        r.body(Body::empty()).unwrap()
+    };
+    // Our own error and one axum makes (405), by default: Chinese, with
+    // the English technical text as the detail.
+    for uri in ["/v1/plans/ecommerce-l2/clauses/99", "/nowhere"] {
+        let (_, json, _) = send(app(), get(uri, None)).await;
+        let message = json["error"]["message"].as_str().unwrap();
+        assert!(
+            message.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+            "{uri}: {json}"
+        );
+        assert!(
+            json["error"]["detail"].as_str().is_some_and(|d| d.is_ascii()),
+            "{uri}: {json}"
+        );
+    }
+    let (status, json, _) = send(app(), Request::delete("/v1/plans").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(json["error"]["message"], "此接口不支持该请求方法", "{json}");
+    // English when asked, by the query or by q-values.
+    let (_, json, _) = send(app(), get("/v1/plans/ecommerce-l2/clauses/99?lang=en", None)).await;
+    assert_eq!(json["error"]["message"], "no clause 99 in plan ecommerce-l2", "{json}");
+    assert!(json["error"].get("detail").is_none(), "{json}");
+    let (_, json, _) = send(app(), get("/nowhere", Some("zh;q=0.2, en;q=0.9"))).await;
+    assert_eq!(json["error"]["message"], "no such endpoint", "{json}");
+}
+
+#[tokio::test]
 async fn oversize_bodies_get_413() {
     // Whole body over the request limit.
     let mut small = config();
