@@ -209,7 +209,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Check(args) => check(args, &rules),
         Command::Rules(args) => list_rules(args, &rules),
-        Command::Serve(args) => serve(args, rules),
+        Command::Serve(args) => serve(args, rules, cli.rules.clone()),
         Command::Batch(args) => batch(args, &rules),
         Command::Report(args) => report(&args.results, args.csv.as_deref(), !args.no_bom, args.html.as_deref()),
     }
@@ -306,7 +306,7 @@ fn report(
     })
 }
 
-fn serve(args: ServeArgs, rules: Rules) -> Result<ExitCode> {
+fn serve(args: ServeArgs, rules: Rules, rules_path: Option<PathBuf>) -> Result<ExitCode> {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     // Colour codes only on a terminal, never into a log file.
@@ -341,6 +341,7 @@ fn serve(args: ServeArgs, rules: Rules) -> Result<ExitCode> {
     config.body_timeout = std::time::Duration::from_secs(args.body_timeout_secs.max(1));
     config.header_timeout = std::time::Duration::from_secs(args.header_timeout_secs.max(1));
     config.api_key = args.api_key.filter(|k| !k.is_empty());
+    config.rules_path = rules_path;
     config.cors_origins = args.cors_origin.into_iter().filter(|o| !o.is_empty()).collect();
     // The runtime only moves bytes; the checks run on blocking threads.
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -115,6 +115,7 @@ fn status_code_word(status: StatusCode) -> &'static str {
         StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
         StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
         StatusCode::UNAUTHORIZED => "unauthorized",
+        StatusCode::FORBIDDEN => "forbidden",
         StatusCode::SERVICE_UNAVAILABLE => "overloaded",
         s if s.is_server_error() => "internal",
         _ => "bad_request",
@@ -153,7 +154,7 @@ pub async fn json_errors(State(state): Shared, req: Request, next: Next) -> Resp
         }
     };
     let message = match lang {
-        Lang::Zh => state.rules.messages.error_zh(code).map(str::to_string),
+        Lang::Zh => state.rules().messages.error_zh(code).map(str::to_string),
         Lang::En => None,
     };
     let body = ErrorBody {
@@ -347,7 +348,7 @@ async fn run_checks(
             .acquire_owned()
             .await
             .map_err(|_| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "overloaded", "shutting down"))?;
-        let rules = state.rules.clone();
+        let rules = state.rules();
         let flag = cancel.0.clone();
         tokio::task::spawn_blocking(move || {
             // The permit lives as long as the work, even past a timeout,
@@ -423,7 +424,8 @@ async fn read_file(
     name: String,
     slot: Option<String>,
 ) -> Result<Upload, ApiError> {
-    let limits = state.rules.limits();
+    let rules = state.rules();
+    let limits = rules.limits();
     let mut data = Vec::new();
     let mut format = None;
     while let Some(chunk) = share.next(state, field.chunk()).await?.map_err(multipart_error)? {
@@ -593,14 +595,14 @@ async fn read_parts(state: &AppState, multipart: &mut Multipart) -> Result<Form,
         }
         let slot = if name == "file" || name.is_empty() {
             None
-        } else if state.rules.slot(&name).is_some() {
+        } else if state.rules().slot(&name).is_some() {
             Some(name.clone())
         } else {
             return Err(ApiError::bad(
                 "unknown_slot",
                 format!(
                     "unknown slot {name:?}; name a part `file` or one of: {}",
-                    state.rules.slot_ids()
+                    state.rules().slot_ids()
                 ),
             ));
         };
@@ -635,7 +637,7 @@ pub async fn check_slot(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    if state.rules.slot(&slot).is_none() {
+    if state.rules().slot(&slot).is_none() {
         return Err(ApiError::bad("unknown_slot", format!("unknown slot {slot:?}")));
     }
     let lang = pick_lang(query.lang.as_deref(), &headers)?;
@@ -652,7 +654,7 @@ pub async fn check_slot(
 
 /// A raw body up to the file limit, within the body budget.
 async fn read_body(state: &AppState, share: &mut BodyShare, mut body: Body) -> Result<Vec<u8>, ApiError> {
-    let cap = state.rules.limits().max_file_bytes;
+    let cap = state.rules().limits().max_file_bytes;
     let mut data = Vec::new();
     while let Some(frame) = share.next(state, body.frame()).await? {
         let frame = frame.map_err(|e| ApiError::bad("bad_request", format!("the body could not be read: {e}")))?;
@@ -673,7 +675,7 @@ async fn read_body(state: &AppState, share: &mut BodyShare, mut body: Body) -> R
 /// Plans and their clauses.
 #[utoipa::path(get, path = "/v1/plans", responses((status = 200, description = "Every plan with its clauses and required slots")))]
 pub async fn plans(State(state): Shared) -> Json<serde_json::Value> {
-    Json(crate::rules::plans_json(state.rules.plans()))
+    Json(crate::rules::plans_json(state.rules().plans()))
 }
 
 /// A clause's checklist with Chinese and English names and the seeds' notes.
@@ -695,9 +697,38 @@ pub async fn clause(State(state): Shared, Path((plan, n)): Path<(String, String)
         )
     };
     let n: u32 = n.parse().map_err(|_| not_found())?;
-    let p = state.rules.plan(&plan).ok_or_else(not_found)?;
+    let rules = state.rules();
+    let p = rules.plan(&plan).ok_or_else(not_found)?;
     let c = p.clause(n).ok_or_else(not_found)?;
-    Ok(Json(state.rules.checklist(p, c)).into_response())
+    Ok(Json(rules.checklist(p, c)).into_response())
+}
+
+/// Reads the rulebook again (like SIGHUP); only when the server has an API
+/// key, which this endpoint then requires like every `/v1/*` one.
+#[utoipa::path(
+    post, path = "/v1/admin/reload",
+    responses(
+        (status = 200, description = "The rulebook in force now, and its version"),
+        (status = 401, description = "Missing or wrong API key", body = ErrorBody),
+        (status = 403, description = "The server has no API key: reloading over HTTP is off", body = ErrorBody),
+        (status = 422, description = "The rulebook does not load (the error names the line); the one in force stays", body = ErrorBody),
+    )
+)]
+pub async fn reload(State(state): Shared) -> Result<Json<serde_json::Value>, ApiError> {
+    if state.config.api_key.is_none() {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "reloading over HTTP needs the server to run with --api-key; send SIGHUP instead",
+        ));
+    }
+    let reloading = state.clone();
+    let version = tokio::task::spawn_blocking(move || reloading.reload())
+        .await
+        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the reload failed"))?
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_rulebook", e.to_string()))?;
+    tracing::info!(version, "rulebook reloaded over HTTP");
+    Ok(Json(serde_json::json!({ "status": "reloaded", "version": version })))
 }
 
 /// Liveness.

@@ -14,7 +14,7 @@ use axum::http::{header, HeaderValue, Method};
 use axum::routing::{get, post};
 use axum::Router;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tokio::sync::Semaphore;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -56,6 +56,9 @@ pub struct Config {
     pub header_timeout: Duration,
     /// Bearer token required on `/v1/*` when set.
     pub api_key: Option<String>,
+    /// The rulebook file to read again on SIGHUP or `POST /v1/admin/reload`
+    /// (none: the built-in one).
+    pub rules_path: Option<std::path::PathBuf>,
     /// Origins allowed by CORS (the registration site); none: no CORS headers.
     pub cors_origins: Vec<String>,
 }
@@ -93,6 +96,7 @@ impl Config {
             min_body_rate: DEFAULT_MIN_BODY_RATE,
             header_timeout: Duration::from_secs(DEFAULT_HEADER_TIMEOUT_SECS),
             api_key: None,
+            rules_path: None,
             cors_origins: Vec::new(),
         };
         config.set_workers(cpus);
@@ -109,7 +113,9 @@ impl Config {
 
 /// What every handler shares.
 pub struct AppState {
-    pub rules: Arc<Rules>,
+    /// The rulebook in force; [`AppState::reload`] swaps it. A request
+    /// takes its own `Arc` ([`AppState::rules`]) and keeps it to the end.
+    rules: RwLock<Arc<Rules>>,
     pub config: Config,
     /// Requests past admission (running or waiting for a worker).
     pub admitted: Arc<Semaphore>,
@@ -122,9 +128,38 @@ pub struct AppState {
     pub metrics: Metrics,
 }
 
+impl AppState {
+    /// The rulebook in force now.
+    pub fn rules(&self) -> Arc<Rules> {
+        self.rules
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Reads the rulebook again (`Config::rules_path`, or the built-in one)
+    /// and puts it in force; a rulebook that does not load is refused (its
+    /// error names the line) and the one in force stays. Requests already
+    /// running finish with the rulebook they started with.
+    pub fn reload(&self) -> Result<u32, crate::Error> {
+        let fresh = match &self.config.rules_path {
+            Some(path) => Rules::from_path(path)?,
+            None => Rules::builtin()?,
+        };
+        let version = fresh.version();
+        *self.rules.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(fresh);
+        Ok(version)
+    }
+}
+
 /// The whole API as a router, ready for `axum::serve` or `oneshot` tests.
 pub fn router(rules: Arc<Rules>, config: Config) -> Router {
-    let state = Arc::new(AppState {
+    router_with(state(rules, config))
+}
+
+/// The shared state of a router.
+fn state(rules: Arc<Rules>, config: Config) -> Arc<AppState> {
+    Arc::new(AppState {
         admitted: Arc::new(Semaphore::new(config.workers + config.queue)),
         workers: Arc::new(Semaphore::new(config.workers)),
         readers: Arc::new(Semaphore::new(config.readers.max(1))),
@@ -134,15 +169,21 @@ pub fn router(rules: Arc<Rules>, config: Config) -> Router {
                 .min(Semaphore::MAX_PERMITS),
         )),
         metrics: Metrics::default(),
-        rules,
-        config: config.clone(),
-    });
+        rules: RwLock::new(rules),
+        config,
+    })
+}
+
+/// The whole API over `state`.
+fn router_with(state: Arc<AppState>) -> Router {
+    let config = &state.config;
     let body_limit = usize::try_from(config.max_request_bytes).unwrap_or(usize::MAX);
     let v1 = Router::new()
         .route("/v1/check", post(api::check_multipart))
         .route("/v1/check/{slot}", post(api::check_slot))
         .route("/v1/plans", get(api::plans))
         .route("/v1/plans/{plan}/clauses/{n}", get(api::clause))
+        .route("/v1/admin/reload", post(api::reload))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), api::require_key));
     let mut app = Router::new()
         .merge(v1)
@@ -218,7 +259,10 @@ pub async fn serve(rules: Arc<Rules>, config: Config) -> std::io::Result<()> {
         "prescreen serving"
     );
     let header_timeout = config.header_timeout;
-    let app = router(rules, config);
+    let state = state(rules, config);
+    #[cfg(unix)]
+    tokio::spawn(reload_on_hangup(state.clone()));
+    let app = router_with(state);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
@@ -253,6 +297,22 @@ pub async fn serve(rules: Arc<Rules>, config: Config) -> std::io::Result<()> {
     graceful.shutdown().await;
     tracing::info!("prescreen stopped: requests in flight finished");
     Ok(())
+}
+
+/// SIGHUP reads the rulebook again; a bad one is logged and ignored.
+#[cfg(unix)]
+async fn reload_on_hangup(state: Arc<AppState>) {
+    let Ok(mut hangups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+        return;
+    };
+    while hangups.recv().await.is_some() {
+        let reloading = state.clone();
+        match tokio::task::spawn_blocking(move || reloading.reload()).await {
+            Ok(Ok(version)) => tracing::info!(version, "SIGHUP: rulebook reloaded"),
+            Ok(Err(e)) => tracing::error!(error = %e, "SIGHUP: rulebook refused; the one in force stays"),
+            Err(e) => tracing::error!(error = %e, "SIGHUP: reload failed"),
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -12,7 +12,14 @@ use utoipa::{Modify, OpenApi};
         title = "prescreen",
         description = "Pre-screening of the uploads for the 电子商务师 (level 2) skill assessment"
     ),
-    paths(api::check_multipart, api::check_slot, api::plans, api::clause, api::healthz),
+    paths(
+        api::check_multipart,
+        api::check_slot,
+        api::plans,
+        api::clause,
+        api::reload,
+        api::healthz
+    ),
     components(schemas(
         crate::report::Report,
         crate::report::FileReport,

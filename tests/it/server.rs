@@ -320,6 +320,61 @@ async fn error_messages_are_chinese_unless_english_is_asked_for() {
 }
 
 #[tokio::test]
+async fn the_rulebook_reloads_and_a_bad_one_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rules.toml");
+    let builtin = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/rules/rulebook.toml")).unwrap();
+    std::fs::write(&path, &builtin).unwrap();
+    let mut keyed = config();
+    keyed.api_key = Some("k".into());
+    keyed.rules_path = Some(path.clone());
+    let app = app_with(keyed);
+    let photo = fixture("sample-application", "一寸照.jpg");
+    let check_photo = || {
+        Request::post("/v1/check/photo")
+            .header(header::AUTHORIZATION, "Bearer k")
+            .body(Body::from(photo.clone()))
+            .unwrap()
+    };
+    let reload = |auth: &str| {
+        Request::post("/v1/admin/reload")
+            .header(header::AUTHORIZATION, auth)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let (_, json, _) = send(app.clone(), check_photo()).await;
+    assert_eq!(json["verdict"], "pass", "{json}");
+    // The photo window's top down to 60 000 bytes: the 61 234-byte sample
+    // is now out of range, after a reload and not before.
+    let (at, _) = builtin.match_indices("max_bytes = 80_000").next().unwrap();
+    let mut tighter = builtin.clone();
+    tighter.replace_range(at..at + "max_bytes = 80_000".len(), "max_bytes = 60_000");
+    std::fs::write(&path, &tighter).unwrap();
+    let (_, json, _) = send(app.clone(), check_photo()).await;
+    assert_eq!(json["verdict"], "pass");
+    let (status, _, _) = send(app.clone(), reload("Bearer wrong")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, json, _) = send(app.clone(), reload("Bearer k")).await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    let (_, json, _) = send(app.clone(), check_photo()).await;
+    assert_eq!(json["files"][0]["reasons"][0]["code"], "size.out_of_range", "{json}");
+    // A broken rulebook is refused with its line; the one in force stays.
+    std::fs::write(&path, tighter.replace("min_bytes = 40_960", "min_bytes = \"many\"")).unwrap();
+    let (status, json, _) = send(app.clone(), reload("Bearer k")).await;
+    assert_eq!(
+        (status, error_code(&json)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "bad_rulebook"),
+        "{json}"
+    );
+    assert!(json["error"]["detail"].as_str().unwrap().contains("line"), "{json}");
+    let (_, json, _) = send(app.clone(), check_photo()).await;
+    assert_eq!(json["files"][0]["reasons"][0]["code"], "size.out_of_range", "{json}");
+    // Without an API key the endpoint is off.
+    let (status, json, _) = send(app_with(config()), reload("Bearer k")).await;
+    assert_eq!((status, error_code(&json)), (StatusCode::FORBIDDEN, "forbidden"));
+}
+
+#[tokio::test]
 async fn oversize_bodies_get_413() {
     // Whole body over the request limit.
     let mut small = config();
@@ -737,6 +792,63 @@ fn the_access_log_has_the_request_id_verdict_and_codes_and_no_names() {
     assert!(line.contains("photo.background_not_white"), "{line}");
     assert!(!line.contains("张三"), "a file name in the log: {line}");
     assert!(!log.contains('\u{1b}'), "colour codes in a log that is not a terminal");
+}
+
+#[test]
+fn sighup_reloads_the_rulebook_file() {
+    use nix::sys::signal::{kill, Signal};
+    use nix::unistd::Pid;
+    use std::io::{Read, Write};
+    use std::process::{Command, Stdio};
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rules.toml");
+    let builtin = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/rules/rulebook.toml")).unwrap();
+    std::fs::write(&path, &builtin).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_prescreen"))
+        .arg("--rules")
+        .arg(&path)
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .env_remove("PRESCREEN_RULES")
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let photo = fixture("sample-application", "一寸照.jpg");
+    let check = || -> String {
+        for _ in 0..100 {
+            if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+                let head = format!(
+                    "POST /v1/check/photo HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    photo.len()
+                );
+                s.write_all(head.as_bytes()).unwrap();
+                s.write_all(&photo).unwrap();
+                let mut resp = String::new();
+                s.read_to_string(&mut resp).unwrap();
+                return resp;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("server did not start");
+    };
+    assert!(!check().contains("size.out_of_range"));
+    let (at, _) = builtin.match_indices("max_bytes = 80_000").next().unwrap();
+    let mut tighter = builtin.clone();
+    tighter.replace_range(at..at + "max_bytes = 80_000".len(), "max_bytes = 60_000");
+    std::fs::write(&path, &tighter).unwrap();
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGHUP).unwrap();
+    let reloaded = (0..50).any(|_| {
+        std::thread::sleep(Duration::from_millis(100));
+        check().contains("size.out_of_range")
+    });
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).unwrap();
+    assert!(child.wait().unwrap().success());
+    assert!(reloaded, "SIGHUP did not reload the rulebook");
 }
 
 /// A multipart request whose body sends its first bytes and then nothing,
