@@ -88,8 +88,9 @@ pub struct BatchArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct ReportArgs {
-    /// The results.jsonl of `prescreen batch`
-    pub results: PathBuf,
+    /// The results.jsonl of `prescreen batch` (several: the shards of one run, merged)
+    #[arg(required = true)]
+    pub results: Vec<PathBuf>,
     /// Write the CSV export (one row per reason)
     #[arg(long, value_name = "FILE")]
     pub csv: Option<PathBuf>,
@@ -281,11 +282,16 @@ fn batch(args: BatchArgs, rules: &Rules) -> Result<ExitCode> {
             stats.checked, stats.files, stats.rejected, stats.skipped
         );
     }
-    report(&args.out, args.csv.as_deref(), !args.no_bom, args.html.as_deref())
+    report(
+        std::slice::from_ref(&args.out),
+        args.csv.as_deref(),
+        !args.no_bom,
+        args.html.as_deref(),
+    )
 }
 
 fn report(
-    results: &std::path::Path,
+    results: &[PathBuf],
     csv: Option<&std::path::Path>,
     bom: bool,
     html: Option<&std::path::Path>,

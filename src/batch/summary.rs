@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Counts over a results file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -35,18 +35,21 @@ fn io_err(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
     }
 }
 
-/// Calls `each` with every result of a JSON-lines file, in order.
-fn for_each_result(path: &Path, mut each: impl FnMut(&ResultLine) -> Result<(), Error>) -> Result<u64, Error> {
-    let file = File::open(path).map_err(io_err(path))?;
+/// Calls `each` with every result of the JSON-lines files, in order (the
+/// files of the shards of one run read as one).
+fn for_each_result(paths: &[PathBuf], mut each: impl FnMut(&ResultLine) -> Result<(), Error>) -> Result<u64, Error> {
     let mut bad = 0;
-    for line in BufReader::new(file).lines() {
-        let line = line.map_err(io_err(path))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        match serde_json::from_str::<ResultLine>(&line) {
-            Ok(result) => each(&result)?,
-            Err(_) => bad += 1,
+    for path in paths {
+        let file = File::open(path).map_err(io_err(path))?;
+        for line in BufReader::new(file).lines() {
+            let line = line.map_err(io_err(path))?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            match serde_json::from_str::<ResultLine>(&line) {
+                Ok(result) => each(&result)?,
+                Err(_) => bad += 1,
+            }
         }
     }
     Ok(bad)
@@ -56,10 +59,10 @@ fn rejecting(reasons: &[Reason]) -> impl Iterator<Item = &Reason> {
     reasons.iter().filter(|r| r.severity == Severity::Reject)
 }
 
-/// Counts the results in `path`.
-pub fn summarise(path: &Path) -> Result<Summary, Error> {
+/// Counts the results in `paths` (one run's file, or its shards' files).
+pub fn summarise(paths: &[PathBuf]) -> Result<Summary, Error> {
     let mut s = Summary::default();
-    let bad = for_each_result(path, |line| {
+    let bad = for_each_result(paths, |line| {
         let v = &line.report;
         s.applications += 1;
         if v.verdict == Verdict::Pass {
@@ -122,7 +125,7 @@ impl Summary {
 ///
 /// With `bom`, the file starts with a UTF-8 byte-order mark, without which
 /// Excel on Chinese Windows reads the Chinese messages as GBK mojibake.
-pub fn write_csv(results: &Path, csv_path: &Path, bom: bool) -> Result<(), Error> {
+pub fn write_csv(results: &[PathBuf], csv_path: &Path, bom: bool) -> Result<(), Error> {
     let mut file = BufWriter::new(File::create(csv_path).map_err(io_err(csv_path))?);
     if bom {
         std::io::Write::write_all(&mut file, "\u{feff}".as_bytes()).map_err(io_err(csv_path))?;
@@ -189,7 +192,7 @@ fn esc(s: &str) -> String {
 
 /// Writes a self-contained HTML page (inline CSS, no scripts, no network):
 /// the summary, then every rejected application with its reasons.
-pub fn write_html(results: &Path, html_path: &Path, summary: &Summary) -> Result<(), Error> {
+pub fn write_html(results: &[PathBuf], html_path: &Path, summary: &Summary) -> Result<(), Error> {
     let file = File::create(html_path).map_err(io_err(html_path))?;
     let mut w = BufWriter::new(file);
     let io = io_err(html_path);

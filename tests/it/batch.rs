@@ -150,6 +150,16 @@ fn shards_add_up_to_the_unsharded_run() {
         }
     }
     assert_eq!(union, all);
+    // `prescreen report` over the shards' files says what it says of the
+    // unsharded run's file.
+    let summary = |files: &[std::path::PathBuf]| {
+        let o = bin().arg("report").args(files).output().unwrap();
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let shards: Vec<_> = (0..3).map(|i| dir.path().join(format!("shard{i}.jsonl"))).collect();
+    let merged = summary(&shards);
+    assert!(merged.contains(&format!("{}", ids.len())), "{merged}");
+    assert_eq!(merged, summary(&[whole]));
 }
 
 #[test]
