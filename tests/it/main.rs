@@ -22,6 +22,7 @@ mod batch;
 mod cli;
 mod common;
 mod containers_checks;
+mod deploy;
 mod document_reasons;
 mod face_reasons;
 mod file_reasons;
