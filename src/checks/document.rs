@@ -8,7 +8,7 @@ use crate::codes::Code;
 use crate::input::decode::Decoded;
 use crate::measure::blur::measure_blur;
 use crate::measure::ink::{flatten, measure_ink, FlatPage, InkMeasure, InkParams};
-use crate::measure::page::{digital_signs, measure_page, PageMeasure};
+use crate::measure::page::{digital_signs, measure_page, white_outside, PageMeasure};
 use crate::measure::quad::{dist, first_side, QuadSearch};
 use crate::measure::{luma, r1, r3, round_to, shrink_rgb};
 use crate::pipeline::Budget;
@@ -83,7 +83,8 @@ pub fn check_page(
     let small = shrink_rgb(&d.rgb, rules.analysis_long_side);
     if let Some(editing) = editing {
         if is_digital(d, &small, rules, editing, report) {
-            // A render has no page, light or focus to judge.
+            // A render has no page, light or focus to judge; an overexposed
+            // photo has its exposure reason and nothing left to read.
             return;
         }
     }
@@ -154,7 +155,39 @@ fn is_digital(
         .find(|(_, s)| editing_app(editing, s).is_some())
         .map(|(_, s)| s.to_string());
     let edited = white >= rules.digital_white_fraction && app.is_some();
-    let digital = (white >= rules.digital_white_fraction && flat >= rules.digital_flat_fraction) || edited;
+    let by_pixels = white >= rules.digital_white_fraction && flat >= rules.digital_flat_fraction;
+    if by_pixels && !edited {
+        // Paper clipped to white looks like a render in the pixels, but a
+        // photo shows the page as a sheet lying on something: a clear
+        // quadrilateral that does not fill the frame. That is too much
+        // light, not a file made on a computer.
+        if let (_, Some(page)) = measure_page(small, &page_search(rules)) {
+            let q = &page.quad;
+            report.measure("page_fraction", r3(q.area_fraction));
+            report.measure("page_score", r3(q.score));
+            if q.full_frame {
+                report.measure("page_fills_frame", true);
+            }
+            let surround = white_outside(small, &q.corners);
+            if let Some(sw) = surround {
+                report.measure("surround_white_fraction", r3(sw));
+            }
+            let on_something = surround.is_some_and(|sw| sw <= rules.render_min_surround_white);
+            if q.score >= rules.min_quad_score && !q.full_frame && on_something {
+                report.push(Reason::new(
+                    Code::DocumentExposure,
+                    json!({
+                        "problem": "too_bright",
+                        "clipped_fraction": r3(white),
+                        "max_clipped_fraction": rules.digital_white_fraction,
+                        "page_fraction": r3(q.area_fraction),
+                    }),
+                ));
+                return true;
+            }
+        }
+    }
+    let digital = by_pixels || edited;
     if digital {
         report.push(Reason::new(
             Code::FormNotPhotographed,

@@ -74,6 +74,35 @@ pub fn measure_page(rgb: &RgbImage, search: &QuadSearch) -> (QuadFind, Option<Pa
 /// Signs of a digitally made image: the share of pixels that are pure
 /// white on every channel, and among bright pixels the share equal to
 /// their right neighbour (a camera's sensor noise makes that rare).
+/// Share of pure-white pixels (every channel at or above 254) outside the
+/// convex quadrilateral `corners` (clockwise), sampled every other pixel.
+/// Around a page photographed on something it is the surface's (low even
+/// when the paper clips); around a rectangle printed on a rendered page it
+/// is the paper's (high). `None` when nothing lies outside.
+pub fn white_outside(img: &RgbImage, corners: &[(f64, f64); 4]) -> Option<f64> {
+    let inside = |x: f64, y: f64| {
+        (0..4).all(|i| {
+            let (ax, ay) = corners[i];
+            let (bx, by) = corners[(i + 1) % 4];
+            (bx - ax) * (y - ay) - (by - ay) * (x - ax) >= 0.0
+        })
+    };
+    let (w, h) = img.dimensions();
+    let (mut white, mut n) = (0u64, 0u64);
+    for y in (0..h).step_by(2) {
+        for x in (0..w).step_by(2) {
+            if inside(f64::from(x) + 0.5, f64::from(y) + 0.5) {
+                continue;
+            }
+            n += 1;
+            if img.get_pixel(x, y).0.iter().all(|&c| c >= 254) {
+                white += 1;
+            }
+        }
+    }
+    (n > 0).then(|| white as f64 / n as f64)
+}
+
 pub fn digital_signs(img: &RgbImage) -> (f64, f64) {
     let (w, h) = img.dimensions();
     let (mut white, mut n, mut bright, mut flat) = (0u64, 0u64, 0u64, 0u64);

@@ -324,6 +324,10 @@ pub struct DocumentRules {
     /// pixels at or above which an image is digitally made.
     pub digital_white_fraction: f64,
     pub digital_flat_fraction: f64,
+    /// … unless a page is found whose surround is at most this share pure
+    /// white (a sheet lying on something: an overexposed photo,
+    /// `document.exposure` too_bright).
+    pub render_min_surround_white: f64,
     pub form: FormRules,
 }
 

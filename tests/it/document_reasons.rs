@@ -99,6 +99,11 @@ fn clean_render_of_a_form_is_not_photographed() {
         ..Default::default()
     };
     let r = shot(&render, "application_form");
+    assert!(
+        r.measurements["surround_white_fraction"].as_f64().unwrap() > 0.9,
+        "{:?}",
+        r.measurements
+    );
     assert_eq!(codes(&r), [Code::FormNotPhotographed], "{:?}", r.measurements);
     // The same image as a certificate (a scan is fine) is not judged so.
     let cert = shot(&render, "training_certificate");
@@ -325,5 +330,38 @@ fn lamp_reflection_is_not_correction_tape() {
         };
         let r = shot(&scene, "application_form");
         assert_eq!(codes(&r), [], "glare {glare}: {:?}", r.measurements);
+    }
+}
+
+#[test]
+fn an_overexposed_photo_is_exposure_not_a_render() {
+    // Paper clipped to white by too much light, on a range of desks,
+    // angles and perspectives: photographed, just too bright.
+    let mut seen = Vec::new();
+    for (i, (gain, desk, angle, keystone)) in [
+        (1.5, [120, 92, 70], 2.0, 0.0),
+        (1.7, [60, 60, 64], -4.0, 0.1),
+        (2.0, [150, 120, 90], 6.0, 0.2),
+        (1.6, [90, 110, 130], 0.0, 0.0),
+        (1.8, [40, 30, 25], 3.0, 0.15),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let r = shot(
+            &DocScene {
+                gain,
+                desk,
+                angle,
+                keystone,
+                seed: 40 + i as u64,
+                ..Default::default()
+            },
+            "application_form",
+        );
+        seen.push((gain, codes(&r), r.measurements.get("pure_white_fraction").cloned()));
+    }
+    for (gain, c, white) in &seen {
+        assert_eq!(c, &[Code::DocumentExposure], "gain {gain} (white {white:?})");
     }
 }
