@@ -481,7 +481,16 @@ pub struct CheckForm {
     params(CheckQuery),
     request_body(content = CheckForm, content_type = "multipart/form-data"),
     responses(
-        (status = 200, description = "The verdict (also when it is reject)", body = Report),
+        (status = 200, description = "The verdict (also when it is reject)", body = Report,
+            example = json!({"plan": "ecommerce-l2", "clause": 1, "verdict": "reject",
+                "files": [{"name": "一寸照.jpg", "slot": "photo", "verdict": "reject",
+                    "reasons": [{"code": "photo.background_not_white", "severity": "reject",
+                        "message": "照片背景不是白色（检测为蓝色），请上传白底证件照",
+                        "detail": {"white_fraction": 0.02, "colour": "blue"}}],
+                    "measurements": {"bytes": 61234, "width": 295, "height": 413}}],
+                "missing": ["integrity_pledge"], "unexpected": [],
+                "reasons": [{"code": "set.missing", "severity": "reject",
+                    "message": "缺少材料：个人诚信承诺书", "detail": {"slot": "integrity_pledge"}}]})),
         (status = 400, description = "Malformed request, unknown plan/clause/slot, no files", body = ErrorBody),
         (status = 401, description = "Missing or wrong API key", body = ErrorBody),
         (status = 413, description = "Body or a file over the limit", body = ErrorBody),
@@ -622,7 +631,11 @@ async fn read_parts(state: &AppState, multipart: &mut Multipart) -> Result<Form,
     params(("slot" = String, Path, description = "Slot id, e.g. photo"), CheckQuery),
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file's bytes"),
     responses(
-        (status = 200, description = "The verdict on the file", body = Report),
+        (status = 200, description = "The verdict on the file", body = Report,
+            example = json!({"plan": null, "clause": null, "verdict": "pass",
+                "files": [{"name": "photo.upload", "slot": "photo", "verdict": "pass", "reasons": [],
+                    "measurements": {"bytes": 61234, "width": 295, "height": 413}}],
+                "missing": [], "unexpected": [], "reasons": []})),
         (status = 400, description = "Unknown slot, or lang not zh/en", body = ErrorBody),
         (status = 401, description = "Missing or wrong API key", body = ErrorBody),
         (status = 408, description = "The body did not arrive within the deadline", body = ErrorBody),
@@ -673,7 +686,11 @@ async fn read_body(state: &AppState, share: &mut BodyShare, mut body: Body) -> R
 }
 
 /// Plans and their clauses.
-#[utoipa::path(get, path = "/v1/plans", responses((status = 200, description = "Every plan with its clauses and required slots")))]
+#[utoipa::path(get, path = "/v1/plans", responses((status = 200, description = "Every plan with its clauses and required slots", content_type = "application/json",
+    example = json!([{"plan": "ecommerce-l2", "zh": "电子商务师（二级）", "en": "E-commerce specialist, level 2",
+        "clauses": [{"clause": 1, "condition_zh": "在本职业连续工作 13 年以上。",
+            "condition_en": "At least 13 years of continuous work in this occupation.",
+            "slots": ["id_card_front", "id_card_back", "photo", "application_form", "work_history_pledge", "integrity_pledge"]}]}]))))]
 pub async fn plans(State(state): Shared) -> Json<serde_json::Value> {
     Json(crate::rules::plans_json(state.rules().plans()))
 }
@@ -683,7 +700,14 @@ pub async fn plans(State(state): Shared) -> Json<serde_json::Value> {
     get, path = "/v1/plans/{plan}/clauses/{n}",
     params(("plan" = String, Path), ("n" = u32, Path)),
     responses(
-        (status = 200, description = "The checklist"),
+        (status = 200, description = "The checklist", content_type = "application/json",
+            example = json!({"plan": "ecommerce-l2", "plan_zh": "电子商务师（二级）",
+                "plan_en": "E-commerce specialist, level 2", "clause": 1,
+                "condition_zh": "在本职业连续工作 13 年以上。",
+                "condition_en": "At least 13 years of continuous work in this occupation.",
+                "materials": [{"slot": "id_card_front", "zh": "身份证人像面（正面）",
+                    "en": "ID card, portrait side (front)", "kind": "id_card", "formats": ["jpeg"],
+                    "size_bytes": [40960, 80000], "max_file_bytes": 20000000, "multiple_files": false}]})),
         (status = 401, description = "Missing or wrong API key", body = ErrorBody),
         (status = 404, description = "No such plan or clause", body = ErrorBody),
     )
@@ -708,7 +732,8 @@ pub async fn clause(State(state): Shared, Path((plan, n)): Path<(String, String)
 #[utoipa::path(
     post, path = "/v1/admin/reload",
     responses(
-        (status = 200, description = "The rulebook in force now, and its version"),
+        (status = 200, description = "The rulebook in force now, and its version", content_type = "application/json",
+            example = json!({"status": "reloaded", "version": 1})),
         (status = 401, description = "Missing or wrong API key", body = ErrorBody),
         (status = 403, description = "The server has no API key: reloading over HTTP is off", body = ErrorBody),
         (status = 422, description = "The rulebook does not load (the error names the line); the one in force stays", body = ErrorBody),
@@ -732,7 +757,7 @@ pub async fn reload(State(state): Shared) -> Result<Json<serde_json::Value>, Api
 }
 
 /// Liveness.
-#[utoipa::path(get, path = "/healthz", responses((status = 200, description = "ok")))]
+#[utoipa::path(get, path = "/healthz", responses((status = 200, description = "ok", content_type = "application/json", example = json!({"status": "ok"}))))]
 pub async fn healthz() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "ok" }))
 }

@@ -604,6 +604,12 @@ async fn the_openapi_document_is_valid() {
                 assert!(p["in"] != "path" || p["required"] == true, "{at}: {p}");
             }
             assert_eq!(path.starts_with("/v1/"), op.get("security").is_some(), "{at}: security");
+            // Every endpoint shows what a good answer looks like.
+            let ok = &op["responses"]["200"]["content"]["application/json"];
+            assert!(
+                ok["example"].is_object() || ok["example"].is_array(),
+                "{at}: no example"
+            );
         }
     }
     // The reference validator when it is installed (.ci/run installs it).
