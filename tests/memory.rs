@@ -94,6 +94,22 @@ fn flat_jpeg(w: u16, h: u16, progressive: bool) -> Vec<u8> {
     j
 }
 
+/// `prescreen check --format json ARG` in a child process, which must answer
+/// (exit 0 or 1), not fail.
+fn check_in_child(arg: &str) -> std::process::Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_prescreen"))
+        .args(["check", "--format", "json", arg])
+        .env_remove("PRESCREEN_RULES")
+        .output()
+        .unwrap();
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 #[test]
 fn huge_and_hostile_jpegs_decode_in_bounded_memory_in_every_slot() {
     let dir = tempfile::tempdir().unwrap();
@@ -113,16 +129,7 @@ fn huge_and_hostile_jpegs_decode_in_bounded_memory_in_every_slot() {
             } else {
                 format!("{slot}={}", path.display())
             };
-            let out = Command::new(env!("CARGO_BIN_EXE_prescreen"))
-                .args(["check", "--format", "json", &arg])
-                .env_remove("PRESCREEN_RULES")
-                .output()
-                .unwrap();
-            assert!(
-                matches!(out.status.code(), Some(0 | 1)),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            check_in_child(&arg);
             let peak_kib = getrusage(UsageWho::RUSAGE_CHILDREN).unwrap().max_rss();
             eprintln!("{} in {slot:?}: peak RSS so far {peak_kib} KiB", path.display());
         }
@@ -180,17 +187,7 @@ fn a_pdf_page_of_100_megapixels_is_checked_in_bounded_memory() {
     let path = dir.path().join("scan.pdf");
     std::fs::write(&path, flate_page_pdf(10_000, 10_000)).unwrap();
     eprintln!("PDF {} bytes", std::fs::metadata(&path).unwrap().len());
-    let out = Command::new(env!("CARGO_BIN_EXE_prescreen"))
-        .args(["check", "--format", "json"])
-        .arg(format!("application_form={}", path.display()))
-        .env_remove("PRESCREEN_RULES")
-        .output()
-        .unwrap();
-    assert!(
-        matches!(out.status.code(), Some(0 | 1)),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = check_in_child(&format!("application_form={}", path.display()));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let page = &report["files"][1];
     // The page's true size is what the resolution check sees.

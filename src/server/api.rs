@@ -173,20 +173,16 @@ pub async fn json_errors(State(state): Shared, req: Request, next: Next) -> Resp
     out
 }
 
-/// The language a request asks for, from its query string or headers.
+/// The language a request asks for, as the handlers read it (`pick_lang`);
+/// a `lang` that is neither zh nor en is Chinese here.
 fn request_lang(req: &Request) -> Lang {
-    let query = req.uri().query().unwrap_or("");
-    for pair in query.split('&') {
-        match pair {
-            "lang=en" => return Lang::En,
-            "lang=zh" => return Lang::Zh,
-            _ => {}
-        }
-    }
-    req.headers()
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .map_or(Lang::Zh, Lang::from_accept)
+    let lang = req
+        .uri()
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("lang="));
+    pick_lang(lang, req.headers()).unwrap_or(Lang::Zh)
 }
 
 /// Query parameters of the check endpoints.

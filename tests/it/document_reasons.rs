@@ -365,3 +365,40 @@ fn an_overexposed_photo_is_exposure_not_a_render() {
         assert_eq!(c, &[Code::DocumentExposure], "gain {gain} (white {white:?})");
     }
 }
+
+/// Held-out check of `render_min_surround_white` (tuned on the five
+/// `DocScene` desks above): phone-like scenes of every surface family and
+/// three lights, overexposed by a gain, as the rule never saw them.
+/// `cargo test --release --test it -- --ignored overexposure_on_unseen`.
+#[test]
+#[ignore]
+fn overexposure_on_unseen_scene_families() {
+    use crate::scenes::{render, Light, Object, Scene, Surface};
+    for surface in Surface::ALL {
+        let mut tally = std::collections::BTreeMap::new();
+        for light in [Light::Even, Light::Ramp, Light::Vignette] {
+            for (k, gain) in [1.6f32, 2.0].into_iter().enumerate() {
+                let mut s = Scene::new(
+                    Object::Page(FormPage::filled(Layout::Application, BLUE_PEN)),
+                    500 + k as u64,
+                );
+                s.surface = surface;
+                s.light = light;
+                let mut img = render(&s).image;
+                for p in img.pixels_mut() {
+                    p.0 = p.0.map(|c| (f32::from(c) * gain).min(255.0) as u8);
+                }
+                let r = check(&jpeg(&img, 90), "application_form");
+                let key = if codes(&r).contains(&Code::FormNotPhotographed) {
+                    "not_photographed"
+                } else if codes(&r).contains(&Code::DocumentExposure) {
+                    "exposure"
+                } else {
+                    "other"
+                };
+                *tally.entry(key).or_insert(0) += 1;
+            }
+        }
+        eprintln!("{surface:?}: {tally:?}");
+    }
+}

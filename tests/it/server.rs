@@ -69,6 +69,39 @@ async fn send(app: Router, req: Request<Body>) -> (StatusCode, Value, axum::http
     (status, json, headers)
 }
 
+/// `prescreen [--rules RULES] serve` on a free local port, as a child
+/// process logging at info to `stderr`.
+fn spawn_serve(rules: Option<&std::path::Path>, stderr: std::process::Stdio) -> (std::process::Child, u16) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_prescreen"));
+    if let Some(r) = rules {
+        cmd.arg("--rules").arg(r);
+    }
+    let child = cmd
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .env_remove("PRESCREEN_RULES")
+        .env("RUST_LOG", "info")
+        .stderr(stderr)
+        .spawn()
+        .unwrap();
+    (child, port)
+}
+
+/// A connection to a child server, once it listens (at most 5 s).
+fn connect(port: u16) -> std::net::TcpStream {
+    for _ in 0..100 {
+        if let Ok(s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            return s;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("server did not start");
+}
+
 fn error_code(v: &Value) -> &str {
     v["error"]["code"]
         .as_str()
@@ -681,28 +714,10 @@ fn sigterm_drains_requests_in_flight() {
     use nix::sys::signal::{kill, Signal};
     use nix::unistd::Pid;
     use std::io::{Read, Write};
-    use std::process::{Command, Stdio};
+    use std::process::Stdio;
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_prescreen"))
-        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-        .env_remove("PRESCREEN_RULES")
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let connect = || {
-        for _ in 0..100 {
-            if let Ok(s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
-                return s;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("server did not start");
-    };
+    let (mut child, port) = spawn_serve(None, Stdio::null());
+    let connect = || connect(port);
     // Three 12 MP form photos: a request that takes a while to check.
     let forms: Vec<Vec<u8>> = (0..3)
         .map(|i| crate::synth::jpeg(&crate::synth::paper_photo(3000, 4000, 60 + i), 80))
@@ -736,29 +751,10 @@ fn the_access_log_has_the_request_id_verdict_and_codes_and_no_names() {
     use nix::sys::signal::{kill, Signal};
     use nix::unistd::Pid;
     use std::io::{Read, Write};
-    use std::process::{Command, Stdio};
+    use std::process::Stdio;
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_prescreen"))
-        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-        .env_remove("PRESCREEN_RULES")
-        .env("RUST_LOG", "info")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let connect = || {
-        for _ in 0..100 {
-            if let Ok(s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
-                return s;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("server did not start");
-    };
+    let (mut child, port) = spawn_serve(None, Stdio::piped());
+    let connect = || connect(port);
     let photo = fixture("sample-rejected", "蓝底一寸照.jpg");
     let body = multipart(&[("photo", Some("张三-一寸照.jpg"), &photo)]);
     let mut stream = connect();
@@ -805,42 +801,25 @@ fn sighup_reloads_the_rulebook_file() {
     use nix::sys::signal::{kill, Signal};
     use nix::unistd::Pid;
     use std::io::{Read, Write};
-    use std::process::{Command, Stdio};
+    use std::process::Stdio;
 
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("rules.toml");
     let builtin = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/rules/rulebook.toml")).unwrap();
     std::fs::write(&path, &builtin).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_prescreen"))
-        .arg("--rules")
-        .arg(&path)
-        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-        .env_remove("PRESCREEN_RULES")
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let (mut child, port) = spawn_serve(Some(&path), Stdio::null());
     let photo = fixture("sample-application", "一寸照.jpg");
     let check = || -> String {
-        for _ in 0..100 {
-            if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
-                let head = format!(
-                    "POST /v1/check/photo HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                    photo.len()
-                );
-                s.write_all(head.as_bytes()).unwrap();
-                s.write_all(&photo).unwrap();
-                let mut resp = String::new();
-                s.read_to_string(&mut resp).unwrap();
-                return resp;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("server did not start");
+        let mut s = connect(port);
+        let head = format!(
+            "POST /v1/check/photo HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            photo.len()
+        );
+        s.write_all(head.as_bytes()).unwrap();
+        s.write_all(&photo).unwrap();
+        let mut resp = String::new();
+        s.read_to_string(&mut resp).unwrap();
+        resp
     };
     assert!(!check().contains("size.out_of_range"));
     let (at, _) = builtin.match_indices("max_bytes = 80_000").next().unwrap();
