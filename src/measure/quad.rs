@@ -134,6 +134,24 @@ const AREA_EXPONENT: f64 = 0.2;
 const CORNER_WEIGHT: f64 = 0.6;
 /// Evidence of a corner that lies outside the frame or on a frame side.
 const UNSEEN_CORNER: f64 = 0.7;
+/// A side moves to a nearby line only when that line bounds the object at
+/// least this much better (see `Scene::snap_sides`) …
+const SNAP_GAIN: f64 = 1.25;
+/// … lies within this share of the object's size across it …
+const SNAP_REACH: f64 = 0.15;
+/// A side moves only when less than this share of its inside is the
+/// object's colour …
+const SNAP_INSIDE: f64 = 0.5;
+/// … and keeps the shape factor within this share of what it was.
+const SNAP_SHAPE: f64 = 0.95;
+/// A snapped candidate stands when it keeps this share of the score.
+const SNAP_KEEP: f64 = 0.85;
+/// Brightness change between neighbouring samples (share of the object's)
+/// that makes a stretch textured rather than the object's smooth surface.
+const ROUGH: f32 = 0.06;
+/// Depth (analysis pixels) at which a side's inside and outside are sampled
+/// against the object's own colour.
+const SIDE_DEPTH: f64 = 3.0;
 
 /// A line `n · p = rho` in analysis pixels, with its support profiles.
 #[derive(Clone)]
@@ -1078,14 +1096,14 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
     if let Some(b) = found.best.as_mut() {
         scene.outermost(b, &found.pool);
     }
-    let real = found.best.as_ref().map(|c| scene.finish(c));
+    let real = found.best.as_ref().map(|c| scene.snapped(c));
     let full = search
         .full_frame_score
         .filter(|_| paper_to_every_edge(&planes))
         .map(|s| whole_frame(iw, ih, s));
     // The best of the three kinds: four real sides, sides on the frame
     // (scored down per frame side), or the whole frame.
-    let framed = found.best_frame.as_ref().map(|c| scene.finish(c));
+    let framed = found.best_frame.as_ref().map(|c| scene.snapped(c));
     let chosen = [real, framed]
         .into_iter()
         .flatten()
@@ -1399,6 +1417,196 @@ impl Scene<'_> {
         }
     }
 
+    /// The object's own colour: the median of what lies just inside its
+    /// real sides (a card's margin, a page's paper), with the spread that
+    /// still counts as the same colour. One wrong side of four does not
+    /// move the median.
+    fn interior(&self, lines: &[usize; 4], q: &[(f64, f64); 4]) -> Option<Interior> {
+        let mut all = Vec::new();
+        for i in 0..4 {
+            let l = &self.lines[lines[i]];
+            if !l.frame {
+                self.side_samples(l, q, i, |inside, _| all.push(inside));
+            }
+        }
+        if all.len() < 16 {
+            return None;
+        }
+        let mut m = [0f32; 3];
+        for (k, mk) in m.iter_mut().enumerate() {
+            let mut v: Vec<f32> = all.iter().map(|c| c[k]).collect();
+            let mid = v.len() / 2;
+            *mk = *v.select_nth_unstable_by(mid, f32::total_cmp).1;
+        }
+        let mut model = Interior {
+            colour: m,
+            luma: (m[0] + m[1] + m[2]) / 3.0,
+            tol: 0.0,
+        };
+        let mut d: Vec<f32> = all.iter().map(|&c| model.distance(c)).collect();
+        let mid = d.len() / 2;
+        let typical = *d.select_nth_unstable_by(mid, f32::total_cmp).1;
+        model.tol = (3.0 * typical).clamp(12.0, 30.0);
+        Some(model)
+    }
+
+    /// Calls `f(inside, outside)` with the colours `SIDE_DEPTH` inside and
+    /// outside side `i` of `q` (on line `l`), along its middle 80 %.
+    fn side_samples(&self, l: &Line, q: &[(f64, f64); 4], i: usize, mut f: impl FnMut([f32; 3], [f32; 3])) {
+        let (a, b) = (q[i], q[(i + 1) % 4]);
+        let cx = q.iter().map(|p| p.0).sum::<f64>() / 4.0;
+        let cy = q.iter().map(|p| p.1).sum::<f64>() / 4.0;
+        let inward = if cx * l.n.0 + cy * l.n.1 - l.rho > 0.0 { 1.0 } else { -1.0 };
+        let (nx, ny) = (inward * l.n.0 * SIDE_DEPTH, inward * l.n.1 * SIDE_DEPTH);
+        let len = dist(a, b);
+        let steps = len.floor() as usize;
+        for k in steps / 10..steps - steps / 10 {
+            let t = k as f64 / len.max(1.0);
+            let (x, y) = (a.0 + t * (b.0 - a.0), a.1 + t * (b.1 - a.1));
+            if let (Some(i), Some(o)) = (self.planes.at(x + nx, y + ny), self.planes.at(x - nx, y - ny)) {
+                f(i, o);
+            }
+        }
+    }
+
+    /// How well side `i` of `q`, on line `l`, bounds an object of colour
+    /// `model`: its edge support, the share of its inside that is the
+    /// object's colour and the share of its outside that is not. A phone's
+    /// edge below the card (table inside it) has little of the first.
+    fn side_quality(&self, l: &Line, q: &[(f64, f64); 4], i: usize, model: &Interior) -> (f64, f64, f64) {
+        let (mut n, mut inside, mut outside) = (0u32, 0u32, 0u32);
+        let luma = |c: [f32; 3]| (c[0] + c[1] + c[2]) / 3.0;
+        let (mut prev_in, mut prev_out) = (None, None);
+        // The object's colour, and smooth: a shadow over paper is paper,
+        // gravel of the same grey is not.
+        let rough = |prev: Option<f32>, y: f32| prev.is_some_and(|p: f32| (y - p).abs() > ROUGH * model.luma);
+        self.side_samples(l, q, i, |a, b| {
+            n += 1;
+            let (ya, yb) = (luma(a), luma(b));
+            inside += u32::from(model.matches(a) && !rough(prev_in, ya));
+            outside += u32::from(!model.matches(b) || rough(prev_out, yb));
+            (prev_in, prev_out) = (Some(ya), Some(yb));
+        });
+        if n == 0 {
+            return (0.0, 0.0, 0.0);
+        }
+        let (ta, tb) = (l.t_of(q[i]), l.t_of(q[(i + 1) % 4]));
+        let m = 0.1 * (tb - ta).abs();
+        let support = l.mean(&l.support, ta.min(tb) + m, ta.max(tb) - m).0;
+        (support, f64::from(inside) / f64::from(n), f64::from(outside) / f64::from(n))
+    }
+
+    /// The candidate finished with its sides snapped, unless snapping cost
+    /// it much of its score (a side moved onto a weaker line).
+    fn snapped(&self, c: &Cand) -> Quad {
+        let plain = self.finish(c);
+        let moved = self.snap_sides(c);
+        if moved.lines == c.lines {
+            return plain;
+        }
+        let snapped = self.finish(&moved);
+        if snapped.score >= SNAP_KEEP * plain.score {
+            snapped
+        } else {
+            plain
+        }
+    }
+
+    /// Each real side moved to a nearby, nearly parallel line when that one
+    /// bounds the object clearly better (object colour inside, something
+    /// else outside) and the shape stays as good: the scores over edges
+    /// and steps alone cannot tell a card's edge from the phone lying
+    /// against it, or a page's edge from its table's top line.
+    fn snap_sides(&self, c: &Cand) -> Cand {
+        let lines = self.lines;
+        let mut cur = *c;
+        let shape_of = |q: &[(f64, f64); 4], ls: &[usize; 4]| {
+            if ls.iter().any(|&k| lines[k].frame) {
+                1.0
+            } else {
+                shape_factor(fit_aspect(q, self.centre, self.w.max(self.h), &self.search.aspects), self.search)
+            }
+        };
+        for _pass in 0..2 {
+            let Some(model) = self.interior(&cur.lines, &cur.corners) else {
+                return cur;
+            };
+            let mut moved = false;
+            for i in 0..4 {
+                let li = cur.lines[i];
+                if lines[li].frame {
+                    continue;
+                }
+                let (prev, next) = (cur.lines[(i + 3) % 4], cur.lines[(i + 1) % 4]);
+                let q = cur.corners;
+                let (sup, inside, outside) = self.side_quality(&lines[li], &q, i, &model);
+                // Only a side whose inside is mostly not the object moves,
+                // and only inwards: the object's true side lies between it
+                // and the middle (a side on print inside a page, paper on
+                // both sides of it, is left to the search's scores).
+                if inside >= SNAP_INSIDE {
+                    continue;
+                }
+                let here = sup * inside * outside;
+                let shape_here = shape_of(&q, &cur.lines);
+                // The object's size across this side: from its middle to
+                // the opposite side's middle.
+                let mid = ((q[i].0 + q[(i + 1) % 4].0) / 2.0, (q[i].1 + q[(i + 1) % 4].1) / 2.0);
+                let opp = ((q[(i + 2) % 4].0 + q[(i + 3) % 4].0) / 2.0, (q[(i + 2) % 4].1 + q[(i + 3) % 4].1) / 2.0);
+                let reach = SNAP_REACH * dist(mid, opp);
+                let mut best: Option<(f64, usize, [(f64, f64); 4])> = None;
+                for (k, l) in lines.iter().enumerate() {
+                    if l.frame || cur.lines.contains(&k) {
+                        continue;
+                    }
+                    let mut dt = (l.theta - lines[li].theta).abs();
+                    dt = dt.min(std::f64::consts::PI - dt);
+                    if dt > 10f64.to_radians() || (mid.0 * l.n.0 + mid.1 * l.n.1 - l.rho).abs() > reach {
+                        continue;
+                    }
+                    let (Some(a), Some(b)) = (intersect(&lines[prev], l), intersect(l, &lines[next])) else {
+                        continue;
+                    };
+                    let mut nq = q;
+                    nq[i] = a;
+                    nq[(i + 1) % 4] = b;
+                    let mut nl = cur.lines;
+                    nl[i] = k;
+                    // Within the tolerance a side may trade a little shape
+                    // for a better edge; outside it, the shape must not worsen.
+                    let floor = if shape_here >= 1.0 { SNAP_SHAPE } else { shape_here };
+                    if !plausible(&nq) || shape_of(&nq, &nl) < floor {
+                        continue;
+                    }
+                    let toward = |p: (f64, f64)| p.0 * l.n.0 + p.1 * l.n.1 - l.rho;
+                    let centroid = (
+                        q.iter().map(|p| p.0).sum::<f64>() / 4.0,
+                        q.iter().map(|p| p.1).sum::<f64>() / 4.0,
+                    );
+                    // Inwards: the old side's middle is on the far side of
+                    // the new line from the centroid.
+                    if toward(mid) * toward(centroid) >= 0.0 {
+                        continue;
+                    }
+                    let (s2, i2, o2) = self.side_quality(l, &nq, i, &model);
+                    let v = s2 * i2 * o2;
+                    if v > SNAP_GAIN * here && best.as_ref().is_none_or(|b| v > b.0) {
+                        best = Some((v, k, nq));
+                    }
+                }
+                if let Some((_, k, nq)) = best {
+                    cur.lines[i] = k;
+                    cur.corners = nq;
+                    moved = true;
+                }
+            }
+            if !moved {
+                break;
+            }
+        }
+        cur
+    }
+
     /// Each real side refitted on the edge pixels along its middle, where
     /// rounded corners and objects at the corners do not reach; a side
     /// whose refit cannot be profiled keeps its line.
@@ -1496,6 +1704,33 @@ impl Scene<'_> {
             area_fraction: area,
             full_frame: false,
         }
+    }
+}
+
+/// The object's own colour, and what still counts as it.
+struct Interior {
+    colour: [f32; 3],
+    luma: f32,
+    /// Largest distance (8-bit RGB, brightness evened out) of the same colour.
+    tol: f32,
+}
+
+impl Interior {
+    /// Distance of `c` from the object's colour once its brightness is
+    /// brought to the object's: a light ramp or a shadow over one side does
+    /// not make paper another colour; brightness off by more than a third
+    /// does.
+    fn distance(&self, c: [f32; 3]) -> f32 {
+        let y = (c[0] + c[1] + c[2]) / 3.0;
+        let ratio = y / self.luma.max(1.0);
+        if (y - self.luma).abs() > 12.0 && !(0.45..=1.6).contains(&ratio) {
+            return f32::INFINITY;
+        }
+        let k = self.luma / y.max(1.0);
+        (0..3).map(|i| (c[i] * k - self.colour[i]).powi(2)).sum::<f32>().sqrt()
+    }
+    fn matches(&self, c: [f32; 3]) -> bool {
+        self.distance(c) <= self.tol
     }
 }
 
