@@ -589,7 +589,9 @@ async fn plans_checklist_health_metrics_openapi() {
         "prescreen_requests_total{route=\"/v1/check/{slot}\",status=\"200\"} 1",
         "prescreen_verdicts_total{verdict=\"reject\"} 1",
         "prescreen_reasons_total{code=\"photo.background_not_white\"} 1",
-        "prescreen_request_duration_seconds_count",
+        "# TYPE prescreen_request_duration_seconds histogram",
+        "prescreen_request_duration_seconds_bucket{route=\"/v1/check/{slot}\",le=\"+Inf\"} 1",
+        "prescreen_request_duration_seconds_count{route=\"/v1/check/{slot}\"} 1",
         "prescreen_requests_in_flight 1",
     ] {
         assert!(text.contains(line), "{line} not in\n{text}");
