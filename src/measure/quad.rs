@@ -850,6 +850,7 @@ pub fn order_clockwise(pts: [(f64, f64); 4]) -> [(f64, f64); 4] {
 
 /// A candidate kept for the nesting rule: corners, score, lines, frame
 /// sides.
+type Corners = [(f64, f64); 4];
 type Pooled = ([(f64, f64); 4], f64, [usize; 4], usize);
 
 /// A scored candidate during the search.
@@ -1423,8 +1424,8 @@ impl Scene<'_> {
     /// move the median.
     fn interior(&self, lines: &[usize; 4], q: &[(f64, f64); 4]) -> Option<Interior> {
         let mut all = Vec::new();
-        for i in 0..4 {
-            let l = &self.lines[lines[i]];
+        for (i, &li) in lines.iter().enumerate() {
+            let l = &self.lines[li];
             if !l.frame {
                 self.side_samples(l, q, i, |inside, _| all.push(inside));
             }
@@ -1456,7 +1457,11 @@ impl Scene<'_> {
         let (a, b) = (q[i], q[(i + 1) % 4]);
         let cx = q.iter().map(|p| p.0).sum::<f64>() / 4.0;
         let cy = q.iter().map(|p| p.1).sum::<f64>() / 4.0;
-        let inward = if cx * l.n.0 + cy * l.n.1 - l.rho > 0.0 { 1.0 } else { -1.0 };
+        let inward = if cx * l.n.0 + cy * l.n.1 - l.rho > 0.0 {
+            1.0
+        } else {
+            -1.0
+        };
         let (nx, ny) = (inward * l.n.0 * SIDE_DEPTH, inward * l.n.1 * SIDE_DEPTH);
         let len = dist(a, b);
         let steps = len.floor() as usize;
@@ -1493,7 +1498,11 @@ impl Scene<'_> {
         let (ta, tb) = (l.t_of(q[i]), l.t_of(q[(i + 1) % 4]));
         let m = 0.1 * (tb - ta).abs();
         let support = l.mean(&l.support, ta.min(tb) + m, ta.max(tb) - m).0;
-        (support, f64::from(inside) / f64::from(n), f64::from(outside) / f64::from(n))
+        (
+            support,
+            f64::from(inside) / f64::from(n),
+            f64::from(outside) / f64::from(n),
+        )
     }
 
     /// The candidate finished with its sides snapped, unless snapping cost
@@ -1524,7 +1533,10 @@ impl Scene<'_> {
             if ls.iter().any(|&k| lines[k].frame) {
                 1.0
             } else {
-                shape_factor(fit_aspect(q, self.centre, self.w.max(self.h), &self.search.aspects), self.search)
+                shape_factor(
+                    fit_aspect(q, self.centre, self.w.max(self.h), &self.search.aspects),
+                    self.search,
+                )
             }
         };
         for _pass in 0..2 {
@@ -1552,9 +1564,13 @@ impl Scene<'_> {
                 // The object's size across this side: from its middle to
                 // the opposite side's middle.
                 let mid = ((q[i].0 + q[(i + 1) % 4].0) / 2.0, (q[i].1 + q[(i + 1) % 4].1) / 2.0);
-                let opp = ((q[(i + 2) % 4].0 + q[(i + 3) % 4].0) / 2.0, (q[(i + 2) % 4].1 + q[(i + 3) % 4].1) / 2.0);
+                let opp = (
+                    (q[(i + 2) % 4].0 + q[(i + 3) % 4].0) / 2.0,
+                    (q[(i + 2) % 4].1 + q[(i + 3) % 4].1) / 2.0,
+                );
                 let reach = SNAP_REACH * dist(mid, opp);
-                let mut best: Option<(f64, usize, [(f64, f64); 4])> = None;
+                // The best move so far: its quality, its line and the quad.
+                let mut best: Option<(f64, usize, Corners)> = None;
                 for (k, l) in lines.iter().enumerate() {
                     if l.frame || cur.lines.contains(&k) {
                         continue;

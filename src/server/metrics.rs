@@ -46,7 +46,10 @@ impl Metrics {
             &["route", "status"],
         )?;
         let verdicts = IntCounterVec::new(
-            Opts::new("prescreen_verdicts_total", "Verdicts on applications and files checked."),
+            Opts::new(
+                "prescreen_verdicts_total",
+                "Verdicts on applications and files checked.",
+            ),
             &["verdict"],
         )?;
         let reasons = IntCounterVec::new(
