@@ -411,6 +411,10 @@ pub struct SlotDef {
     pub multiple: bool,
     #[serde(default)]
     pub aliases: Vec<String>,
+    /// Groups of key words; a name holding every word of a group points at
+    /// this slot when no alias matches.
+    #[serde(default)]
+    pub keywords: Vec<Vec<String>>,
 }
 
 /// A plan: one occupation and level with its clauses.
@@ -651,13 +655,27 @@ impl Rules {
         let matching = candidates
             .iter()
             .filter(|(a, _)| !a.is_empty() && name.contains(a.as_str()));
-        let longest = matching.clone().map(|(a, _)| a.chars().count()).max()?;
+        let Some(longest) = matching.clone().map(|(a, _)| a.chars().count()).max() else {
+            return self.slot_by_keywords(&name);
+        };
         let mut slots = matching.filter(|(a, _)| a.chars().count() == longest).map(|(_, s)| *s);
         let first = slots.next()?;
         if slots.any(|s| s != first) {
             return None;
         }
         self.slot(first)
+    }
+
+    /// The one slot whose key-word groups the normalised name holds (every
+    /// word of one group); none, or two slots, is no answer.
+    fn slot_by_keywords(&self, name: &str) -> Option<&SlotDef> {
+        let mut hits = self.book.slots.iter().filter(|s| {
+            s.keywords
+                .iter()
+                .any(|group| !group.is_empty() && group.iter().all(|w| name.contains(normalise_name(w).as_str())))
+        });
+        let first = hits.next()?;
+        hits.next().is_none().then_some(first)
     }
 
     /// The name of a slot in a language, with the plan's own wording if any.
@@ -759,6 +777,17 @@ fn validate_slots(slots: &[SlotDef]) -> Result<HashMap<String, usize>, Problem> 
             return Err(problem(
                 format!("slots.{i}.id"),
                 format!("duplicate slot id {:?}", s.id),
+            ));
+        }
+    }
+    for (i, s) in slots.iter().enumerate() {
+        if s.keywords
+            .iter()
+            .any(|g| g.is_empty() || g.iter().any(|w| normalise_name(w).is_empty()))
+        {
+            return Err(problem(
+                format!("slots.{i}.keywords"),
+                format!("slot {:?} has an empty key-word group or word", s.id),
             ));
         }
     }

@@ -149,6 +149,47 @@ fn names_applicants_really_use_are_inferred() {
 }
 
 #[test]
+fn names_with_the_key_words_apart_are_inferred() {
+    let rules = rules();
+    // One name per slot whose words no alias holds whole.
+    for (name, slot) in [
+        ("张三_身份证_正面_新.jpg", "id_card_front"),
+        ("身份证(人像)页.jpg", "id_card_front"),
+        ("张三 身份证 反面.jpg", "id_card_back"),
+        ("身份证-国徽那面.jpg", "id_card_back"),
+        ("蓝底换白底二寸改一寸.jpg", "photo"),
+        ("免冠头像.jpg", "photo"),
+        ("电子商务师二级申报.pdf", "application_form"),
+        ("报名表_张三.jpg", "application_form"),
+        ("工作情况承诺.jpg", "work_history_pledge"),
+        ("张三诚信.jpg", "integrity_pledge"),
+        ("培训情况承诺.jpg", "training_pledge"),
+        ("学历情况承诺.jpg", "education_pledge"),
+        ("助理电商师证书.jpg", "qualification_certificate"),
+        ("职业技能等级证书_三级.jpg", "previous_level_certificate"),
+        ("线上培训证书.jpg", "training_certificate"),
+        ("本科毕业.jpg", "diploma"),
+        ("学位.pdf", "diploma"),
+    ] {
+        assert_eq!(
+            rules.infer_slot(name, None).map(|s| s.id.as_str()),
+            Some(slot),
+            "{name}"
+        );
+    }
+    // Words of two slots, or of none: no guess.
+    for name in [
+        "正反面身份证.jpg",
+        "身份证.jpg",
+        "DSC1234.jpg",
+        "IMG_0001.jpg",
+        "学历与培训承诺.jpg",
+    ] {
+        assert_eq!(rules.infer_slot(name, None).map(|s| s.id.as_str()), None, "{name}");
+    }
+}
+
+#[test]
 fn ascii_names_are_inferred() {
     let rules = rules();
     for (name, slot) in [
