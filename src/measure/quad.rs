@@ -144,6 +144,9 @@ const SNAP_REACH: f64 = 0.15;
 const SNAP_INSIDE: f64 = 0.5;
 /// … and keeps the shape factor within this share of what it was.
 const SNAP_SHAPE: f64 = 0.95;
+/// Weight of the objectness when four real sides and sides on the frame
+/// compete.
+const OBJECTNESS_WEIGHT: f64 = 0.5;
 /// A snapped candidate stands when it keeps this share of the score.
 const SNAP_KEEP: f64 = 0.85;
 /// Brightness change between neighbouring samples (share of the object's)
@@ -1105,10 +1108,15 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
     // The best of the three kinds: four real sides, sides on the frame
     // (scored down per frame side), or the whole frame.
     let framed = found.best_frame.as_ref().map(|c| scene.snapped(c));
+    // Of four real sides and sides on the frame, the better score once
+    // weighed by how much each looks like an object on a surface: bricks
+    // or planks run into the frame lose to the card lying on them.
+    let weigh = |(q, o): &(Quad, f64)| q.score * (1.0 - OBJECTNESS_WEIGHT + OBJECTNESS_WEIGHT * o);
     let chosen = [real, framed]
         .into_iter()
         .flatten()
-        .max_by(|a, b| a.score.total_cmp(&b.score));
+        .max_by(|a, b| weigh(a).total_cmp(&weigh(b)))
+        .map(|(q, _)| q);
     // The whole frame encloses everything: like any enclosing candidate it
     // wins at NEST_RATIO of the best (a blank form's table is not the page).
     let chosen = match (chosen, full) {
@@ -1507,17 +1515,40 @@ impl Scene<'_> {
 
     /// The candidate finished with its sides snapped, unless snapping cost
     /// it much of its score (a side moved onto a weaker line).
-    fn snapped(&self, c: &Cand) -> Quad {
+    fn snapped(&self, c: &Cand) -> (Quad, f64) {
         let plain = self.finish(c);
         let moved = self.snap_sides(c);
-        if moved.lines == c.lines {
-            return plain;
+        if moved.lines != c.lines {
+            let snapped = self.finish(&moved);
+            if snapped.score >= SNAP_KEEP * plain.score {
+                return (snapped, self.objectness(&moved));
+            }
         }
-        let snapped = self.finish(&moved);
-        if snapped.score >= SNAP_KEEP * plain.score {
-            snapped
+        (plain, self.objectness(c))
+    }
+
+    /// How much the candidate looks like an object lying on something else:
+    /// the mean over its real sides of the share of the inside that is the
+    /// object's colour times the share of the outside that is not. Lines of
+    /// planks or bricks joined into a quad (the same surface on both sides
+    /// of each) have little of it; a card on a table, much.
+    fn objectness(&self, c: &Cand) -> f64 {
+        let Some(model) = self.interior(&c.lines, &c.corners) else {
+            return 0.0;
+        };
+        let (mut sum, mut n) = (0.0, 0.0);
+        for (i, &li) in c.lines.iter().enumerate() {
+            let l = &self.lines[li];
+            if !l.frame {
+                let (_, inside, outside) = self.side_quality(l, &c.corners, i, &model);
+                sum += inside * outside;
+                n += 1.0;
+            }
+        }
+        if n == 0.0 {
+            0.0
         } else {
-            plain
+            sum / n
         }
     }
 
