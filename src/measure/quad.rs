@@ -1112,6 +1112,13 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
     // weighed by how much each looks like an object on a surface: bricks
     // or planks run into the frame lose to the card lying on them.
     let weigh = |(q, o): &(Quad, f64)| q.score * (1.0 - OBJECTNESS_WEIGHT + OBJECTNESS_WEIGHT * o);
+    if std::env::var("QUAD_DEBUG").is_ok() {
+        for (k, c) in [("real", &real), ("framed", &framed)] {
+            if let Some((q, o)) = c {
+                eprintln!("OBJ {k} score {:.3} obj {:.3} frames {}", q.score, o, q.frame_side.iter().filter(|f| **f).count());
+            }
+        }
+    }
     let chosen = [real, framed]
         .into_iter()
         .flatten()
@@ -1432,10 +1439,19 @@ impl Scene<'_> {
     /// move the median.
     fn interior(&self, lines: &[usize; 4], q: &[(f64, f64); 4]) -> Option<Interior> {
         let mut all = Vec::new();
+        let mut steps = Vec::new();
         for (i, &li) in lines.iter().enumerate() {
             let l = &self.lines[li];
             if !l.frame {
-                self.side_samples(l, q, i, |inside, _| all.push(inside));
+                let mut prev: Option<f32> = None;
+                self.side_samples(l, q, i, |inside, _| {
+                    let y = (inside[0] + inside[1] + inside[2]) / 3.0;
+                    if let Some(p) = prev {
+                        steps.push((y - p).abs());
+                    }
+                    prev = Some(y);
+                    all.push(inside);
+                });
             }
         }
         if all.len() < 16 {
@@ -1451,7 +1467,15 @@ impl Scene<'_> {
             colour: m,
             luma: (m[0] + m[1] + m[2]) / 3.0,
             tol: 0.0,
+            rough: ROUGH * (m[0] + m[1] + m[2]) / 3.0,
         };
+        // Sensor noise in dim light is not texture: the object's own
+        // sample-to-sample steps set the floor.
+        if !steps.is_empty() {
+            let mid = steps.len() / 2;
+            let noise = *steps.select_nth_unstable_by(mid, f32::total_cmp).1;
+            model.rough = model.rough.max(3.0 * noise);
+        }
         let mut d: Vec<f32> = all.iter().map(|&c| model.distance(c)).collect();
         let mid = d.len() / 2;
         let typical = *d.select_nth_unstable_by(mid, f32::total_cmp).1;
@@ -1492,7 +1516,7 @@ impl Scene<'_> {
         let (mut prev_in, mut prev_out) = (None, None);
         // The object's colour, and smooth: a shadow over paper is paper,
         // gravel of the same grey is not.
-        let rough = |prev: Option<f32>, y: f32| prev.is_some_and(|p: f32| (y - p).abs() > ROUGH * model.luma);
+        let rough = |prev: Option<f32>, y: f32| prev.is_some_and(|p: f32| (y - p).abs() > model.rough);
         self.side_samples(l, q, i, |a, b| {
             n += 1;
             let (ya, yb) = (luma(a), luma(b));
@@ -1760,6 +1784,9 @@ struct Interior {
     luma: f32,
     /// Largest distance (8-bit RGB, brightness evened out) of the same colour.
     tol: f32,
+    /// Largest brightness step between neighbouring samples of a smooth
+    /// surface.
+    rough: f32,
 }
 
 impl Interior {
