@@ -1001,6 +1001,9 @@ fn frame_reached(lines: [&Line; 4], near: &[[f64; 2]; 4]) -> bool {
 
 /// Whether the quad is convex with corner angles between 40° and 140°.
 fn plausible(q: &[(f64, f64); 4]) -> bool {
+    // cos² of 40°, compared without square roots: this runs for most of
+    // the candidates.
+    const COS2_MAX: f64 = 0.586_824_088_833_465_2;
     let mut sign = 0.0;
     for i in 0..4 {
         let (a, b, c) = (q[(i + 3) % 4], q[i], q[(i + 1) % 4]);
@@ -1011,13 +1014,13 @@ fn plausible(q: &[(f64, f64); 4]) -> bool {
         } else if cr.signum() != sign {
             return false;
         }
-        let lu = (u.0 * u.0 + u.1 * u.1).sqrt();
-        let lv = (v.0 * v.0 + v.1 * v.1).sqrt();
-        if lu < 4.0 || lv < 4.0 {
+        let lu2 = u.0 * u.0 + u.1 * u.1;
+        let lv2 = v.0 * v.0 + v.1 * v.1;
+        if lu2 < 16.0 || lv2 < 16.0 {
             return false;
         }
-        let cos = (u.0 * v.0 + u.1 * v.1) / (lu * lv);
-        if cos.abs() > 40f64.to_radians().cos() {
+        let dot = u.0 * v.0 + u.1 * v.1;
+        if dot * dot > COS2_MAX * lu2 * lv2 {
             return false;
         }
     }
@@ -1115,7 +1118,12 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
     if std::env::var("QUAD_DEBUG").is_ok() {
         for (k, c) in [("real", &real), ("framed", &framed)] {
             if let Some((q, o)) = c {
-                eprintln!("OBJ {k} score {:.3} obj {:.3} frames {}", q.score, o, q.frame_side.iter().filter(|f| **f).count());
+                eprintln!(
+                    "OBJ {k} score {:.3} obj {:.3} frames {}",
+                    q.score,
+                    o,
+                    q.frame_side.iter().filter(|f| **f).count()
+                );
             }
         }
     }
@@ -1309,11 +1317,8 @@ impl Scene<'_> {
                     continue;
                 };
                 let q = [c1, c2, c3, c4];
-                if !plausible(&q) {
-                    continue;
-                }
                 let whole_area = (polygon_area(&q) / frame_area).min(1.0);
-                if whole_area < search.min_area {
+                if whole_area < search.min_area || !plausible(&q) {
                     continue;
                 }
                 let sides = [&lines[b1], &lines[a2], &lines[b2], &lines[a1]];
