@@ -92,6 +92,19 @@ pub fn check_page(
         return;
     }
     let Some(page) = locate_page(d, &small, rules, report) else {
+        // Paper clipped to white has lost its edges too: when most of the
+        // frame is pure white, say so beside "not found".
+        let (white, _) = digital_signs(&small);
+        if white >= rules.digital_white_fraction && report.has(Code::DocumentNotFound) {
+            report.push(Reason::new(
+                Code::DocumentExposure,
+                json!({
+                    "problem": "too_bright",
+                    "clipped_fraction": r3(white),
+                    "max_clipped_fraction": rules.digital_white_fraction,
+                }),
+            ));
+        }
         return;
     };
     if budget.stop("sharpness", report) {
@@ -107,7 +120,7 @@ pub fn check_page(
             json!({ "blur": r3(blur), "max_blur": rules.max_blur }),
         ));
     }
-    if !check_light(&page.cell_brightness, rules, report) {
+    if !check_light(&page.cell_brightness, page.quad.full_frame, rules, report) {
         return;
     }
 
@@ -257,7 +270,7 @@ fn locate_page(d: &Decoded, small: &RgbImage, rules: &DocumentRules, report: &mu
 
 /// `document.exposure` from the paper's brightness per cell: too dark, or a
 /// shadow across it. Returns whether the light lets the writing be read.
-fn check_light(cells: &[u8], rules: &DocumentRules, report: &mut FileReport) -> bool {
+fn check_light(cells: &[u8], fills_frame: bool, rules: &DocumentRules, report: &mut FileReport) -> bool {
     report.measure("paper_brightness_cells", json!(cells));
     if cells.is_empty() {
         return false;
@@ -272,6 +285,21 @@ fn check_light(cells: &[u8], rules: &DocumentRules, report: &mut FileReport) -> 
         f64::from(darkest) / f64::from(brightest)
     };
     report.measure("shadow_ratio", r3(ratio));
+    let clipped = cells.iter().filter(|&&c| c >= rules.clipped_paper_brightness).count() as f64 / cells.len() as f64;
+    report.measure("clipped_cells_fraction", r3(clipped));
+    if clipped > rules.max_clipped_cells && !fills_frame {
+        report.push(Reason::new(
+            Code::DocumentExposure,
+            json!({
+                "problem": "too_bright",
+                "clipped_cells_fraction": r3(clipped),
+                "max_clipped_cells": rules.max_clipped_cells,
+                "paper_brightness": median,
+                "clipped_paper_brightness": rules.clipped_paper_brightness,
+            }),
+        ));
+        return false;
+    }
     let problem = if median < rules.min_paper_brightness {
         Some("too_dark")
     } else if ratio < rules.min_shadow_ratio {

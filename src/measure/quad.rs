@@ -147,6 +147,8 @@ const SNAP_SHAPE: f64 = 0.95;
 /// Weight of the objectness when four real sides and sides on the frame
 /// compete.
 const OBJECTNESS_WEIGHT: f64 = 0.5;
+/// … when at least one of them has this much.
+const OBJECTNESS_MIN: f64 = 0.3;
 /// A snapped candidate stands when it keeps this share of the score.
 const SNAP_KEEP: f64 = 0.85;
 /// Brightness change between neighbouring samples (share of the object's)
@@ -1114,19 +1116,15 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
     // Of four real sides and sides on the frame, the better score once
     // weighed by how much each looks like an object on a surface: bricks
     // or planks run into the frame lose to the card lying on them.
-    let weigh = |(q, o): &(Quad, f64)| q.score * (1.0 - OBJECTNESS_WEIGHT + OBJECTNESS_WEIGHT * o);
-    if std::env::var("QUAD_DEBUG").is_ok() {
-        for (k, c) in [("real", &real), ("framed", &framed)] {
-            if let Some((q, o)) = c {
-                eprintln!(
-                    "OBJ {k} score {:.3} obj {:.3} frames {}",
-                    q.score,
-                    o,
-                    q.frame_side.iter().filter(|f| **f).count()
-                );
-            }
-        }
-    }
+    // Only when one of them clearly is an object: on white paper neither's
+    // outside differs from its inside, and objectness says nothing.
+    let telling = [&real, &framed]
+        .iter()
+        .filter_map(|c| c.as_ref().map(|(_, o)| *o))
+        .fold(0.0, f64::max)
+        >= OBJECTNESS_MIN;
+    let weight = if telling { OBJECTNESS_WEIGHT } else { 0.0 };
+    let weigh = |(q, o): &(Quad, f64)| q.score * (1.0 - weight + weight * o);
     let chosen = [real, framed]
         .into_iter()
         .flatten()

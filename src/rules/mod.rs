@@ -320,6 +320,11 @@ pub struct DocumentRules {
     pub min_paper_brightness: u8,
     /// … and a cell darker than this share of the brightest is a shadow.
     pub min_shadow_ratio: f64,
+    /// … and a page on a surface (not a scanner's crop) with this share of
+    /// its cells clipped (75th percentile luma at or above
+    /// `clipped_paper_brightness`) is too bright.
+    pub clipped_paper_brightness: u8,
+    pub max_clipped_cells: f64,
     /// form.not_photographed: pure-white share and flat share of bright
     /// pixels at or above which an image is digitally made.
     pub digital_white_fraction: f64,

@@ -366,6 +366,37 @@ fn an_overexposed_photo_is_exposure_not_a_render() {
     }
 }
 
+#[test]
+fn a_phone_photo_with_the_paper_clipped_is_too_bright() {
+    use crate::scenes::{render, Light, Object, Scene, Surface};
+    // Phone-like scenes (not the desks the render rule was tuned on), the
+    // paper clipped by a gain: too bright, whatever else the pixels say.
+    for (surface, light, gain) in [
+        (Surface::Wood, Light::Even, 1.8f32),
+        (Surface::Granite, Light::Ramp, 2.0),
+        (Surface::Fabric, Light::Vignette, 1.7),
+    ] {
+        let mut s = Scene::new(Object::Page(FormPage::filled(Layout::Application, BLUE_PEN)), 77);
+        s.surface = surface;
+        s.light = light;
+        let mut img = render(&s).image;
+        for p in img.pixels_mut() {
+            p.0 = p.0.map(|c| (f32::from(c) * gain).min(255.0) as u8);
+        }
+        let r = check(&jpeg(&img, 90), "application_form");
+        assert!(
+            r.has(Code::DocumentExposure),
+            "{surface:?} {gain}: {:?} {:?}",
+            codes(&r),
+            r.measurements
+        );
+        assert_eq!(reason(&r, Code::DocumentExposure).detail["problem"], "too_bright");
+        // The same scene in its own light passes the light check.
+        let r = check(&jpeg(&render(&s).image, 90), "application_form");
+        assert!(!r.has(Code::DocumentExposure), "{surface:?} unlit: {:?}", codes(&r));
+    }
+}
+
 /// Held-out check of `render_min_surround_white` (tuned on the five
 /// `DocScene` desks above): phone-like scenes of every surface family and
 /// three lights, overexposed by a gain, as the rule never saw them.

@@ -61,7 +61,7 @@ fn card_cut_off_by_the_frame_is_cropped() {
         },
         "id_card_front",
     );
-    assert_eq!(codes(&r), [Code::IdcardCropped]);
+    assert_eq!(codes(&r), [Code::IdcardCropped], "{:?} {:?}", r.reasons, r.measurements);
 }
 
 #[test]
