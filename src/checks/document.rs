@@ -94,7 +94,7 @@ pub fn check_page(
     let Some(page) = locate_page(d, &small, rules, report) else {
         // Paper clipped to white has lost its edges too: when most of the
         // frame is pure white, say so beside "not found".
-        let (white, _) = digital_signs(&small);
+        let white = digital_signs(&small).white;
         if white >= rules.digital_white_fraction && report.has(Code::DocumentNotFound) {
             report.push(Reason::new(
                 Code::DocumentExposure,
@@ -149,8 +149,9 @@ pub fn check_page(
     }
 }
 
-/// `form.not_photographed`: mostly pure white and flat (made on a
-/// computer), or mostly pure white and saved by an editing app.
+/// `form.not_photographed`: mostly paper of one exact colour (pure white,
+/// or an off-white tone) and flat (made on a computer), or so and saved by
+/// an editing app.
 fn is_digital(
     d: &Decoded,
     small: &RgbImage,
@@ -158,18 +159,26 @@ fn is_digital(
     editing: &[SoftwareRule],
     report: &mut FileReport,
 ) -> bool {
-    let (white, flat) = digital_signs(small);
+    let signs = digital_signs(small);
+    let (white, flat) = (signs.white, signs.flat);
     report.measure("pure_white_fraction", r3(white));
     report.measure("flat_fraction", r3(flat));
+    report.measure("paper_tone", signs.tone);
+    report.measure("paper_tone_fraction", r3(signs.tone_share));
+    // Paper of one exact colour: pure white, or off-white (a render on a
+    // tone like 248, which has no pure white at all).
+    let uniform = white.max(signs.tone_share);
     let app = d
         .exif
         .software_named()
         .into_iter()
         .find(|(_, s)| editing_app(editing, s).is_some())
         .map(|(_, s)| s.to_string());
-    let edited = white >= rules.digital_white_fraction && app.is_some();
-    let by_pixels = white >= rules.digital_white_fraction && flat >= rules.digital_flat_fraction;
-    if by_pixels && !edited {
+    let edited = uniform >= rules.digital_white_fraction && app.is_some();
+    let by_pixels = uniform >= rules.digital_white_fraction && flat >= rules.digital_flat_fraction;
+    // Only paper clipped to pure white can be a photo's too much light.
+    let clipped = white >= rules.digital_white_fraction;
+    if by_pixels && clipped && !edited {
         // Paper clipped to white looks like a render in the pixels, but a
         // photo shows the page as a sheet lying on something: a clear
         // quadrilateral that does not fill the frame. That is too much
@@ -181,7 +190,7 @@ fn is_digital(
             if q.full_frame {
                 report.measure("page_fills_frame", true);
             }
-            let surround = white_outside(small, &q.corners);
+            let surround = white_outside(small, &q.corners, 254);
             if let Some(sw) = surround {
                 report.measure("surround_white_fraction", r3(sw));
             }
@@ -206,6 +215,8 @@ fn is_digital(
             Code::FormNotPhotographed,
             json!({
                 "pure_white_fraction": r3(white),
+                "paper_tone": signs.tone,
+                "paper_tone_fraction": r3(signs.tone_share),
                 "flat_fraction": r3(flat),
                 "digital_white_fraction": rules.digital_white_fraction,
                 "digital_flat_fraction": rules.digital_flat_fraction,

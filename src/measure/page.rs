@@ -71,15 +71,13 @@ pub fn measure_page(rgb: &RgbImage, search: &QuadSearch) -> (QuadFind, Option<Pa
     (found, Some(PageMeasure { quad, cell_brightness }))
 }
 
-/// Signs of a digitally made image: the share of pixels that are pure
-/// white on every channel, and among bright pixels the share equal to
-/// their right neighbour (a camera's sensor noise makes that rare).
-/// Share of pure-white pixels (every channel at or above 254) outside the
-/// convex quadrilateral `corners` (clockwise), sampled every other pixel.
-/// Around a page photographed on something it is the surface's (low even
-/// when the paper clips); around a rectangle printed on a rendered page it
-/// is the paper's (high). `None` when nothing lies outside.
-pub fn white_outside(img: &RgbImage, corners: &[(f64, f64); 4]) -> Option<f64> {
+/// Share of paper-white pixels (every channel at or above `floor`: 254 for
+/// pure white, one below the paper's tone for an off-white render) outside
+/// the convex quadrilateral `corners` (clockwise), sampled every other
+/// pixel. Around a page photographed on something it is the surface's (low
+/// even when the paper clips); around a rectangle printed on a rendered
+/// page it is the paper's (high). `None` when nothing lies outside.
+pub fn white_outside(img: &RgbImage, corners: &[(f64, f64); 4], floor: u8) -> Option<f64> {
     let inside = |x: f64, y: f64| {
         (0..4).all(|i| {
             let (ax, ay) = corners[i];
@@ -95,7 +93,7 @@ pub fn white_outside(img: &RgbImage, corners: &[(f64, f64); 4]) -> Option<f64> {
                 continue;
             }
             n += 1;
-            if img.get_pixel(x, y).0.iter().all(|&c| c >= 254) {
+            if img.get_pixel(x, y).0.iter().all(|&c| c >= floor) {
                 white += 1;
             }
         }
@@ -103,9 +101,27 @@ pub fn white_outside(img: &RgbImage, corners: &[(f64, f64); 4]) -> Option<f64> {
     (n > 0).then(|| white as f64 / n as f64)
 }
 
-pub fn digital_signs(img: &RgbImage) -> (f64, f64) {
+/// Signs of a digitally made image.
+#[derive(Debug, Clone, Copy)]
+pub struct DigitalSigns {
+    /// Share of pixels pure white on every channel.
+    pub white: f64,
+    /// Among bright pixels, the share equal to their right neighbour (a
+    /// camera's sensor noise makes that rare).
+    pub flat: f64,
+    /// The commonest brightness of the bright pixels (the paper's tone) …
+    pub tone: u8,
+    /// … and the share of all pixels of that one colour (grey, channels
+    /// within 2 levels, green within one of the tone): a render's paper,
+    /// 255 or off-white like 248; a photo's paper varies with the light and
+    /// the sensor.
+    pub tone_share: f64,
+}
+
+pub fn digital_signs(img: &RgbImage) -> DigitalSigns {
     let (w, h) = img.dimensions();
     let (mut white, mut n, mut bright, mut flat) = (0u64, 0u64, 0u64, 0u64);
+    let mut hist = [0u64; 256];
     for y in (0..h).step_by(2) {
         for x in 0..w.saturating_sub(1) {
             let p = img.get_pixel(x, y).0;
@@ -115,12 +131,25 @@ pub fn digital_signs(img: &RgbImage) -> (f64, f64) {
             }
             if p.iter().all(|&c| c >= 200) {
                 bright += 1;
+                let spread = p.iter().max().unwrap_or(&0) - p.iter().min().unwrap_or(&0);
+                if spread <= 2 {
+                    hist[usize::from(p[1])] += 1;
+                }
                 if img.get_pixel(x + 1, y).0 == p {
                     flat += 1;
                 }
             }
         }
     }
+    let tone = (0..256).max_by_key(|&i| (hist[i], i)).unwrap_or(255) as u8;
+    let same = hist[usize::from(tone.saturating_sub(1))..=usize::from(tone.saturating_add(1))]
+        .iter()
+        .sum::<u64>();
     let frac = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
-    (frac(white, n), frac(flat, bright))
+    DigitalSigns {
+        white: frac(white, n),
+        flat: frac(flat, bright),
+        tone,
+        tone_share: frac(same, n),
+    }
 }

@@ -110,6 +110,30 @@ fn clean_render_of_a_form_is_not_photographed() {
     assert!(!codes(&cert).contains(&Code::FormNotPhotographed));
 }
 
+#[test]
+fn render_on_off_white_paper_is_not_photographed() {
+    // No pure white at all: the paper is one exact tone (248, 245), which
+    // no camera gives.
+    for tone in [248u16, 245] {
+        let mut img = doc_scene(&DocScene {
+            digital: true,
+            ..Default::default()
+        });
+        for p in img.pixels_mut() {
+            p.0 = p.0.map(|c| (u16::from(c) * tone / 255) as u8);
+        }
+        let r = check(&jpeg(&img, 92), "application_form");
+        assert_eq!(
+            codes(&r),
+            [Code::FormNotPhotographed],
+            "tone {tone}: {:?}",
+            r.measurements
+        );
+        assert_eq!(r.measurements["pure_white_fraction"], 0.0);
+        assert_eq!(reason(&r, Code::FormNotPhotographed).detail["paper_tone"], tone);
+    }
+}
+
 /// The two forms in both pens, at two angles each.
 fn scenes(fill: impl Fn(Layout, [u8; 3]) -> FormPage) -> Vec<(String, DocScene)> {
     let mut out = Vec::new();
