@@ -34,6 +34,7 @@ struct Outcome {
     jaccard: Option<f64>,
     corner_err: Option<f64>,
     codes: Vec<Code>,
+    rejected: bool,
     detail: String,
 }
 
@@ -167,6 +168,7 @@ fn run(cards: bool, n: usize, offset: u64) -> Vec<Outcome> {
                 jaccard,
                 corner_err,
                 codes: report.reasons.iter().map(|r| r.code).collect(),
+                rejected: report.verdict == prescreen::Verdict::Reject,
                 detail: report
                     .reasons
                     .iter()
@@ -339,7 +341,7 @@ fn main() {
             add(&mut by_split, "all".into(), o);
             if verbose {
                 println!(
-                    "{what} seed {} {:?} {:?} {:?} {:?}: J {:?} err {:?} {:?} {}",
+                    "{what} seed {} {:?} {:?} {:?} {:?}: J {:?} err {:?} {:?} {}{}",
                     o.scene.seed,
                     o.scene.surface,
                     o.scene.light,
@@ -348,6 +350,7 @@ fn main() {
                     o.jaccard.map(|j| (j * 1000.0).round() / 1000.0),
                     o.corner_err.map(|e| (e * 1000.0).round() / 1000.0),
                     o.codes.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+                    if o.rejected { "REJECT " } else { "" },
                     o.detail
                 );
             }

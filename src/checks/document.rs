@@ -395,8 +395,9 @@ fn check_blank(ink: &InkMeasure, rules: &FormRules, report: &mut FileReport) {
     }
 }
 
-/// `form.altered` (at the rulebook's severity): scribbles, correction tape and
-/// strike-throughs, as boxes that are shares of the flattened page.
+/// `form.altered`: scribbles, correction tape and strike-throughs, as boxes
+/// that are shares of the flattened page; at the rulebook's in-field
+/// severity when one lies in a field, at its other severity when none does.
 fn check_altered(mut ink: InkMeasure, flat: &FlatPage, rules: &FormRules, report: &mut FileReport) {
     // Corrections are made where the form is written, inside its margins;
     // ink that reaches the page's edge is something lying across it (a pen,
@@ -426,6 +427,34 @@ fn check_altered(mut ink: InkMeasure, flat: &FlatPage, rules: &FormRules, report
                 })
                 .collect()
         };
+        // A mark whose middle lies in a field (a table cell, the strip
+        // above a fill-in line) changes what was written: certain, and the
+        // rulebook's in-field severity. Elsewhere it may be print (a logo, a
+        // filled box): the other severity.
+        // Tape over a fill-in line hides that part of the line: a mark
+        // that a field's strip runs up to (within 2 mm), at its height, is
+        // on that line too.
+        let near = (f64::from(fw) * 0.01) as u32;
+        let in_field = |b: &[u32; 4]| {
+            let (cx, cy) = ((b[0] + b[2]) / 2, (b[1] + b[3]) / 2);
+            ink.field_boxes.iter().filter(|f| f[1] <= cy && cy <= f[3]).any(|f| {
+                (f[0] <= cx && cx <= f[2]) || f[2].abs_diff(b[0]) <= near || f[0].abs_diff(b[2]) <= near
+            })
+        };
+        let count = |v: &[[u32; 4]]| v.iter().filter(|b| in_field(b)).count();
+        let in_fields = json!({
+            "scribbles": count(&ink.scribbles),
+            "correction_patches": count(&ink.tape_patches),
+            "strike_throughs": count(&ink.strikes),
+        });
+        let any_in_field = [&ink.scribbles, &ink.tape_patches, &ink.strikes]
+            .iter()
+            .any(|v| v.iter().any(in_field));
+        let severity = if any_in_field {
+            rules.altered_in_field_severity
+        } else {
+            rules.altered_severity
+        };
         report.push(
             Reason::new(
                 Code::FormAltered,
@@ -433,9 +462,10 @@ fn check_altered(mut ink: InkMeasure, flat: &FlatPage, rules: &FormRules, report
                     "scribbles": boxes(&ink.scribbles),
                     "correction_patches": boxes(&ink.tape_patches),
                     "strike_throughs": boxes(&ink.strikes),
+                    "in_fields": in_fields,
                 }),
             )
-            .with_severity(rules.altered_severity),
+            .with_severity(severity),
         );
     }
 }

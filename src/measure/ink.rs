@@ -93,6 +93,9 @@ pub struct InkMeasure {
     pub tape_patches: Vec<Box4>,
     /// Straight pen lines struck through writing.
     pub strikes: Vec<Box4>,
+    /// Where the writing goes: the inside of each table cell and the strip
+    /// above each fill-in line.
+    pub field_boxes: Vec<Box4>,
 }
 
 /// Warps the quadrilateral `corners` (clockwise from the top-left, in
@@ -743,6 +746,7 @@ pub fn measure_ink(page: &FlatPage, p: &InkParams) -> InkMeasure {
         scribbles,
         tape_patches,
         strikes,
+        field_boxes: fields.boxes,
     }
 }
 

@@ -389,8 +389,12 @@ pub struct FormRules {
     /// Marks within this share of the flattened page's size from its edge
     /// are something lying across it (a pen, a phone), not corrections.
     pub edge_clutter: f64,
-    /// form.altered can only point at marks a reviewer should look at.
+    /// form.altered for marks outside the fields (they may be print): a
+    /// reviewer should look.
     pub altered_severity: Severity,
+    /// form.altered when a mark lies inside a field (a cell, a fill-in
+    /// line's strip): what was written was changed.
+    pub altered_in_field_severity: Severity,
 }
 
 /// The kind of a material, which decides the checks it gets.

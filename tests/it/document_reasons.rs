@@ -239,7 +239,42 @@ fn contains(b: &[f64; 4], (x, y): (f64, f64)) -> bool {
 }
 
 #[test]
-fn scribbled_out_word_warns_altered() {
+fn scribble_in_paragraph_text_or_a_printed_logo_only_warns() {
+    // The pledge's scribble lies over its paragraph text, no field; a solid
+    // printed square in the header is no field either: a reviewer looks.
+    for (case, form) in [
+        (
+            "scribble over the pledge's text",
+            FormPage {
+                scribble: true,
+                ..FormPage::filled(Layout::Pledge, BLUE_PEN)
+            },
+        ),
+        (
+            "logo on the form",
+            FormPage {
+                logo: true,
+                ..FormPage::filled(Layout::Application, BLUE_PEN)
+            },
+        ),
+    ] {
+        let r = shot(
+            &DocScene {
+                form,
+                ..Default::default()
+            },
+            "application_form",
+        );
+        assert_eq!(codes(&r), [Code::FormAltered], "{case}: {:?}", r.measurements);
+        let reason = reason(&r, Code::FormAltered);
+        assert_eq!(reason.severity, Severity::Warn, "{case}: {:?}", reason.detail);
+        assert_eq!(reason.detail["in_fields"]["scribbles"], 0, "{case}");
+        assert_eq!(r.verdict, Verdict::Pass, "{case}");
+    }
+}
+
+#[test]
+fn scribbled_out_word_in_a_field_rejects_altered() {
     for (pen, colour) in [("blue", BLUE_PEN), ("black", BLACK_PEN)] {
         let scene = DocScene {
             angle: -3.0,
@@ -251,8 +286,11 @@ fn scribbled_out_word_warns_altered() {
         };
         let r = shot(&scene, "application_form");
         assert_eq!(codes(&r), [Code::FormAltered], "{pen}: {:?}", r.measurements);
-        assert_eq!(reason(&r, Code::FormAltered).severity, Severity::Warn);
-        assert_eq!(r.verdict, Verdict::Pass);
+        // In the 工作单位 value cell: what was written was changed.
+        let altered = reason(&r, Code::FormAltered);
+        assert_eq!(altered.severity, Severity::Reject, "{pen}: {:?}", altered.detail);
+        assert!(altered.detail["in_fields"]["scribbles"].as_u64() >= Some(1), "{pen}");
+        assert_eq!(r.verdict, Verdict::Reject);
         // The blob was drawn around (330, 485) of the 1240 x 1754 page.
         let found = boxes(&r, "scribbles");
         assert!(
@@ -271,7 +309,7 @@ fn scribbled_out_word_warns_altered() {
 }
 
 #[test]
-fn correction_tape_warns_altered() {
+fn correction_tape_in_a_field_rejects_altered() {
     for layout in [Layout::Application, Layout::Pledge] {
         let scene = DocScene {
             form: FormPage {
@@ -290,11 +328,13 @@ fn correction_tape_warns_altered() {
         let found = boxes(&r, "correction_patches");
         assert!(found.iter().any(|b| contains(b, centre)), "{layout:?}: {found:?}");
         assert!(boxes(&r, "scribbles").is_empty());
+        let altered = reason(&r, Code::FormAltered);
+        assert_eq!(altered.severity, Severity::Reject, "{layout:?}: {:?}", altered.detail);
     }
 }
 
 #[test]
-fn struck_out_entry_warns_altered() {
+fn struck_out_entry_rejects_altered() {
     // A pen line through 电子商务师 (申报表) or the date (承诺书), level and
     // tilted; the page itself turned in the photo.
     for layout in [Layout::Application, Layout::Pledge] {
@@ -320,6 +360,8 @@ fn struck_out_entry_warns_altered() {
             assert_eq!(found.len(), 1, "{case}: {found:?}");
             assert!(contains(&found[0], centre), "{case}: {found:?}");
             assert!(boxes(&r, "scribbles").is_empty() && boxes(&r, "correction_patches").is_empty());
+            let altered = reason(&r, Code::FormAltered);
+            assert_eq!(altered.severity, Severity::Reject, "{case}: {:?}", altered.detail);
         }
     }
 }

@@ -730,6 +730,8 @@ pub struct FormPage {
     /// A pen stroke, tilted this many degrees (rising to the right), struck
     /// through the 现职业 entry of the 申报表 or the date of the 承诺书.
     pub strike: Option<f32>,
+    /// A solid printed square (a logo) in the header, outside every field.
+    pub logo: bool,
 }
 
 impl FormPage {
@@ -740,6 +742,7 @@ impl FormPage {
             scribble: false,
             tape: false,
             strike: None,
+            logo: false,
         }
     }
 
@@ -818,6 +821,9 @@ pub fn form_page(f: &FormPage, seed: u64) -> RgbImage {
                 let a = (2.25 - d).min(1.0);
                 c = [0, 1, 2].map(|i| c[i] * (1.0 - a) + pen[i] * a);
             }
+        }
+        if f.logo && (110..170).contains(&x) && (70..130).contains(&y) {
+            c = toner;
         }
         if f.scribble {
             // Dense diagonal back-and-forth strokes over an ellipse in the
