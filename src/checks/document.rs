@@ -437,9 +437,10 @@ fn check_altered(mut ink: InkMeasure, flat: &FlatPage, rules: &FormRules, report
         let near = (f64::from(fw) * 0.01) as u32;
         let in_field = |b: &[u32; 4]| {
             let (cx, cy) = ((b[0] + b[2]) / 2, (b[1] + b[3]) / 2);
-            ink.field_boxes.iter().filter(|f| f[1] <= cy && cy <= f[3]).any(|f| {
-                (f[0] <= cx && cx <= f[2]) || f[2].abs_diff(b[0]) <= near || f[0].abs_diff(b[2]) <= near
-            })
+            ink.field_boxes
+                .iter()
+                .filter(|f| f[1] <= cy && cy <= f[3])
+                .any(|f| (f[0] <= cx && cx <= f[2]) || f[2].abs_diff(b[0]) <= near || f[0].abs_diff(b[2]) <= near)
         };
         let count = |v: &[[u32; 4]]| v.iter().filter(|b| in_field(b)).count();
         let in_fields = json!({
