@@ -5,7 +5,8 @@
 use crate::codes::Code;
 use crate::format::Format;
 use crate::input::decode::{decode_jpeg, Decoded};
-use crate::input::jpeg::{walk, JpegError, JpegInfo};
+use crate::input::jpeg::{ijg_quality, walk, JpegError, JpegInfo};
+use crate::measure::r3;
 use crate::report::{FileReport, Reason};
 use crate::rules::{KindRules, Limits, Rules};
 use serde_json::json;
@@ -127,6 +128,15 @@ fn check_jpeg(
     };
     report.measure("width", info.width);
     report.measure("height", info.height);
+    // Which encoder's table: a measurement for the reviewer, never a
+    // reason (a re-saved photo is not an edited one).
+    if let Some(t) = &info.luma_quant {
+        let q = ijg_quality(t);
+        report.measure(
+            "jpeg_quality",
+            json!({ "ijg_quality": q.quality, "ijg_exact": q.exact, "mean_table_diff": r3(q.mean_diff) }),
+        );
+    }
     if info.trailing_bytes > 0 {
         report.push(Reason::new(
             Code::FileTrailingData,

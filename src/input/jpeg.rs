@@ -23,6 +23,9 @@ pub struct JpegInfo {
     pub trailing_bytes: usize,
     /// Whether those trailing bytes are all zero (size padding).
     pub trailing_zeros: bool,
+    /// The luminance quantisation table (table 0) in zigzag order, as the
+    /// encoder wrote it.
+    pub luma_quant: Option<[u16; 64]>,
 }
 
 /// Why a JPEG is not structurally complete.
@@ -51,6 +54,7 @@ pub fn walk(data: &[u8]) -> Result<JpegInfo, JpegError> {
     let mut pos = 2;
     let mut frame: Option<(u32, u32, u8, bool)> = None;
     let mut scans = 0u32;
+    let mut luma_quant = None;
     loop {
         // Markers may be preceded by any number of 0xFF fill bytes.
         if pos >= data.len() {
@@ -84,6 +88,7 @@ pub fn walk(data: &[u8]) -> Result<JpegInfo, JpegError> {
                     end: pos,
                     trailing_bytes: trailing.len(),
                     trailing_zeros: trailing.iter().all(|&b| b == 0),
+                    luma_quant,
                 });
             }
             0xD8 => return Err(JpegError::Malformed("a second start-of-image marker")),
@@ -123,6 +128,29 @@ pub fn walk(data: &[u8]) -> Result<JpegInfo, JpegError> {
                 let progressive = matches!(marker, 0xC2 | 0xC6 | 0xCA | 0xCE);
                 frame = Some((width, height, components, progressive));
             }
+            0xDB => {
+                // One or more tables: Pq (precision) and Tq (id), then 64
+                // values of 8 or 16 bits. A short table is left unread; the
+                // decoder judges it.
+                let mut rest = segment;
+                while let Some((&pq_tq, tail)) = rest.split_first() {
+                    let wide = pq_tq >> 4 == 1;
+                    let size = if wide { 128 } else { 64 };
+                    let Some(values) = tail.get(..size) else { break };
+                    if pq_tq & 0x0F == 0 {
+                        let mut t = [0u16; 64];
+                        for (k, v) in t.iter_mut().enumerate() {
+                            *v = if wide {
+                                u16::from_be_bytes([values[2 * k], values[2 * k + 1]])
+                            } else {
+                                u16::from(values[k])
+                            };
+                        }
+                        luma_quant = Some(t);
+                    }
+                    rest = &tail[size..];
+                }
+            }
             0xDA => {
                 if frame.is_none() {
                     return Err(JpegError::Malformed("image scan before the frame header"));
@@ -160,6 +188,27 @@ fn skip_entropy_coded(data: &[u8], mut pos: usize) -> Result<usize, JpegError> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn the_ijg_quality_of_a_libjpeg_style_encoder_is_read_back() {
+        for q in [30u8, 50, 75, 90, 95] {
+            let img = image::RgbImage::from_pixel(16, 16, image::Rgb([120, 130, 140]));
+            let mut out = Vec::new();
+            image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, q)
+                .encode_image(&img)
+                .unwrap();
+            let info = walk(&out).unwrap();
+            let est = ijg_quality(&info.luma_quant.unwrap());
+            assert_eq!((est.quality, est.exact), (q, true), "{q}: {est:?}");
+        }
+        // A table that is no step of the ladder is only near one.
+        let mut odd = [0u16; 64];
+        for (k, v) in odd.iter_mut().enumerate() {
+            *v = 2 + (k as u16 % 7);
+        }
+        let est = ijg_quality(&odd);
+        assert!(!est.exact && est.mean_diff > 0.0, "{est:?}");
+    }
+
     fn tiny_jpeg() -> Vec<u8> {
         let img = image::RgbImage::from_pixel(16, 8, image::Rgb([200, 10, 10]));
         let mut out = Vec::new();
@@ -194,4 +243,58 @@ mod tests {
         assert_eq!(info.trailing_bytes, 500);
         assert!(info.trailing_zeros);
     }
+}
+
+/// The JPEG standard's example luminance table (ITU T.81 Annex K.1), in
+/// natural order: the IJG libjpeg scales it for every quality setting.
+const ANNEX_K_LUMA: [u16; 64] = [
+    16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56, 14, 17, 22, 29, 51,
+    87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92, 49, 64, 78, 87, 103, 121, 120, 101,
+    72, 92, 95, 98, 112, 100, 103, 99,
+];
+
+/// Natural-order index of each zigzag position.
+const ZIGZAG: [usize; 64] = [
+    0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21,
+    28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54,
+    47, 55, 62, 63,
+];
+
+/// How a luminance table compares with the IJG quality ladder (libjpeg's
+/// `jpeg_quality_scaling` of the Annex K table, baseline-clamped to 1-255):
+/// the nearest quality and whether the table is exactly that one. Most
+/// software that links libjpeg writes one of these; phone cameras and
+/// Photoshop write their own tables, which are then only "near" a quality.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct QualityEstimate {
+    pub quality: u8,
+    pub exact: bool,
+    /// Mean absolute difference from that quality's table.
+    pub mean_diff: f64,
+}
+
+pub fn ijg_quality(table_zigzag: &[u16; 64]) -> QualityEstimate {
+    let mut best = QualityEstimate {
+        quality: 0,
+        exact: false,
+        mean_diff: f64::INFINITY,
+    };
+    for q in 1..=100u32 {
+        let scale = if q < 50 { 5000 / q } else { 200 - 2 * q };
+        let diff: u32 = (0..64)
+            .map(|k| {
+                let std = ((u32::from(ANNEX_K_LUMA[ZIGZAG[k]]) * scale + 50) / 100).clamp(1, 255);
+                std.abs_diff(u32::from(table_zigzag[k]))
+            })
+            .sum();
+        let mean = f64::from(diff) / 64.0;
+        if mean < best.mean_diff {
+            best = QualityEstimate {
+                quality: q as u8,
+                exact: diff == 0,
+                mean_diff: mean,
+            };
+        }
+    }
+    best
 }
