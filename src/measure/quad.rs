@@ -142,6 +142,8 @@ const SNAP_REACH: f64 = 0.15;
 /// A side moves only when less than this share of its inside is the
 /// object's colour …
 const SNAP_INSIDE: f64 = 0.5;
+/// … turns by at most this many degrees …
+const SNAP_ANGLE: f64 = 10.0;
 /// … and keeps the shape factor within this share of what it was.
 const SNAP_SHAPE: f64 = 0.95;
 /// Weight of the objectness when four real sides and sides on the frame
@@ -1635,7 +1637,7 @@ impl Scene<'_> {
                     }
                     let mut dt = (l.theta - lines[li].theta).abs();
                     dt = dt.min(std::f64::consts::PI - dt);
-                    if dt > 10f64.to_radians() || (mid.0 * l.n.0 + mid.1 * l.n.1 - l.rho).abs() > reach {
+                    if dt > SNAP_ANGLE.to_radians() || (mid.0 * l.n.0 + mid.1 * l.n.1 - l.rho).abs() > reach {
                         continue;
                     }
                     let (Some(a), Some(b)) = (intersect(&lines[prev], l), intersect(l, &lines[next])) else {
