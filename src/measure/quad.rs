@@ -8,7 +8,11 @@
 //! undone, is to the expected one. Sides are fitted as lines, so rounded
 //! card corners and a cup over a corner do not move the corners; a side
 //! outside the frame is the frame's own edge, and a corner may lie outside
-//! the frame (that is what "cut off" means).
+//! the frame (that is what "cut off" means). The object's own colour (its
+//! margin or paper, just inside its sides) then settles what edges alone
+//! cannot: a side with the table inside it moves to the nearby line that
+//! bounds the object, and a quad of bricks run into the frame loses to the
+//! card lying on them.
 //!
 //! It measures and never decides: the caller gets the best candidate and
 //! its scores, and the checks apply the rulebook's limits.
