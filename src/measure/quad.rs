@@ -1300,7 +1300,10 @@ impl Scene<'_> {
         let (w, h) = (self.w, self.h);
         let frame_area = w * h;
         let long = w.max(h);
-        let pairs = self.parallel_pairs();
+        let mut pairs = self.parallel_pairs();
+        // Strong lines first (the lines are sorted by strength): the best
+        // candidates come early and the bound prunes more of the rest.
+        pairs.sort_by_key(|&(i, j, _)| i + j);
         let cross = self.crossings();
         let nl = lines.len();
         let mut found = Candidates::default();
