@@ -8,7 +8,7 @@ use crate::codes::Code;
 use crate::input::decode::Decoded;
 use crate::measure::blur::measure_blur;
 use crate::measure::ink::{flatten, measure_ink, FlatPage, InkMeasure, InkParams};
-use crate::measure::page::{digital_signs, measure_page, white_outside, PageMeasure};
+use crate::measure::page::{digital_signs, measure_page, white_outside, DigitalSigns, PageMeasure};
 use crate::measure::quad::{dist, first_side, QuadSearch};
 use crate::measure::{luma, r1, r3, round_to, shrink_rgb};
 use crate::pipeline::Budget;
@@ -81,8 +81,11 @@ pub fn check_page(
     report: &mut FileReport,
 ) {
     let small = shrink_rgb(&d.rgb, rules.analysis_long_side);
-    if let Some(editing) = editing {
-        if is_digital(d, &small, rules, editing, report) {
+    // Read once: forms judge renders by them, and any page not found
+    // is judged by them for too much light.
+    let signs = editing.map(|_| digital_signs(&small));
+    if let (Some(editing), Some(signs)) = (editing, &signs) {
+        if is_digital(d, &small, signs, rules, editing, report) {
             // A render has no page, light or focus to judge; an overexposed
             // photo has its exposure reason and nothing left to read.
             return;
@@ -94,16 +97,9 @@ pub fn check_page(
     let Some(page) = locate_page(d, &small, rules, report) else {
         // Paper clipped to white has lost its edges too: when most of the
         // frame is pure white, say so beside "not found".
-        let white = digital_signs(&small).white;
-        if white >= rules.digital_white_fraction && report.has(Code::DocumentNotFound) {
-            report.push(Reason::new(
-                Code::DocumentExposure,
-                json!({
-                    "problem": "too_bright",
-                    "clipped_fraction": r3(white),
-                    "max_clipped_fraction": rules.digital_white_fraction,
-                }),
-            ));
+        let white = signs.map_or_else(|| digital_signs(&small).white, |s| s.white);
+        if white >= rules.digital_white_fraction {
+            report.push(too_bright(white, rules, None));
         }
         return;
     };
@@ -155,11 +151,11 @@ pub fn check_page(
 fn is_digital(
     d: &Decoded,
     small: &RgbImage,
+    signs: &DigitalSigns,
     rules: &DocumentRules,
     editing: &[SoftwareRule],
     report: &mut FileReport,
 ) -> bool {
-    let signs = digital_signs(small);
     let (white, flat) = (signs.white, signs.flat);
     report.measure("pure_white_fraction", r3(white));
     report.measure("flat_fraction", r3(flat));
@@ -190,21 +186,13 @@ fn is_digital(
             if q.full_frame {
                 report.measure("page_fills_frame", true);
             }
-            let surround = white_outside(small, &q.corners, 254);
+            let surround = white_outside(small, &q.corners);
             if let Some(sw) = surround {
                 report.measure("surround_white_fraction", r3(sw));
             }
             let on_something = surround.is_some_and(|sw| sw <= rules.render_min_surround_white);
             if q.score >= rules.min_quad_score && !q.full_frame && on_something {
-                report.push(Reason::new(
-                    Code::DocumentExposure,
-                    json!({
-                        "problem": "too_bright",
-                        "clipped_fraction": r3(white),
-                        "max_clipped_fraction": rules.digital_white_fraction,
-                        "page_fraction": r3(q.area_fraction),
-                    }),
-                ));
+                report.push(too_bright(white, rules, Some(q.area_fraction)));
                 return true;
             }
         }
@@ -225,6 +213,20 @@ fn is_digital(
         ));
     }
     digital
+}
+
+/// `document.exposure` too_bright from the share of the frame clipped to
+/// pure white (and the page's share of the frame when one was found).
+fn too_bright(white: f64, rules: &DocumentRules, page_fraction: Option<f64>) -> Reason {
+    let mut detail = json!({
+        "problem": "too_bright",
+        "clipped_fraction": r3(white),
+        "max_clipped_fraction": rules.digital_white_fraction,
+    });
+    if let Some(f) = page_fraction {
+        detail["page_fraction"] = json!(r3(f));
+    }
+    Reason::new(Code::DocumentExposure, detail)
 }
 
 /// The page as geometry on the analysis copy `small`: `document.not_found`

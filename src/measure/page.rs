@@ -71,13 +71,12 @@ pub fn measure_page(rgb: &RgbImage, search: &QuadSearch) -> (QuadFind, Option<Pa
     (found, Some(PageMeasure { quad, cell_brightness }))
 }
 
-/// Share of paper-white pixels (every channel at or above `floor`: 254 for
-/// pure white, one below the paper's tone for an off-white render) outside
-/// the convex quadrilateral `corners` (clockwise), sampled every other
-/// pixel. Around a page photographed on something it is the surface's (low
-/// even when the paper clips); around a rectangle printed on a rendered
-/// page it is the paper's (high). `None` when nothing lies outside.
-pub fn white_outside(img: &RgbImage, corners: &[(f64, f64); 4], floor: u8) -> Option<f64> {
+/// Share of pure-white pixels (every channel at or above 254) outside the
+/// convex quadrilateral `corners` (clockwise), sampled every other pixel.
+/// Around a page photographed on something it is the surface's (low even
+/// when the paper clips); around a rectangle printed on a rendered page it
+/// is the paper's (high). `None` when nothing lies outside.
+pub fn white_outside(img: &RgbImage, corners: &[(f64, f64); 4]) -> Option<f64> {
     let inside = |x: f64, y: f64| {
         (0..4).all(|i| {
             let (ax, ay) = corners[i];
@@ -93,7 +92,7 @@ pub fn white_outside(img: &RgbImage, corners: &[(f64, f64); 4], floor: u8) -> Op
                 continue;
             }
             n += 1;
-            if img.get_pixel(x, y).0.iter().all(|&c| c >= floor) {
+            if img.get_pixel(x, y).0.iter().all(|&c| c >= 254) {
                 white += 1;
             }
         }

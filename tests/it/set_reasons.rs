@@ -129,6 +129,11 @@ fn nothing_to_check_is_set_empty() {
     assert!(r.files[0].has(Code::SetEmpty), "{:?}", r.files[0].reasons);
 }
 
+/// The slot inferred from `name` without a plan.
+fn assert_inferred(rules: &prescreen::Rules, name: &str, slot: Option<&str>) {
+    assert_eq!(rules.infer_slot(name, None).map(|s| s.id.as_str()), slot, "{name}");
+}
+
 #[test]
 fn names_applicants_really_use_are_inferred() {
     let rules = rules();
@@ -140,11 +145,7 @@ fn names_applicants_really_use_are_inferred() {
         ("原等级证书.jpg", "previous_level_certificate"),
         ("原职业技能等级证书.jpg", "previous_level_certificate"),
     ] {
-        assert_eq!(
-            rules.infer_slot(name, None).map(|s| s.id.as_str()),
-            Some(slot),
-            "{name}"
-        );
+        assert_inferred(rules, name, Some(slot));
     }
 }
 
@@ -171,11 +172,7 @@ fn names_with_the_key_words_apart_are_inferred() {
         ("本科毕业.jpg", "diploma"),
         ("学位.pdf", "diploma"),
     ] {
-        assert_eq!(
-            rules.infer_slot(name, None).map(|s| s.id.as_str()),
-            Some(slot),
-            "{name}"
-        );
+        assert_inferred(rules, name, Some(slot));
     }
     // Words of two slots, or of none: no guess.
     for name in [
@@ -185,7 +182,7 @@ fn names_with_the_key_words_apart_are_inferred() {
         "IMG_0001.jpg",
         "学历与培训承诺.jpg",
     ] {
-        assert_eq!(rules.infer_slot(name, None).map(|s| s.id.as_str()), None, "{name}");
+        assert_inferred(rules, name, None);
     }
 }
 
@@ -201,11 +198,7 @@ fn ascii_names_are_inferred() {
         ("work_history_pledge.jpg", "work_history_pledge"),
         ("diploma.jpg", "diploma"),
     ] {
-        assert_eq!(
-            rules.infer_slot(name, None).map(|s| s.id.as_str()),
-            Some(slot),
-            "{name}"
-        );
+        assert_inferred(rules, name, Some(slot));
     }
 }
 
@@ -226,11 +219,7 @@ fn longest_alias_wins() {
         ("培训结业证书.jpg", "training_certificate"),
         ("助理电子商务师职业资格证书.jpg", "qualification_certificate"),
     ] {
-        assert_eq!(
-            rules.infer_slot(name, None).map(|s| s.id.as_str()),
-            Some(slot),
-            "{name}"
-        );
+        assert_inferred(rules, name, Some(slot));
     }
 }
 
