@@ -103,6 +103,19 @@ codes! {
     IdcardExposure => "idcard.exposure", Reject;
     SetEmpty => "set.empty", Reject;
     SetNoClause => "set.no_clause", Reject;
+    EligibilityNotMet => "eligibility.not_met", Reject;
+    EligibilityPeriodOrder => "eligibility.period_order", Reject;
+    EligibilityPeriodOverlap => "eligibility.period_overlap", Warn;
+    EligibilityDateFuture => "eligibility.date_future", Reject;
+    EligibilityAfterSigning => "eligibility.after_signing", Reject;
+    EligibilityGap => "eligibility.gap", Warn;
+    EligibilityUnderage => "eligibility.underage", Reject;
+    EligibilityEmployerDates => "eligibility.employer_dates", Reject;
+    EligibilityPositionUnlisted => "eligibility.position_unlisted", Warn;
+    EligibilityOccupationNotCounted => "eligibility.occupation_not_counted", Warn;
+    EligibilityEmployerName => "eligibility.employer_name", Warn;
+    EligibilityIdNumberInvalid => "eligibility.id_number_invalid", Reject;
+    EligibilityChsiCodeInvalid => "eligibility.chsi_code_invalid", Reject;
 }
 
 impl Code {

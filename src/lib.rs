@@ -44,6 +44,7 @@ pub mod batch;
 pub mod checks;
 pub mod codes;
 pub mod collect;
+pub mod eligibility;
 pub mod error;
 pub mod format;
 pub mod input;

@@ -6,9 +6,14 @@
 //! first problem, so a centre never runs half a rulebook.
 
 mod checklist;
+mod eligibility;
 mod messages;
 
 pub use checklist::{plans_json, Checklist, Material};
+pub use eligibility::{
+    CertificateKind, CertificateNeed, Counting, EducationLevel, EducationNeed, EligibilityRules, PlanEligibility,
+    Route, WorkFrom,
+};
 
 pub use messages::{Lang, Messages};
 
@@ -42,6 +47,7 @@ pub struct Rulebook {
     pub document: DocumentRules,
     pub slots: Vec<SlotDef>,
     pub plans: Vec<Plan>,
+    pub eligibility: EligibilityRules,
 }
 
 /// Hard limits on what any input may cost (SPEC §5).
@@ -449,6 +455,10 @@ pub struct Plan {
     pub applicant_data_rules_en: Vec<String>,
     #[serde(default)]
     pub related_occupations: Vec<String>,
+    /// How work counts towards the clauses; none: the plan's conditions
+    /// are not in the rulebook (materials only).
+    #[serde(default)]
+    pub eligibility: Option<PlanEligibility>,
     pub clauses: Vec<Clause>,
 }
 
@@ -468,6 +478,9 @@ pub struct Clause {
     pub condition_zh: String,
     pub condition_en: String,
     pub slots: Vec<String>,
+    /// The ways to meet the clause (any one), when the plan has eligibility data.
+    #[serde(default)]
+    pub routes: Vec<Route>,
 }
 
 impl Plan {
@@ -555,6 +568,11 @@ impl Rules {
     /// Hard limits on what any input may cost.
     pub fn limits(&self) -> &Limits {
         &self.book.limits
+    }
+
+    /// The shared eligibility values (tolerances, code formats).
+    pub fn eligibility(&self) -> &EligibilityRules {
+        &self.book.eligibility
     }
 
     /// The 1-inch photo's thresholds.
@@ -775,6 +793,10 @@ fn validate(book: &Rulebook) -> Result<HashMap<String, usize>, Problem> {
     validate_photo(&book.photo)?;
     validate_fractions(book)?;
     validate_paper(book)?;
+    eligibility::validate_shared(&book.eligibility)?;
+    for (pi, p) in book.plans.iter().enumerate() {
+        eligibility::validate_plan(&format!("plans.{pi}"), p)?;
+    }
     Ok(slots)
 }
 
