@@ -35,6 +35,30 @@ pub enum Command {
     Batch(BatchArgs),
     /// Summarise a batch's results.jsonl; export CSV and HTML
     Report(ReportArgs),
+    /// Which clauses a declared history meets, and what does not add up
+    Eligibility(EligibilityArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct EligibilityArgs {
+    /// Plan id, e.g. ecommerce-l2
+    #[arg(long)]
+    pub plan: String,
+    /// Exit 0 only when this clause is met (without it: when any is)
+    #[arg(long)]
+    pub clause: Option<u32>,
+    /// Reference date YYYY-MM-DD [default: today in China]
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    pub format: Format,
+    /// Language of the findings' messages (the clauses carry both)
+    #[arg(long, value_enum, default_value_t = LangArg::Zh)]
+    pub lang: LangArg,
+    /// The declared-data JSON document (`-`: standard input)
+    #[arg(value_name = "DECLARED.json")]
+    pub declared: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
@@ -159,6 +183,12 @@ pub struct CheckArgs {
     /// Language of the messages
     #[arg(long, value_enum, default_value_t = LangArg::Zh)]
     pub lang: LangArg,
+    /// Declared-data JSON: adds the clause's eligibility (eligibility.*) to the report
+    #[arg(long, value_name = "FILE", requires = "clause")]
+    pub declared: Option<PathBuf>,
+    /// Reference date YYYY-MM-DD for --declared [default: today in China]
+    #[arg(long, value_name = "DATE", requires = "declared")]
+    pub as_of: Option<String>,
     /// SLOT=PATH, or a PATH (file or folder)
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<String>,
@@ -213,6 +243,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Serve(args) => serve(args, rules, cli.rules.clone()),
         Command::Batch(args) => batch(args, &rules),
         Command::Report(args) => report(&args.results, args.csv.as_deref(), !args.no_bom, args.html.as_deref()),
+        Command::Eligibility(args) => eligibility(args, &rules),
     }
 }
 
@@ -372,9 +403,24 @@ fn check(args: CheckArgs, rules: &Rules) -> Result<ExitCode> {
         .iter()
         .map(|a| parse_input(a, rules))
         .collect::<Result<Vec<_>, _>>()?;
-    let uploads = collect(&specs, rules)?;
     let lang = Lang::from(args.lang);
-    let report = check_application(&uploads, target, rules, lang);
+    // The declaration is read before any image, so a bad one fails fast.
+    let judged = match (&args.declared, &args.plan, args.clause) {
+        (Some(path), Some(plan), Some(n)) => {
+            let declared = read_declared(path)?;
+            let as_of = as_of_date(args.as_of.as_deref())?;
+            Some((
+                prescreen::eligibility::evaluate(rules, plan, &declared, as_of, lang)?,
+                n,
+            ))
+        }
+        _ => None,
+    };
+    let uploads = collect(&specs, rules)?;
+    let mut report = check_application(&uploads, target, rules, lang);
+    if let Some((e, n)) = &judged {
+        prescreen::eligibility::add_to_report(&mut report, e, *n, rules, lang);
+    }
     let text = match args.format {
         Format::Json => serde_json::to_string_pretty(&report)? + "\n",
         Format::Text => render_text(&report, rules, lang),
@@ -383,6 +429,60 @@ fn check(args: CheckArgs, rules: &Rules) -> Result<ExitCode> {
     Ok(match report.verdict {
         Verdict::Pass => ExitCode::SUCCESS,
         Verdict::Reject => ExitCode::from(1),
+    })
+}
+
+/// The declared-data document at `path` (`-`: standard input), at most 1 MB.
+fn read_declared(path: &std::path::Path) -> Result<prescreen::eligibility::Declared> {
+    use std::io::Read;
+    const MAX: u64 = 1 << 20;
+    let mut bytes = Vec::new();
+    if path.as_os_str() == "-" {
+        std::io::stdin().lock().take(MAX + 1).read_to_end(&mut bytes)?;
+    } else {
+        std::fs::File::open(path)
+            .with_context(|| format!("reading {}", path.display()))?
+            .take(MAX + 1)
+            .read_to_end(&mut bytes)
+            .with_context(|| format!("reading {}", path.display()))?;
+    }
+    if bytes.len() as u64 > MAX {
+        bail!("{}: a declaration is at most {MAX} bytes", path.display());
+    }
+    prescreen::eligibility::Declared::from_json(&bytes).with_context(|| format!("{}", path.display()))
+}
+
+/// `--as-of`, or today in China.
+fn as_of_date(text: Option<&str>) -> Result<chrono::NaiveDate> {
+    match text {
+        None => Ok(prescreen::eligibility::today()),
+        Some(t) => {
+            prescreen::eligibility::parse_as_of(t).with_context(|| format!("--as-of {t:?}: expected a date YYYY-MM-DD"))
+        }
+    }
+}
+
+fn eligibility(args: EligibilityArgs, rules: &Rules) -> Result<ExitCode> {
+    let declared = read_declared(&args.declared)?;
+    let as_of = as_of_date(args.as_of.as_deref())?;
+    let lang = Lang::from(args.lang);
+    let e = prescreen::eligibility::evaluate(rules, &args.plan, &declared, as_of, lang)?;
+    if let Some(n) = args.clause {
+        rules.plan_clause(&args.plan, n)?;
+    }
+    let text = match args.format {
+        Format::Json => serde_json::to_string_pretty(&e)? + "\n",
+        Format::Text => prescreen::eligibility::render_text(&e, rules, lang),
+    };
+    write_stdout(&text)?;
+    let met = match args.clause {
+        Some(n) => e.met(n),
+        None => !e.clauses_met.is_empty(),
+    };
+    Ok(if met && !e.rejects() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     })
 }
 

@@ -830,3 +830,76 @@ fn judge_work(
         }),
     )
 }
+
+impl Eligibility {
+    /// Whether any finding rejects (the declaration itself needs fixing).
+    pub fn rejects(&self) -> bool {
+        self.findings
+            .iter()
+            .any(|r| r.severity == crate::codes::Severity::Reject)
+    }
+
+    /// Whether clause `n` is met.
+    pub fn met(&self, n: u32) -> bool {
+        self.clauses.iter().any(|c| c.clause == n && c.met)
+    }
+}
+
+/// Reads the reference date of `--as-of` / `as_of` (YYYY-MM-DD).
+pub fn parse_as_of(text: &str) -> Option<NaiveDate> {
+    match DateValue::parse(text)? {
+        DateValue::Day(d) => Some(d),
+        _ => None,
+    }
+}
+
+/// Adds the chosen clause's eligibility to an application's report
+/// (`check --declared`): `eligibility.not_met` and the findings, with
+/// messages in `lang`, and settles the verdict again.
+pub fn add_to_report(report: &mut crate::Report, e: &Eligibility, clause: u32, rules: &Rules, lang: Lang) {
+    let mut reasons = clause_reasons(e, clause);
+    localise_reasons(&mut reasons, &rules.messages, lang);
+    report.reasons.extend(reasons);
+    report.settle();
+}
+
+/// A readable answer: each clause with ✓ or ✗ and why, then the findings.
+pub fn render_text(e: &Eligibility, rules: &Rules, lang: Lang) -> String {
+    use std::fmt::Write as _;
+    let zh = lang == Lang::Zh;
+    let mut out = String::new();
+    let plan = rules.plan(&e.plan);
+    let name = plan.map_or(e.plan.as_str(), |p| if zh { &p.zh } else { &p.en });
+    let _ = writeln!(
+        out,
+        "{name} ({}) — {} {}",
+        e.plan,
+        if zh { "参照日期" } else { "as of" },
+        e.as_of
+    );
+    for c in &e.clauses {
+        let mark = if c.met { "✓" } else { "✗" };
+        let title = if zh {
+            format!("第 {} 条", c.clause)
+        } else {
+            format!("clause {}", c.clause)
+        };
+        let _ = writeln!(
+            out,
+            "  {mark} {title}  {}",
+            if zh { &c.condition_zh } else { &c.condition_en }
+        );
+        for w in if zh { &c.why_zh } else { &c.why_en } {
+            let _ = writeln!(out, "      - {w}");
+        }
+    }
+    for r in &e.findings {
+        let m = if r.severity == crate::codes::Severity::Reject {
+            "✗"
+        } else {
+            "!"
+        };
+        let _ = writeln!(out, "  {m} {}  {}", r.code, r.message);
+    }
+    out
+}

@@ -43,7 +43,7 @@ pub struct ErrorBody {
 /// `detail`: the English technical text).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
-    /// bad_request, malformed_multipart, unknown_plan, unknown_clause,
+    /// bad_request, bad_declared, malformed_multipart, unknown_plan, unknown_clause,
     /// unknown_slot, no_files, payload_too_large, unsupported_media_type,
     /// unauthorized, not_found, method_not_allowed, request_timeout,
     /// overloaded, timeout, internal.
@@ -464,6 +464,12 @@ pub struct CheckForm {
     clause: Option<u32>,
     /// zh or en.
     lang: Option<String>,
+    /// Declared-data JSON (the `Declared` schema): with plan and clause,
+    /// the clause's eligibility and the declaration's findings are added
+    /// to the report's reasons (eligibility.*).
+    declared: Option<String>,
+    /// Reference date YYYY-MM-DD for `declared` (default: today in China).
+    as_of: Option<String>,
     /// A file whose slot is inferred from its file name, or a zip of a
     /// whole application. A part may instead be named by its slot id
     /// (`photo`, `id_card_front` …).
@@ -519,6 +525,8 @@ pub async fn check_multipart(
         plan,
         clause,
         lang: lang_field,
+        as_of,
+        declared,
     } = form;
     let target = match (plan, clause) {
         (Some(p), Some(c)) => {
@@ -532,7 +540,112 @@ pub async fn check_multipart(
         (None, None) => None,
     };
     let lang = pick_lang(query.lang.as_deref().or(lang_field.as_deref()), &headers)?;
-    Ok(answer(run_checks(state, uploads, share, target, lang).await?))
+    // The declaration is judged before the images: a bad one fails fast,
+    // and judging it costs well under a millisecond.
+    let judged = match (declared, &target) {
+        (Some(text), Some((plan, n))) => {
+            let declared = read_declared(text.as_bytes())?;
+            let as_of = as_of_date(as_of.as_deref())?;
+            Some((judge(&state.rules(), plan, &declared, as_of, lang)?, *n))
+        }
+        (Some(_), None) => return Err(ApiError::bad("bad_request", "declared needs a plan and a clause")),
+        (None, _) => None,
+    };
+    let rules = state.rules();
+    let mut report = run_checks(state, uploads, share, target, lang).await?;
+    if let Some((e, n)) = &judged {
+        crate::eligibility::add_to_report(&mut report, e, *n, &rules, lang);
+    }
+    Ok(answer(report))
+}
+
+/// The largest declared-data document read (a 100-period history is about
+/// 20 KB).
+const MAX_DECLARED_BYTES: usize = 1 << 20;
+
+/// A declared-data document, or a 400 that names the path (never a value).
+fn read_declared(bytes: &[u8]) -> Result<crate::eligibility::Declared, ApiError> {
+    crate::eligibility::Declared::from_json(bytes).map_err(|e| ApiError::bad("bad_declared", e.to_string()))
+}
+
+/// `as_of`, or today in China.
+fn as_of_date(text: Option<&str>) -> Result<chrono::NaiveDate, ApiError> {
+    match text {
+        None => Ok(crate::eligibility::today()),
+        Some(t) => crate::eligibility::parse_as_of(t)
+            .ok_or_else(|| ApiError::bad("bad_request", "as_of must be a date YYYY-MM-DD")),
+    }
+}
+
+fn judge(
+    rules: &Rules,
+    plan: &str,
+    declared: &crate::eligibility::Declared,
+    as_of: chrono::NaiveDate,
+    lang: Lang,
+) -> Result<crate::eligibility::Eligibility, ApiError> {
+    use crate::eligibility::EligibilityError as E;
+    crate::eligibility::evaluate(rules, plan, declared, as_of, lang).map_err(|e| match e {
+        E::UnknownPlan(_) => ApiError::bad("unknown_plan", e.to_string()),
+        E::NoConditions(_) => ApiError::bad("unknown_plan", e.to_string()),
+        E::Declared(_) | E::TooManyPeriods(..) => ApiError::bad("bad_declared", e.to_string()),
+    })
+}
+
+/// Query parameters of `POST /v1/eligibility`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EligibilityQuery {
+    /// Plan id, e.g. ecommerce-l2.
+    pub plan: Option<String>,
+    /// Reference date YYYY-MM-DD (default: today in China); an archive is
+    /// judged at its application date.
+    pub as_of: Option<String>,
+    /// Language of the findings' messages: zh (default) or en; the clauses
+    /// carry both.
+    pub lang: Option<String>,
+}
+
+/// Which clauses of a plan a declared history meets, and what in it does
+/// not add up. The body is the declared-data document (`Declared`).
+#[utoipa::path(
+    post, path = "/v1/eligibility",
+    params(EligibilityQuery),
+    request_body(content = crate::eligibility::Declared, content_type = "application/json",
+        example = json!({"id_number": "11010519491231002X", "signed": "2026-11-20",
+            "certificates": [{"kind": "skill", "level": 3, "occupation": "助理电子商务师", "date": "2019-06-30"}],
+            "work": [{"employer": "北京样本电子商务有限公司", "from": "2019-07", "to": "now", "position": "电子商务运营主管"}]})),
+    responses(
+        (status = 200, description = "Every clause, met or not, those met first; the findings", body = crate::eligibility::Eligibility),
+        (status = 400, description = "No or unknown plan, a document that does not read (the path is named), a bad as_of", body = ErrorBody),
+        (status = 401, description = "Missing or wrong API key", body = ErrorBody),
+        (status = 408, description = "The body did not arrive within the deadline", body = ErrorBody),
+        (status = 413, description = "Over 1 MB", body = ErrorBody),
+        (status = 503, description = "Busy: retry", body = ErrorBody),
+    )
+)]
+pub async fn eligibility(
+    State(state): Shared,
+    Query(query): Query<EligibilityQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let plan = query
+        .plan
+        .as_deref()
+        .ok_or_else(|| ApiError::bad("unknown_plan", "give the plan: ?plan=ecommerce-l2"))?;
+    let lang = pick_lang(query.lang.as_deref(), &headers)?;
+    let as_of = as_of_date(query.as_of.as_deref())?;
+    let mut share = BodyShare::new();
+    let bytes = {
+        let _reading = reader_slot(&state)?;
+        read_capped(&state, &mut share, body, MAX_DECLARED_BYTES as u64).await?
+    };
+    let declared = read_declared(&bytes)?;
+    // Well under a millisecond for a long history (benches/checks.rs):
+    // judged here, not on a blocking worker.
+    let e = judge(&state.rules(), plan, &declared, as_of, lang)?;
+    Ok(Json(e).into_response())
 }
 
 /// The parts of a `POST /v1/check` body.
@@ -543,6 +656,8 @@ struct Form {
     plan: Option<String>,
     clause: Option<String>,
     lang: Option<String>,
+    as_of: Option<String>,
+    declared: Option<String>,
 }
 
 /// A reader slot, held while a request body is read.
@@ -576,6 +691,8 @@ async fn read_parts(state: &AppState, multipart: &mut Multipart) -> Result<Form,
         plan: None,
         clause: None,
         lang: None,
+        as_of: None,
+        declared: None,
     };
     while let Some(mut field) = form
         .share
@@ -585,8 +702,9 @@ async fn read_parts(state: &AppState, multipart: &mut Multipart) -> Result<Form,
     {
         let name = field.name().unwrap_or("").to_string();
         let file_name = field.file_name().map(str::to_string);
-        if file_name.is_none() && matches!(name.as_str(), "plan" | "clause" | "lang") {
-            let value = read_text(state, &mut form.share, &mut field, 256).await?;
+        if file_name.is_none() && matches!(name.as_str(), "plan" | "clause" | "lang" | "as_of" | "declared") {
+            let cap = if name == "declared" { MAX_DECLARED_BYTES } else { 256 };
+            let value = read_text(state, &mut form.share, &mut field, cap).await?;
             let value = String::from_utf8(value)
                 .map_err(|_| ApiError::bad("bad_request", format!("{name} is not UTF-8 text")))?
                 .trim()
@@ -594,6 +712,8 @@ async fn read_parts(state: &AppState, multipart: &mut Multipart) -> Result<Form,
             match name.as_str() {
                 "plan" => form.plan = Some(value),
                 "clause" => form.clause = Some(value),
+                "as_of" => form.as_of = Some(value),
+                "declared" => form.declared = Some(value),
                 _ => form.lang = Some(value),
             }
             continue;
@@ -662,8 +782,13 @@ pub async fn check_slot(
 }
 
 /// A raw body up to the file limit, within the body budget.
-async fn read_body(state: &AppState, share: &mut BodyShare, mut body: Body) -> Result<Vec<u8>, ApiError> {
+async fn read_body(state: &AppState, share: &mut BodyShare, body: Body) -> Result<Vec<u8>, ApiError> {
     let cap = state.rules().limits().max_file_bytes;
+    read_capped(state, share, body, cap).await
+}
+
+/// A raw body up to `cap` bytes, within the body budget.
+async fn read_capped(state: &AppState, share: &mut BodyShare, mut body: Body, cap: u64) -> Result<Vec<u8>, ApiError> {
     let mut data = Vec::new();
     while let Some(frame) = share.next(state, body.frame()).await? {
         let frame = frame.map_err(|e| ApiError::bad("bad_request", format!("the body could not be read: {e}")))?;

@@ -15,6 +15,7 @@ use utoipa::{Modify, OpenApi};
     paths(
         api::check_multipart,
         api::check_slot,
+        api::eligibility,
         api::plans,
         api::clause,
         api::reload,
@@ -24,7 +25,19 @@ use utoipa::{Modify, OpenApi};
         crate::report::Report,
         crate::report::FileReport,
         crate::report::Reason,
-        api::ErrorBody
+        api::ErrorBody,
+        crate::eligibility::Declared,
+        crate::eligibility::declared::Education,
+        crate::eligibility::declared::Certificate,
+        crate::eligibility::declared::Training,
+        crate::eligibility::declared::Work,
+        crate::eligibility::declared::Employer,
+        crate::rules::EducationLevel,
+        crate::rules::CertificateKind,
+        crate::eligibility::Eligibility,
+        crate::eligibility::ClauseResult,
+        crate::eligibility::RouteResult,
+        crate::eligibility::ConditionResult
     )),
     modifiers(&BearerKey)
 )]
