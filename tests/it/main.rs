@@ -24,6 +24,7 @@ mod common;
 mod containers_checks;
 mod deploy;
 mod document_reasons;
+mod eligibility;
 mod face_reasons;
 mod file_reasons;
 mod idcard_reasons;
