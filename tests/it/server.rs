@@ -973,3 +973,152 @@ async fn slow_headers_are_cut_off_and_others_served() {
     assert!(closed.is_ok(), "the slow connection was still open after 10 s");
     server.abort();
 }
+
+fn declared_fixture() -> Vec<u8> {
+    std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/declared/ecommerce-l2.json")).unwrap()
+}
+
+fn post_json(uri: &str, body: Vec<u8>) -> Request<Body> {
+    Request::post(uri)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn eligibility_answers_like_the_cli_and_refuses_bad_requests() {
+    let doc = declared_fixture();
+    let (status, api, _) = send(
+        app(),
+        post_json("/v1/eligibility?plan=ecommerce-l2&as_of=2026-11-27", doc.clone()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{api}");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_prescreen"))
+        .args(["eligibility", "--plan", "ecommerce-l2", "--as-of", "2026-11-27", "-"])
+        .env_remove("PRESCREEN_RULES")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(&doc)?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    let cli: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(api, cli, "the API and the CLI differ");
+    assert_eq!(api["clauses_met"], serde_json::json!([2, 3, 4, 5]));
+
+    for (uri, body, status, code) in [
+        ("/v1/eligibility?as_of=2026-11-27", doc.clone(), StatusCode::BAD_REQUEST, "unknown_plan"),
+        ("/v1/eligibility?plan=nope", doc.clone(), StatusCode::BAD_REQUEST, "unknown_plan"),
+        ("/v1/eligibility?plan=ecommerce-l2&as_of=tomorrow", doc.clone(), StatusCode::BAD_REQUEST, "bad_request"),
+        ("/v1/eligibility?plan=ecommerce-l2", b"{\"work\": [1]}".to_vec(), StatusCode::BAD_REQUEST, "bad_declared"),
+        ("/v1/eligibility?plan=ecommerce-l2", b"not json".to_vec(), StatusCode::BAD_REQUEST, "bad_declared"),
+        ("/v1/eligibility?plan=ecommerce-l2", vec![b' '; (1 << 20) + 1], StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+    ] {
+        let (s, v, _) = send(app(), post_json(uri, body)).await;
+        assert_eq!(s, status, "{uri}: {v}");
+        assert_eq!(error_code(&v), code, "{uri}");
+    }
+    let (_, v, _) = send(app(), post_json("/v1/eligibility?plan=ecommerce-l2", b"{\"work\": [1]}".to_vec())).await;
+    assert!(v["error"]["detail"].as_str().unwrap().starts_with("work[0]"), "{v}");
+}
+
+#[tokio::test]
+async fn a_declared_field_adds_the_clause_eligibility_to_a_check() {
+    let photo = fixture("sample-application", "一寸照.jpg");
+    let doc = declared_fixture();
+    let body = multipart(&[
+        ("plan", None, b"ecommerce-l2"),
+        ("clause", None, b"7"),
+        ("as_of", None, b"2026-11-27"),
+        ("declared", None, &doc),
+        ("photo", Some("一寸照.jpg"), &photo),
+    ]);
+    let (status, v, _) = send(app(), post_multipart("/v1/check", body)).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let reasons = v["reasons"].as_array().unwrap();
+    assert!(reasons.iter().any(|r| r["code"] == "eligibility.not_met"), "{v}");
+    // declared without a clause is a request error.
+    let body = multipart(&[("declared", None, &doc), ("photo", Some("一寸照.jpg"), &photo)]);
+    let (status, v, _) = send(app(), post_multipart("/v1/check", body)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+}
+
+#[test]
+fn no_id_number_or_name_reaches_the_log() {
+    use nix::sys::signal::{kill, Signal};
+    use nix::unistd::Pid;
+    use std::io::{Read, Write};
+    use std::process::Stdio;
+
+    let (mut child, port) = spawn_serve(None, Stdio::piped());
+    let id = "110105194912310021"; // a wrong check character: a finding
+    let good = String::from_utf8(declared_fixture()).unwrap().replace("11010519491231002X", id);
+    // The number also where it does not belong, so that it is in an error.
+    let bad = format!("{{\"id_number\": {}, \"work\": [{{\"employer\": \"王小明网店\"}}]}}", &id[..17]);
+    for body in [good.as_str(), bad.as_str()] {
+        let mut stream = connect(port);
+        let head = format!(
+            "POST /v1/eligibility?plan=ecommerce-l2 HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        stream.write_all(head.as_bytes()).unwrap();
+        stream.write_all(body.as_bytes()).unwrap();
+        let mut resp = String::new();
+        stream.read_to_string(&mut resp).unwrap();
+        assert!(resp.starts_with("HTTP/1.1 200") || resp.starts_with("HTTP/1.1 400"), "{resp}");
+        assert!(!resp.contains(id) && !resp.contains(&id[..17]), "the number in an answer: {resp}");
+    }
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).unwrap();
+    let mut log = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut log).unwrap();
+    child.wait().unwrap();
+    assert!(log.contains("/v1/eligibility"), "no access line:\n{log}");
+    for secret in [id, &id[..17], "110105********0021", "王小明", "北京样本电子商务有限公司"] {
+        assert!(!log.contains(secret), "{secret} in the log:\n{log}");
+    }
+}
+
+/// `schemas/declared.schema.json`: the OpenAPI document's `Declared` and
+/// what it refers to, as a standalone JSON Schema (2020-12) for the
+/// registration site. `UPDATE_GOLDEN=1` rewrites it.
+#[tokio::test]
+async fn the_declared_json_schema_in_the_repo_matches_the_openapi_document() {
+    let (_, doc, _) = send(app(), Request::get("/openapi.json").body(Body::empty()).unwrap()).await;
+    let all = doc["components"]["schemas"].as_object().unwrap();
+    let mut defs = serde_json::Map::new();
+    let mut todo = vec!["Declared".to_string()];
+    while let Some(name) = todo.pop() {
+        if defs.contains_key(&name) {
+            continue;
+        }
+        let text = serde_json::to_string(&all[&name]).unwrap();
+        for part in text.split("#/components/schemas/").skip(1) {
+            todo.push(part.split('"').next().unwrap().to_string());
+        }
+        let text = text.replace("#/components/schemas/", "#/$defs/");
+        defs.insert(name, serde_json::from_str(&text).unwrap());
+    }
+    let declared = defs.remove("Declared").unwrap();
+    let mut schema = serde_json::json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://prescreen.invalid/schemas/declared.schema.json",
+        "title": "prescreen declared data",
+    });
+    for (k, v) in declared.as_object().unwrap() {
+        schema[k] = v.clone();
+    }
+    schema["$defs"] = Value::Object(defs);
+    let text = serde_json::to_string_pretty(&schema).unwrap() + "\n";
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/declared.schema.json");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &text).unwrap();
+    }
+    let want = std::fs::read_to_string(&path).unwrap_or_default();
+    assert_eq!(text, want, "{} is stale: run UPDATE_GOLDEN=1 cargo test", path.display());
+    assert!(text.contains("\"id_number\"") && text.contains("\"work\""));
+}
