@@ -150,5 +150,49 @@ fn form_writing(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, per_file, localisation, faces, form_writing, big_and_many);
+/// A 20-period history judged against every clause of both plans, the
+/// JSON read included (#21: under 1 ms).
+fn eligibility(c: &mut Criterion) {
+    use prescreen::eligibility::{evaluate, parse_as_of, Declared};
+    let rules = prescreen::Rules::builtin().expect("rulebook");
+    let work: Vec<serde_json::Value> = (0..20)
+        .map(|i| {
+            let y = 2000 + i;
+            serde_json::json!({
+                "employer": format!("北京示例{i}号电子商务有限公司"),
+                "from": format!("{y}-02"), "to": format!("{y}-12"),
+                "position": "电子商务运营", "occupation": "电子商务师",
+            })
+        })
+        .collect();
+    let doc = serde_json::json!({
+        "id_number": "11010519491231002X",
+        "signed": "2026-11-20",
+        "education": [{"level": "bachelor", "major_related": true, "graduated": "1999-07-01", "chsi_code": "A1B2C3D4E5F6G7H8"}],
+        "certificates": [{"kind": "skill", "level": 3, "occupation": "助理电子商务师", "date": "2005-06-30"}],
+        "training": [{"occupation": "电子商务师", "date": "2010-01-10", "hours": 160}],
+        "work": work,
+        "employers": [{"name": "北京示例3号电子商务有限公司", "founded": "1998-01-01"}],
+    })
+    .to_string();
+    let as_of = parse_as_of("2026-11-27").expect("date");
+    c.bench_function("eligibility_20_periods_both_plans", |b| {
+        b.iter(|| {
+            let d = Declared::from_json(black_box(doc.as_bytes())).expect("reads");
+            for plan in ["ecommerce-l2", "ecommerce-l2-beijing"] {
+                black_box(evaluate(&rules, plan, &d, as_of, prescreen::Lang::Zh).expect("judged"));
+            }
+        })
+    });
+}
+
+criterion_group!(
+    benches,
+    per_file,
+    localisation,
+    faces,
+    form_writing,
+    big_and_many,
+    eligibility
+);
 criterion_main!(benches);

@@ -1011,18 +1011,52 @@ async fn eligibility_answers_like_the_cli_and_refuses_bad_requests() {
     assert_eq!(api["clauses_met"], serde_json::json!([2, 3, 4, 5]));
 
     for (uri, body, status, code) in [
-        ("/v1/eligibility?as_of=2026-11-27", doc.clone(), StatusCode::BAD_REQUEST, "unknown_plan"),
-        ("/v1/eligibility?plan=nope", doc.clone(), StatusCode::BAD_REQUEST, "unknown_plan"),
-        ("/v1/eligibility?plan=ecommerce-l2&as_of=tomorrow", doc.clone(), StatusCode::BAD_REQUEST, "bad_request"),
-        ("/v1/eligibility?plan=ecommerce-l2", b"{\"work\": [1]}".to_vec(), StatusCode::BAD_REQUEST, "bad_declared"),
-        ("/v1/eligibility?plan=ecommerce-l2", b"not json".to_vec(), StatusCode::BAD_REQUEST, "bad_declared"),
-        ("/v1/eligibility?plan=ecommerce-l2", vec![b' '; (1 << 20) + 1], StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+        (
+            "/v1/eligibility?as_of=2026-11-27",
+            doc.clone(),
+            StatusCode::BAD_REQUEST,
+            "unknown_plan",
+        ),
+        (
+            "/v1/eligibility?plan=nope",
+            doc.clone(),
+            StatusCode::BAD_REQUEST,
+            "unknown_plan",
+        ),
+        (
+            "/v1/eligibility?plan=ecommerce-l2&as_of=tomorrow",
+            doc.clone(),
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            "/v1/eligibility?plan=ecommerce-l2",
+            b"{\"work\": [1]}".to_vec(),
+            StatusCode::BAD_REQUEST,
+            "bad_declared",
+        ),
+        (
+            "/v1/eligibility?plan=ecommerce-l2",
+            b"not json".to_vec(),
+            StatusCode::BAD_REQUEST,
+            "bad_declared",
+        ),
+        (
+            "/v1/eligibility?plan=ecommerce-l2",
+            vec![b' '; (1 << 20) + 1],
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+        ),
     ] {
         let (s, v, _) = send(app(), post_json(uri, body)).await;
         assert_eq!(s, status, "{uri}: {v}");
         assert_eq!(error_code(&v), code, "{uri}");
     }
-    let (_, v, _) = send(app(), post_json("/v1/eligibility?plan=ecommerce-l2", b"{\"work\": [1]}".to_vec())).await;
+    let (_, v, _) = send(
+        app(),
+        post_json("/v1/eligibility?plan=ecommerce-l2", b"{\"work\": [1]}".to_vec()),
+    )
+    .await;
     assert!(v["error"]["detail"].as_str().unwrap().starts_with("work[0]"), "{v}");
 }
 
@@ -1056,9 +1090,14 @@ fn no_id_number_or_name_reaches_the_log() {
 
     let (mut child, port) = spawn_serve(None, Stdio::piped());
     let id = "110105194912310021"; // a wrong check character: a finding
-    let good = String::from_utf8(declared_fixture()).unwrap().replace("11010519491231002X", id);
+    let good = String::from_utf8(declared_fixture())
+        .unwrap()
+        .replace("11010519491231002X", id);
     // The number also where it does not belong, so that it is in an error.
-    let bad = format!("{{\"id_number\": {}, \"work\": [{{\"employer\": \"王小明网店\"}}]}}", &id[..17]);
+    let bad = format!(
+        "{{\"id_number\": {}, \"work\": [{{\"employer\": \"王小明网店\"}}]}}",
+        &id[..17]
+    );
     for body in [good.as_str(), bad.as_str()] {
         let mut stream = connect(port);
         let head = format!(
@@ -1069,15 +1108,27 @@ fn no_id_number_or_name_reaches_the_log() {
         stream.write_all(body.as_bytes()).unwrap();
         let mut resp = String::new();
         stream.read_to_string(&mut resp).unwrap();
-        assert!(resp.starts_with("HTTP/1.1 200") || resp.starts_with("HTTP/1.1 400"), "{resp}");
-        assert!(!resp.contains(id) && !resp.contains(&id[..17]), "the number in an answer: {resp}");
+        assert!(
+            resp.starts_with("HTTP/1.1 200") || resp.starts_with("HTTP/1.1 400"),
+            "{resp}"
+        );
+        assert!(
+            !resp.contains(id) && !resp.contains(&id[..17]),
+            "the number in an answer: {resp}"
+        );
     }
     kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).unwrap();
     let mut log = String::new();
     child.stderr.take().unwrap().read_to_string(&mut log).unwrap();
     child.wait().unwrap();
     assert!(log.contains("/v1/eligibility"), "no access line:\n{log}");
-    for secret in [id, &id[..17], "110105********0021", "王小明", "北京样本电子商务有限公司"] {
+    for secret in [
+        id,
+        &id[..17],
+        "110105********0021",
+        "王小明",
+        "北京样本电子商务有限公司",
+    ] {
         assert!(!log.contains(secret), "{secret} in the log:\n{log}");
     }
 }
@@ -1119,6 +1170,11 @@ async fn the_declared_json_schema_in_the_repo_matches_the_openapi_document() {
         std::fs::write(&path, &text).unwrap();
     }
     let want = std::fs::read_to_string(&path).unwrap_or_default();
-    assert_eq!(text, want, "{} is stale: run UPDATE_GOLDEN=1 cargo test", path.display());
+    assert_eq!(
+        text,
+        want,
+        "{} is stale: run UPDATE_GOLDEN=1 cargo test",
+        path.display()
+    );
     assert!(text.contains("\"id_number\"") && text.contains("\"work\""));
 }
