@@ -277,3 +277,73 @@ fn every_code_has_a_message_in_both_languages() {
         );
     }
 }
+
+/// The clauses as the seeds write them (000: （1）–（7）; 001: 1. and 2.),
+/// whitespace taken out of the PDF's line breaks.
+const SEED_CLAUSES: [&str; 9] = [
+    "在本职业连续工作13年以上",
+    "取得本职业助理电子商务师职业资格证书后，连续从事本职业工作5年以上",
+    "取得本职业助理电子商务师职业资格证书后，连续从事本职业工作4年以上，经本职业电子商务师正规培训达规定标准学时数，并取得结业证书",
+    "具有本专业大学本科学历，取得本职业助理电子商务师职业资格证书后，连续从事本职业工作4年以上",
+    "具有本专业大学本科学历，取得助理电子商务师职业资格证书后，连续从事本职业工作3年以上，经本职业电子商务师正规培训达规定标准学时数，并取得结业证书",
+    "具有非本专业大学本科学历，取得本职业助理电子商务师职业资格证书后，连续从事本职业工作4年以上，经本职业电子商务师正规培训达规定标准学时数，并取得结业证书",
+    "具有硕士研究生及以上学历，连续从事本职业工作2年以上",
+    "取得本职业或相关职业三级/高级工职业资格证书（技能等级证书）后，累计从事本职业或相关职业工作4年（含）以上",
+    "取得本职业或相关职业三级/高级工职业资格证书（技能等级证书）的高级技工学校、技师学院毕业生，累计从事本职业或相关职业工作3年（含）以上;或取得本职业或相关职业预备技师证书的技师学院毕业生，累计从事本职业或相关职业工作2年（含）以上",
+];
+
+/// Each route's `wording` is the seed's own text (whitespace and the
+/// semicolon's width aside), and its years are the wording's.
+#[test]
+fn clause_routes_keep_the_seeds_words() {
+    let squash = |s: &str| {
+        s.chars()
+            .filter(|c| !c.is_whitespace())
+            .map(|c| if c == '；' { ';' } else { c })
+            .collect::<String>()
+    };
+    let mut routes = 0;
+    for plan in rules().plans() {
+        for c in &plan.clauses {
+            assert!(!c.routes.is_empty(), "{} {}: no routes", plan.id, c.n);
+            for r in &c.routes {
+                routes += 1;
+                let w = squash(&r.wording);
+                assert!(
+                    w.contains(&format!("{}年", r.work_years)),
+                    "{} {}: {}",
+                    plan.id,
+                    c.n,
+                    r.wording
+                );
+                assert!(
+                    SEED_CLAUSES.iter().any(|s| s.contains(&w)),
+                    "{} {}: not the seed's words: {}",
+                    plan.id,
+                    c.n,
+                    r.wording
+                );
+                assert!(
+                    squash(&c.condition_zh).contains(&w),
+                    "{} {}: the condition and the route differ",
+                    plan.id,
+                    c.n
+                );
+            }
+        }
+    }
+    assert_eq!(routes, 10);
+}
+
+#[test]
+fn a_clause_without_routes_in_a_plan_with_conditions_is_refused() {
+    let bad = edited(
+        "[[plans.clauses.routes]]\nwording = \"在本职业连续工作 13 年以上\"\nwork_years = 13\n",
+        "",
+    );
+    let (line, message) = refused(&bad);
+    assert!(message.contains("no routes"), "{message}");
+    assert!(line.is_some());
+    let bad = edited("work_years = 13\n", "work_years = 0\n");
+    assert!(refused(&bad).1.contains("work_years"));
+}
