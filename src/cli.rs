@@ -37,6 +37,27 @@ pub enum Command {
     Report(ReportArgs),
     /// Which clauses a declared history meets, and what does not add up
     Eligibility(EligibilityArgs),
+    /// Make an upload that passes from a photo whose only faults are size, crop or format
+    Fix(FixArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct FixArgs {
+    /// The slot the file is for, e.g. photo or id_card_front
+    #[arg(long)]
+    pub slot: String,
+    /// Where the fixed JPEG goes (written only when it passes the check)
+    #[arg(short = 'o', long, value_name = "OUTPUT")]
+    pub output: PathBuf,
+    /// Output format of the report
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    pub format: Format,
+    /// Language of the messages
+    #[arg(long, value_enum, default_value_t = LangArg::Zh)]
+    pub lang: LangArg,
+    /// The photo: JPEG, PNG, WebP or HEIC
+    #[arg(value_name = "INPUT")]
+    pub input: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
@@ -244,6 +265,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Batch(args) => batch(args, &rules),
         Command::Report(args) => report(&args.results, args.csv.as_deref(), !args.no_bom, args.html.as_deref()),
         Command::Eligibility(args) => eligibility(args, &rules),
+        Command::Fix(args) => fix(args, &rules),
     }
 }
 
@@ -480,6 +502,45 @@ fn eligibility(args: EligibilityArgs, rules: &Rules) -> Result<ExitCode> {
         None => !e.clauses_met.is_empty(),
     };
     Ok(if met && !e.rejects() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn fix(args: FixArgs, rules: &Rules) -> Result<ExitCode> {
+    use std::io::Read;
+    let slot = rules
+        .slot(&args.slot)
+        .with_context(|| format!("unknown slot {:?}; one of: {}", args.slot, rules.slot_ids()))?;
+    let cap = rules.limits().max_file_bytes;
+    let mut bytes = Vec::new();
+    std::fs::File::open(&args.input)
+        .with_context(|| format!("reading {}", args.input.display()))?
+        .take(cap + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("reading {}", args.input.display()))?;
+    if bytes.len() as u64 > cap {
+        bail!("{}: over the limit of {cap} bytes", args.input.display());
+    }
+    let lang = Lang::from(args.lang);
+    let name = args
+        .output
+        .file_name()
+        .map_or_else(|| "fixed.jpg".into(), |n| n.to_string_lossy().into_owned());
+    let fixed = prescreen::fix::fix(&bytes, &name, slot, rules, lang);
+    if let Some(jpeg) = &fixed.jpeg {
+        // Written whole or not at all: a temporary file beside it, renamed.
+        let tmp = args.output.with_extension("jpg.part");
+        std::fs::write(&tmp, jpeg).with_context(|| format!("writing {}", tmp.display()))?;
+        std::fs::rename(&tmp, &args.output).with_context(|| format!("writing {}", args.output.display()))?;
+    }
+    let text = match args.format {
+        Format::Json => serde_json::to_string_pretty(&fixed.report)? + "\n",
+        Format::Text => render_text(&fixed.report, rules, lang),
+    };
+    write_stdout(&text)?;
+    Ok(if fixed.jpeg.is_some() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

@@ -46,6 +46,7 @@ pub mod codes;
 pub mod collect;
 pub mod eligibility;
 pub mod error;
+pub mod fix;
 pub mod format;
 pub mod input;
 pub mod measure;

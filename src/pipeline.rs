@@ -104,7 +104,13 @@ pub fn check_upload_within(upload: &Upload, slot: Option<&SlotDef>, rules: &Rule
 }
 
 /// The checks of the slot's kind on an upright image.
-fn check_kind(decoded: &Decoded, slot: Option<&SlotDef>, rules: &Rules, budget: &Budget, report: &mut FileReport) {
+pub(crate) fn check_kind(
+    decoded: &Decoded,
+    slot: Option<&SlotDef>,
+    rules: &Rules,
+    budget: &Budget,
+    report: &mut FileReport,
+) {
     let Some(slot) = slot else { return };
     if budget.stop("decode", report) {
         return;

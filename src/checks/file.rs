@@ -94,6 +94,17 @@ pub fn check_file_basics(
     }
 }
 
+/// A JPEG's structure walk, limits and bounded decode alone (no size
+/// window, no format check): what `prescreen fix` reads its source with.
+pub fn decode_checked(
+    bytes: &[u8],
+    analysis_long_side: Option<u32>,
+    rules: &Rules,
+    report: &mut FileReport,
+) -> Prepared {
+    check_jpeg(bytes, analysis_long_side, true, rules, report)
+}
+
 /// Whether a reason comes from the JPEG's structure or header (so the
 /// pixels were never going to be decoded anyway).
 fn is_structural(r: &Reason) -> bool {

@@ -6,6 +6,8 @@
 
 pub mod archive;
 pub mod decode;
+#[cfg(feature = "heic")]
+pub mod heic;
 pub mod jpeg;
 pub mod pdf;
 pub mod xmp;

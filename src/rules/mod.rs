@@ -48,6 +48,7 @@ pub struct Rulebook {
     pub slots: Vec<SlotDef>,
     pub plans: Vec<Plan>,
     pub eligibility: EligibilityRules,
+    pub fix: FixRules,
 }
 
 /// Hard limits on what any input may cost (SPEC §5).
@@ -403,6 +404,25 @@ pub struct FormRules {
     pub altered_in_field_severity: Severity,
 }
 
+/// What `prescreen fix` makes of a photo: `[fix]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FixRules {
+    pub face_width: f64,
+    pub face_top: f64,
+    pub max_face_width: f64,
+    pub photo_width: u32,
+    pub search_width: u32,
+    pub decode_long_side: u32,
+    pub card_margin: f64,
+    pub card_long_side: u32,
+    pub document_long_side: u32,
+    pub quality_start: u8,
+    pub quality_min: u8,
+    pub quality_max: u8,
+    pub max_encodes: u32,
+}
+
 /// The kind of a material, which decides the checks it gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -568,6 +588,11 @@ impl Rules {
     /// Hard limits on what any input may cost.
     pub fn limits(&self) -> &Limits {
         &self.book.limits
+    }
+
+    /// What `prescreen fix` aims at.
+    pub fn fix(&self) -> &FixRules {
+        &self.book.fix
     }
 
     /// The shared eligibility values (tolerances, code formats).
@@ -794,6 +819,7 @@ fn validate(book: &Rulebook) -> Result<HashMap<String, usize>, Problem> {
     validate_fractions(book)?;
     validate_paper(book)?;
     eligibility::validate_shared(&book.eligibility)?;
+    validate_fix(book)?;
     for (pi, p) in book.plans.iter().enumerate() {
         eligibility::validate_plan(&format!("plans.{pi}"), p)?;
     }
@@ -881,6 +907,49 @@ fn validate_plans(plans: &[Plan], slots: &HashMap<String, usize>) -> Result<(), 
                 known(format!("{at}.slots.{i}"), s)?;
             }
         }
+    }
+    Ok(())
+}
+
+/// The fix's face geometry inside the photo's limits, qualities in order.
+fn validate_fix(book: &Rulebook) -> Result<(), Problem> {
+    let f = &book.fix;
+    let face = &book.photo.face;
+    if !(face.width_min..=face.width_max).contains(&f.face_width)
+        || !(f.face_width..=face.width_max).contains(&f.max_face_width)
+    {
+        return Err(problem(
+            "fix.face_width",
+            "face_width <= max_face_width, both within photo.face width_min-width_max",
+        ));
+    }
+    if !(face.top_min..=face.top_max).contains(&f.face_top) {
+        return Err(problem(
+            "fix.face_top",
+            "face_top must be within photo.face top_min-top_max",
+        ));
+    }
+    if f.photo_width < book.photo.min_width {
+        return Err(problem(
+            "fix.photo_width",
+            "photo_width must be at least photo.min_width",
+        ));
+    }
+    if !(1..=100).contains(&f.quality_min)
+        || f.quality_min > f.quality_start
+        || f.quality_start > f.quality_max
+        || f.quality_max > 100
+    {
+        return Err(problem(
+            "fix.quality_start",
+            "need 1 <= quality_min <= quality_start <= quality_max <= 100",
+        ));
+    }
+    if f.max_encodes == 0 || !(0.0..0.5).contains(&f.card_margin) {
+        return Err(problem(
+            "fix.max_encodes",
+            "max_encodes >= 1 and card_margin in [0, 0.5)",
+        ));
     }
     Ok(())
 }

@@ -53,6 +53,11 @@ pub struct ErrorDetail {
     pub detail: Option<String>,
 }
 
+/// Marks a 4xx answer whose body is a report (a refused fix), which the
+/// error shaping must not replace.
+#[derive(Debug, Clone, Copy)]
+struct ReportAnswer;
+
 /// An error answer's code and English text, left on the response for
 /// `json_errors`, which writes the body in the request's language.
 #[derive(Debug, Clone)]
@@ -133,7 +138,7 @@ pub async fn json_errors(State(state): Shared, req: Request, next: Next) -> Resp
     let lang = request_lang(&req);
     let resp = next.run(req).await;
     let status = resp.status();
-    if !(status.is_client_error() || status.is_server_error()) {
+    if !(status.is_client_error() || status.is_server_error()) || resp.extensions().get::<ReportAnswer>().is_some() {
         return resp;
     }
     let (parts, body) = resp.into_parts();
@@ -795,6 +800,120 @@ pub async fn check_slot(
     let name = format!("{slot}.upload");
     let uploads = vec![Upload::new(name, Some(slot), bytes)];
     Ok(answer(run_checks(state, uploads, share, None, lang).await?))
+}
+
+/// Makes an upload that passes from a photo whose only faults are size,
+/// crop or format (`prescreen fix`). The answer is the fixed JPEG, with the
+/// check report of the fixed file in the `X-Prescreen-Report` header (JSON,
+/// non-ASCII characters written as `\u` escapes so that the header stays
+/// ASCII); when no passing file can be made, 422 with that report as the
+/// JSON body (its reasons say why).
+#[utoipa::path(
+    post, path = "/v1/fix/{slot}",
+    params(("slot" = String, Path, description = "Slot id, e.g. photo"), CheckQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The photo: JPEG, PNG, WebP or HEIC"),
+    responses(
+        (status = 200, description = "The fixed JPEG; its check report (which passed) in the X-Prescreen-Report header",
+            content_type = "image/jpeg",
+            headers(("X-Prescreen-Report" = String, description = "The check report of the fixed file (JSON, ASCII)"))),
+        (status = 422, description = "No passing file can be made: the report with the reasons", body = Report,
+            example = json!({"plan": null, "clause": null, "verdict": "reject",
+                "files": [{"name": "photo.jpg", "slot": "photo", "verdict": "reject",
+                    "reasons": [{"code": "photo.background_not_white", "severity": "reject",
+                        "message": "照片背景不是白色（检测为蓝色），请上传白底证件照",
+                        "detail": {"white_fraction": 0.02, "colour": "blue"}}],
+                    "measurements": {"bytes": 61234, "width": 413, "height": 578, "fix_returned": false}}],
+                "missing": [], "unexpected": [], "reasons": []})),
+        (status = 400, description = "Unknown slot, or lang not zh/en", body = ErrorBody),
+        (status = 401, description = "Missing or wrong API key", body = ErrorBody),
+        (status = 408, description = "The body did not arrive within the deadline", body = ErrorBody),
+        (status = 413, description = "Over the file limit", body = ErrorBody),
+        (status = 503, description = "Busy or too slow: retry", body = ErrorBody),
+    )
+)]
+pub async fn fix_slot(
+    State(state): Shared,
+    Path(slot): Path<String>,
+    Query(query): Query<CheckQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    if state.rules().slot(&slot).is_none() {
+        return Err(ApiError::bad("unknown_slot", format!("unknown slot {slot:?}")));
+    }
+    let lang = pick_lang(query.lang.as_deref(), &headers)?;
+    let mut share = BodyShare::new();
+    let bytes = {
+        let _reading = reader_slot(&state)?;
+        read_body(&state, &mut share, body).await?
+    };
+    let _admitted = admit(&state)?;
+    let timeout = state.config.timeout;
+    let cancel = CancelOnDrop(Arc::new(AtomicBool::new(false)));
+    let work = async {
+        let worker = state
+            .workers
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "overloaded", "shutting down"))?;
+        let rules = state.rules();
+        tokio::task::spawn_blocking(move || {
+            let _worker = worker;
+            let _share = share;
+            let def = rules
+                .slot(&slot)
+                .ok_or_else(|| ApiError::bad("unknown_slot", "the slot went away with a reload"))?;
+            Ok::<_, ApiError>(crate::fix::fix(&bytes, &format!("{slot}.jpg"), def, &rules, lang))
+        })
+        .await
+        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the fix failed"))?
+    };
+    let fixed = tokio::time::timeout(timeout, work).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "timeout",
+            format!("the fix took longer than {} s", timeout.as_secs()),
+        )
+    })??;
+    drop(cancel);
+    state.metrics.verdict(&fixed.report);
+    match fixed.jpeg {
+        Some(jpeg) => {
+            let report = ascii_json(&fixed.report);
+            let mut resp = (StatusCode::OK, jpeg).into_response();
+            resp.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg"));
+            if let Ok(v) = HeaderValue::from_str(&report) {
+                resp.headers_mut().insert("x-prescreen-report", v);
+            }
+            Ok(resp)
+        }
+        None => {
+            let mut resp = (StatusCode::UNPROCESSABLE_ENTITY, Json(fixed.report)).into_response();
+            // A report, not a request error: json_errors leaves it alone.
+            resp.extensions_mut().insert(ReportAnswer);
+            Ok(resp)
+        }
+    }
+}
+
+/// JSON with every non-ASCII character as a `\u` escape (surrogate pairs
+/// beyond the BMP), fit for an HTTP header.
+fn ascii_json(value: &impl Serialize) -> String {
+    let text = serde_json::to_string(value).unwrap_or_default();
+    let mut out = String::with_capacity(text.len() + text.len() / 2);
+    for c in text.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for u in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{:04x}", u));
+            }
+        }
+    }
+    out
 }
 
 /// A raw body up to the file limit, within the body budget.

@@ -182,6 +182,7 @@ fn router_with(state: Arc<AppState>) -> Router {
         .route("/v1/check", post(api::check_multipart))
         .route("/v1/check/{slot}", post(api::check_slot))
         .route("/v1/eligibility", post(api::eligibility))
+        .route("/v1/fix/{slot}", post(api::fix_slot))
         .route("/v1/plans", get(api::plans))
         .route("/v1/plans/{plan}/clauses/{n}", get(api::clause))
         .route("/v1/admin/reload", post(api::reload))

@@ -16,6 +16,7 @@ use utoipa::{Modify, OpenApi};
         api::check_multipart,
         api::check_slot,
         api::eligibility,
+        api::fix_slot,
         api::plans,
         api::clause,
         api::reload,

@@ -27,6 +27,7 @@ mod document_reasons;
 mod eligibility;
 mod face_reasons;
 mod file_reasons;
+mod fix;
 mod idcard_reasons;
 mod localisation;
 mod one_road;
