@@ -186,6 +186,49 @@ fn eligibility(c: &mut Criterion) {
     });
 }
 
+/// `prescreen fix`, the whole function including the check of its result
+/// (#18: a 12 MP portrait ≤ 80 ms, a 600 KB studio file ≤ 20 ms, a 12 MP
+/// ID-card photo ≤ 60 ms).
+fn fixes(c: &mut Criterion) {
+    use synth::{id_card_photo, jpeg, portrait, Portrait, WHITE};
+    let rules = Rules::builtin().expect("rulebook");
+    let person = portrait(&Portrait {
+        width: 1200,
+        height: 1680,
+        seed: 1,
+        ..Default::default()
+    });
+    let mut frame = image::RgbImage::from_pixel(3000, 4000, image::Rgb(WHITE));
+    image::imageops::overlay(&mut frame, &person, 900, 4000 - 1680);
+    let camera = jpeg(&frame, 90);
+    let studio = jpeg(
+        &portrait(&Portrait {
+            width: 826,
+            height: 1156,
+            seed: 5,
+            ..Default::default()
+        }),
+        97,
+    );
+    let card = jpeg(&id_card_photo(4000, 3000, 7), 92);
+    let mut group = c.benchmark_group("fix");
+    group.sample_size(20);
+    for (label, bytes, slot) in [
+        (format!("portrait_12MP_{}KB", camera.len() / 1000), &camera, "photo"),
+        (format!("studio_photo_{}KB", studio.len() / 1000), &studio, "photo"),
+        (format!("id_card_12MP_{}KB", card.len() / 1000), &card, "id_card_front"),
+    ] {
+        let def = rules.slot(slot).expect("slot");
+        group.bench_function(label, |b| {
+            b.iter(|| {
+                let fixed = prescreen::fix::fix(black_box(bytes), "fixed.jpg", def, &rules, Lang::Zh);
+                assert!(fixed.jpeg.is_some());
+            })
+        });
+    }
+    group.finish();
+}
+
 criterion_group!(
     benches,
     per_file,
@@ -193,6 +236,7 @@ criterion_group!(
     faces,
     form_writing,
     big_and_many,
-    eligibility
+    eligibility,
+    fixes
 );
 criterion_main!(benches);

@@ -412,6 +412,7 @@ pub struct FixRules {
     pub face_top: f64,
     pub max_face_width: f64,
     pub photo_width: u32,
+    pub search_first_width: u32,
     pub search_width: u32,
     pub decode_long_side: u32,
     pub card_margin: f64,

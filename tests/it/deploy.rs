@@ -113,7 +113,9 @@ fn the_batch_job_shards_agree_and_use_real_flags() {
 #[test]
 fn the_dockerfile_builds_the_binary_and_runs_it_unprivileged() {
     let f = read("deploy/Dockerfile");
-    assert!(f.contains("cargo build --release --locked --bin prescreen"));
+    assert!(f.contains("cargo build --release --locked --features heic --bin prescreen"));
+    // The codecs libheif links against, at run time too.
+    assert!(f.contains("libde265-0") && f.contains("libde265-dev"));
     assert!(f.contains("USER 10001"));
     assert!(f.contains("ENTRYPOINT [\"/usr/local/bin/prescreen\"]"));
     // Every path Cargo.toml names must be copied in, or the build fails.

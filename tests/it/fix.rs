@@ -357,3 +357,51 @@ fn the_cli_writes_only_a_passing_file_and_the_api_gives_the_same_bytes() {
     let v: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(v["files"][0]["reasons"][0]["code"], "photo.background_not_white", "{v}");
 }
+
+/// The fixed photo's face geometry over many camera photos (sizes, head
+/// sizes and frame shapes set by seed): every one inside the limits; the
+/// distributions printed (`--nocapture`) for the README.
+#[test]
+fn face_placement_over_many_camera_photos() {
+    let face = &rules().photo().face;
+    let mut widths = Vec::new();
+    let mut tops = Vec::new();
+    let mut offsets = Vec::new();
+    let mut bottoms = Vec::new();
+    for seed in 0..12u32 {
+        let (cw, ch) = if seed % 3 == 2 {
+            (1800, 3200)
+        } else {
+            (1500 + 150 * seed, 2000 + 200 * seed)
+        };
+        let person = (cw as f32 * (0.30 + 0.03 * (seed % 5) as f32)) as u32;
+        let bytes = jpeg(&camera_portrait(cw, ch, person, u64::from(seed) + 20), 88);
+        let f = run(&bytes, "photo");
+        assert_fixed(&f, &format!("seed {seed}"));
+        let (w, t, o) = face_geometry(&f);
+        assert!((face.width_min..=face.width_max).contains(&w), "seed {seed}: {w}");
+        assert!((face.top_min..=face.top_max).contains(&t), "seed {seed}: {t}");
+        assert!(o.abs() <= face.max_centre_offset, "seed {seed}: {o}");
+        widths.push(w);
+        tops.push(t);
+        offsets.push(o);
+        bottoms.push(f.report.files[0].measurements["face_bottom_fraction"].as_f64().unwrap());
+    }
+    let spread = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        format!("{:.3} / {:.3} / {:.3}", v[0], v[v.len() / 2], v[v.len() - 1])
+    };
+    println!(
+        "fixed photos (n = 12): face width {} (limits {}-{}), top {} ({}-{}), centre offset {} (±{}), bottom {} (≤ {})",
+        spread(&mut widths),
+        face.width_min,
+        face.width_max,
+        spread(&mut tops),
+        face.top_min,
+        face.top_max,
+        spread(&mut offsets),
+        face.max_centre_offset,
+        spread(&mut bottoms),
+        face.bottom_max
+    );
+}
