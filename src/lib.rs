@@ -32,6 +32,12 @@
 //! * [`set`]: an application: slots named or inferred, each upload through
 //!   the pipeline, completeness against a clause ([`check_application`]).
 //! * [`collect`]: command-line inputs (files, folders) to uploads.
+//! * [`fix`]: a photo whose only faults are size, crop or format made
+//!   into an upload that passes (`prescreen fix`, `POST /v1/fix/{slot}`),
+//!   returned only when the full check of the result passes.
+//! * [`eligibility`]: the clauses a declared history meets, and its
+//!   consistency findings (`prescreen eligibility`, `POST /v1/eligibility`,
+//!   `check --declared`); uses only `rules` and `report`.
 //! * [`server`]: the HTTP API (`prescreen serve`): multipart in, checks on
 //!   blocking workers behind an admission queue, metrics, OpenAPI.
 //! * [`batch`]: re-checks of archives (`prescreen batch`) with resume and
