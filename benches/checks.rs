@@ -210,13 +210,20 @@ fn fixes(c: &mut Criterion) {
         }),
         97,
     );
-    let card = jpeg(&id_card_photo(4000, 3000, 7), 92);
+    let card_img = id_card_photo(4000, 3000, 7);
+    let card = jpeg(&card_img, 92);
+    let card_3mb = jpeg(&card_img, 100);
     let mut group = c.benchmark_group("fix");
     group.sample_size(20);
     for (label, bytes, slot) in [
         (format!("portrait_12MP_{}KB", camera.len() / 1000), &camera, "photo"),
         (format!("studio_photo_{}KB", studio.len() / 1000), &studio, "photo"),
         (format!("id_card_12MP_{}KB", card.len() / 1000), &card, "id_card_front"),
+        (
+            format!("id_card_12MP_{}KB", card_3mb.len() / 1000),
+            &card_3mb,
+            "id_card_front",
+        ),
     ] {
         let def = rules.slot(slot).expect("slot");
         group.bench_function(label, |b| {
