@@ -131,40 +131,69 @@ fn studio_files_and_other_formats_are_brought_into_the_window() {
         )
         .unwrap();
     assert_in_window(&assert_fixed(&run(&webp, "photo"), "WebP"));
+    // And a camera-size photo in each format.
+    let camera = camera_portrait(1500, 2000, 620, 11);
+    for (what, bytes) in [("camera PNG", png_of(&camera)), ("camera WebP", webp_of(&camera))] {
+        let f = run(&bytes, "photo");
+        assert_in_window(&assert_fixed(&f, what));
+    }
     // The check itself still says the PNG is not a JPEG, and that fix converts it.
     let checked = crate::common::check(&png, "photo");
     assert!(checked.has(Code::FileNotJpeg));
+}
+
+fn png_of(img: &RgbImage) -> Vec<u8> {
+    let mut out = Vec::new();
+    img.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
+        .unwrap();
+    out
+}
+
+fn webp_of(img: &RgbImage) -> Vec<u8> {
+    let mut out = Vec::new();
+    image::codecs::webp::WebPEncoder::new_lossless(&mut out)
+        .encode(img.as_raw(), img.width(), img.height(), image::ExtendedColorType::Rgb8)
+        .unwrap();
+    out
 }
 
 #[cfg(feature = "heic")]
 #[test]
 fn heic_portraits_are_converted() {
     use libheif_rs::{Channel, ColorSpace, CompressionFormat, EncoderQuality, HeifContext, Image, LibHeif, RgbChroma};
+    let heic_of = |src: &RgbImage| {
+        let (w, h) = src.dimensions();
+        let mut img = Image::new(w, h, ColorSpace::Rgb(RgbChroma::Rgb)).unwrap();
+        img.create_plane(Channel::Interleaved, w, h, 8).unwrap();
+        {
+            let planes = img.planes_mut();
+            let p = planes.interleaved.unwrap();
+            let row = w as usize * 3;
+            for y in 0..h as usize {
+                p.data[y * p.stride..y * p.stride + row].copy_from_slice(&src.as_raw()[y * row..(y + 1) * row]);
+            }
+        }
+        let lib = LibHeif::new();
+        let mut ctx = HeifContext::new().unwrap();
+        let mut enc = lib.encoder_for_format(CompressionFormat::Hevc).unwrap();
+        enc.set_quality(EncoderQuality::Lossy(85)).unwrap();
+        ctx.encode_image(&img, &mut enc, None).unwrap();
+        ctx.write_to_bytes().unwrap()
+    };
     let studio = portrait(&Portrait {
         width: 826,
         height: 1156,
         seed: 6,
         ..Default::default()
     });
-    let (w, h) = studio.dimensions();
-    let mut img = Image::new(w, h, ColorSpace::Rgb(RgbChroma::Rgb)).unwrap();
-    img.create_plane(Channel::Interleaved, w, h, 8).unwrap();
-    {
-        let planes = img.planes_mut();
-        let p = planes.interleaved.unwrap();
-        let row = w as usize * 3;
-        for y in 0..h as usize {
-            p.data[y * p.stride..y * p.stride + row].copy_from_slice(&studio.as_raw()[y * row..(y + 1) * row]);
-        }
+    for (what, src) in [
+        ("studio HEIC", studio),
+        ("camera HEIC", camera_portrait(1500, 2000, 620, 12)),
+    ] {
+        let heic = heic_of(&src);
+        assert_eq!(prescreen::format::sniff(&heic), prescreen::format::Format::Heic);
+        assert_in_window(&assert_fixed(&run(&heic, "photo"), what));
     }
-    let lib = LibHeif::new();
-    let mut ctx = HeifContext::new().unwrap();
-    let mut enc = lib.encoder_for_format(CompressionFormat::Hevc).unwrap();
-    enc.set_quality(EncoderQuality::Lossy(85)).unwrap();
-    ctx.encode_image(&img, &mut enc, None).unwrap();
-    let heic = ctx.write_to_bytes().unwrap();
-    assert_eq!(prescreen::format::sniff(&heic), prescreen::format::Format::Heic);
-    assert_in_window(&assert_fixed(&run(&heic, "photo"), "HEIC"));
 }
 
 #[cfg(not(feature = "heic"))]
