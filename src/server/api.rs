@@ -338,9 +338,31 @@ async fn run_checks(
     target: Option<(String, u32)>,
     lang: Lang,
 ) -> Result<Report, ApiError> {
+    let report = on_worker(&state, share, "check", move |rules, cancel| {
+        // The one place a request's plan and clause are resolved.
+        let target = match &target {
+            Some((p, n)) => Some(resolve(rules, p, *n)?),
+            None => None,
+        };
+        Ok(check_application_within(&uploads, target, rules, lang, Some(cancel)))
+    })
+    .await?;
+    state.metrics.verdict(&report);
+    Ok(report)
+}
+
+/// Runs `job` on a blocking thread once a worker is free, within the
+/// request's time limit (503 past it); `what` names the work in errors.
+/// The job gets the rulebook in force and a flag set when the request is
+/// given up (its time limit, or the client went away), for work that can
+/// stop at its next step instead of running on.
+async fn on_worker<T: Send + 'static>(
+    state: &Arc<AppState>,
+    share: BodyShare,
+    what: &'static str,
+    job: impl FnOnce(&Rules, Arc<AtomicBool>) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
     let timeout = state.config.timeout;
-    // Set when this request is given up (its time limit, or the client
-    // went away): the checks stop at their next step instead of running on.
     let cancel = CancelOnDrop(Arc::new(AtomicBool::new(false)));
     let work = async {
         let worker = state
@@ -356,25 +378,24 @@ async fn run_checks(
             // and so does the uploads' share of the body budget.
             let _worker = worker;
             let _share = share;
-            // The one place a request's plan and clause are resolved.
-            let target = match &target {
-                Some((p, n)) => Some(resolve(&rules, p, *n)?),
-                None => None,
-            };
-            Ok::<_, ApiError>(check_application_within(&uploads, target, &rules, lang, Some(flag)))
+            job(&rules, flag)
         })
         .await
-        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the check failed"))?
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                format!("the {what} failed"),
+            )
+        })?
     };
-    let report = tokio::time::timeout(timeout, work).await.map_err(|_| {
+    tokio::time::timeout(timeout, work).await.map_err(|_| {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "timeout",
-            format!("the check took longer than {} s", timeout.as_secs()),
+            format!("the {what} took longer than {} s", timeout.as_secs()),
         )
-    })??;
-    state.metrics.verdict(&report);
-    Ok(report)
+    })?
 }
 
 /// Sets its flag when dropped: when the request's future ends, finished or
@@ -787,16 +808,7 @@ pub async fn check_slot(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    if state.rules().slot(&slot).is_none() {
-        return Err(ApiError::bad("unknown_slot", format!("unknown slot {slot:?}")));
-    }
-    let lang = pick_lang(query.lang.as_deref(), &headers)?;
-    let mut share = BodyShare::new();
-    let bytes = {
-        let _reading = reader_slot(&state)?;
-        read_body(&state, &mut share, body).await?
-    };
-    let _admitted = admit(&state)?;
+    let (lang, bytes, share, _admitted) = slot_body(&state, &slot, &query, &headers, body).await?;
     let name = format!("{slot}.upload");
     let uploads = vec![Upload::new(name, Some(slot), bytes)];
     Ok(answer(run_checks(state, uploads, share, None, lang).await?))
@@ -838,45 +850,15 @@ pub async fn fix_slot(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    if state.rules().slot(&slot).is_none() {
-        return Err(ApiError::bad("unknown_slot", format!("unknown slot {slot:?}")));
-    }
-    let lang = pick_lang(query.lang.as_deref(), &headers)?;
-    let mut share = BodyShare::new();
-    let bytes = {
-        let _reading = reader_slot(&state)?;
-        read_body(&state, &mut share, body).await?
-    };
-    let _admitted = admit(&state)?;
-    let timeout = state.config.timeout;
-    let cancel = CancelOnDrop(Arc::new(AtomicBool::new(false)));
-    let work = async {
-        let worker = state
-            .workers
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "overloaded", "shutting down"))?;
-        let rules = state.rules();
-        tokio::task::spawn_blocking(move || {
-            let _worker = worker;
-            let _share = share;
-            let def = rules
-                .slot(&slot)
-                .ok_or_else(|| ApiError::bad("unknown_slot", "the slot went away with a reload"))?;
-            Ok::<_, ApiError>(crate::fix::fix(&bytes, &format!("{slot}.jpg"), def, &rules, lang))
-        })
-        .await
-        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the fix failed"))?
-    };
-    let fixed = tokio::time::timeout(timeout, work).await.map_err(|_| {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "timeout",
-            format!("the fix took longer than {} s", timeout.as_secs()),
-        )
-    })??;
-    drop(cancel);
+    let (lang, bytes, share, _admitted) = slot_body(&state, &slot, &query, &headers, body).await?;
+    // A fix does not stop half way: it is short, and bounded by the time limit.
+    let fixed = on_worker(&state, share, "fix", move |rules, _cancel| {
+        let def = rules
+            .slot(&slot)
+            .ok_or_else(|| ApiError::bad("unknown_slot", "the slot went away with a reload"))?;
+        Ok(crate::fix::fix(&bytes, &format!("{slot}.jpg"), def, rules, lang))
+    })
+    .await?;
     state.metrics.verdict(&fixed.report);
     match fixed.jpeg {
         Some(jpeg) => {
@@ -896,6 +878,29 @@ pub async fn fix_slot(
             Ok(resp)
         }
     }
+}
+
+/// The body of a per-slot request (`/v1/check/{slot}`, `/v1/fix/{slot}`):
+/// the slot known, the language, the bytes read in a reader slot within
+/// the body budget, then admission (its permit held by the caller).
+async fn slot_body(
+    state: &Arc<AppState>,
+    slot: &str,
+    query: &CheckQuery,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(Lang, Vec<u8>, BodyShare, OwnedSemaphorePermit), ApiError> {
+    if state.rules().slot(slot).is_none() {
+        return Err(ApiError::bad("unknown_slot", format!("unknown slot {slot:?}")));
+    }
+    let lang = pick_lang(query.lang.as_deref(), headers)?;
+    let mut share = BodyShare::new();
+    let bytes = {
+        let _reading = reader_slot(state)?;
+        read_body(state, &mut share, body).await?
+    };
+    let admitted = admit(state)?;
+    Ok((lang, bytes, share, admitted))
 }
 
 /// JSON with every non-ASCII character as a `\u` escape (surrogate pairs
