@@ -454,23 +454,26 @@ fn check(args: CheckArgs, rules: &Rules) -> Result<ExitCode> {
     })
 }
 
-/// The declared-data document at `path` (`-`: standard input), at most 1 MB.
-fn read_declared(path: &std::path::Path) -> Result<prescreen::eligibility::Declared> {
+/// At most `cap` bytes of `path` (`-`: standard input); more is an error.
+fn read_capped(path: &std::path::Path, cap: u64) -> Result<Vec<u8>> {
     use std::io::Read;
-    const MAX: u64 = 1 << 20;
     let mut bytes = Vec::new();
     if path.as_os_str() == "-" {
-        std::io::stdin().lock().take(MAX + 1).read_to_end(&mut bytes)?;
+        std::io::stdin().lock().take(cap + 1).read_to_end(&mut bytes)?;
     } else {
         std::fs::File::open(path)
-            .with_context(|| format!("reading {}", path.display()))?
-            .take(MAX + 1)
-            .read_to_end(&mut bytes)
+            .and_then(|f| f.take(cap + 1).read_to_end(&mut bytes))
             .with_context(|| format!("reading {}", path.display()))?;
     }
-    if bytes.len() as u64 > MAX {
-        bail!("{}: a declaration is at most {MAX} bytes", path.display());
+    if bytes.len() as u64 > cap {
+        bail!("{}: over the limit of {cap} bytes", path.display());
     }
+    Ok(bytes)
+}
+
+/// The declared-data document at `path` (`-`: standard input), at most 1 MB.
+fn read_declared(path: &std::path::Path) -> Result<prescreen::eligibility::Declared> {
+    let bytes = read_capped(path, 1 << 20)?;
     prescreen::eligibility::Declared::from_json(&bytes).with_context(|| format!("{}", path.display()))
 }
 
@@ -509,20 +512,10 @@ fn eligibility(args: EligibilityArgs, rules: &Rules) -> Result<ExitCode> {
 }
 
 fn fix(args: FixArgs, rules: &Rules) -> Result<ExitCode> {
-    use std::io::Read;
     let slot = rules
         .slot(&args.slot)
         .with_context(|| format!("unknown slot {:?}; one of: {}", args.slot, rules.slot_ids()))?;
-    let cap = rules.limits().max_file_bytes;
-    let mut bytes = Vec::new();
-    std::fs::File::open(&args.input)
-        .with_context(|| format!("reading {}", args.input.display()))?
-        .take(cap + 1)
-        .read_to_end(&mut bytes)
-        .with_context(|| format!("reading {}", args.input.display()))?;
-    if bytes.len() as u64 > cap {
-        bail!("{}: over the limit of {cap} bytes", args.input.display());
-    }
+    let bytes = read_capped(&args.input, rules.limits().max_file_bytes)?;
     let lang = Lang::from(args.lang);
     let name = args
         .output
