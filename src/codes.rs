@@ -116,6 +116,10 @@ codes! {
     EligibilityEmployerName => "eligibility.employer_name", Warn;
     EligibilityIdNumberInvalid => "eligibility.id_number_invalid", Reject;
     EligibilityChsiCodeInvalid => "eligibility.chsi_code_invalid", Reject;
+    IdcardExpired => "idcard.expired", Reject;
+    IdcardValidityInvalid => "idcard.validity_invalid", Reject;
+    IdcardNumberInvalid => "idcard.number_invalid", Reject;
+    IdcardOccluded => "idcard.occluded", Reject;
 }
 
 impl Code {

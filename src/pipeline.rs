@@ -25,11 +25,18 @@ use std::time::{Duration, Instant};
 /// stops instead of running on unseen). The checks look at it between
 /// their steps; a JPEG's decode cannot be stopped midway, which is why its
 /// work is capped before it starts (`file.too_complex`).
+///
+/// It also carries what the request says about time and identity that a
+/// check needs: the date an ID card's validity is judged at (today in
+/// China unless the request or the batch gives `as_of`), and the citizen
+/// number the applicant declared, to compare with the card's.
 #[derive(Debug, Clone)]
 pub struct Budget {
     deadline: Instant,
     budget_ms: u64,
     cancel: Option<Arc<AtomicBool>>,
+    as_of: chrono::NaiveDate,
+    declared_id: Option<String>,
 }
 
 impl Budget {
@@ -39,7 +46,31 @@ impl Budget {
             deadline: Instant::now() + Duration::from_millis(ms),
             budget_ms: ms,
             cancel,
+            as_of: crate::eligibility::today(),
+            declared_id: None,
         }
+    }
+
+    /// Judges dates (an ID card's validity) at `date` instead of today.
+    pub fn with_as_of(mut self, date: chrono::NaiveDate) -> Budget {
+        self.as_of = date;
+        self
+    }
+
+    /// The citizen number the applicant declared, if any.
+    pub fn with_declared_id(mut self, number: Option<String>) -> Budget {
+        self.declared_id = number;
+        self
+    }
+
+    /// The date validity is judged at.
+    pub fn as_of(&self) -> chrono::NaiveDate {
+        self.as_of
+    }
+
+    /// The declared citizen number.
+    pub fn declared_id(&self) -> Option<&str> {
+        self.declared_id.as_deref()
     }
 
     /// Whether the time is up or the caller gave up.

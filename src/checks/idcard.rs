@@ -15,7 +15,11 @@ use crate::measure::quad::{band_outside, find_quad, first_side, Quad, QuadSearch
 use crate::measure::{luma, r1, r3, region};
 use crate::pipeline::Budget;
 use crate::report::{FileReport, Reason};
-use crate::rules::IdCardRules;
+use crate::eligibility::idnumber::{self, mask};
+use crate::measure::glyphs::Model;
+use crate::measure::idtext::{number_grammar, occlusion, read_line, validity_grammar, warp_band, LineSpec};
+use crate::rules::{IdCardRead, IdCardRules};
+use chrono::NaiveDate;
 use image::{GrayImage, RgbImage};
 use serde_json::json;
 
@@ -52,7 +56,135 @@ pub fn check_idcard(d: &Decoded, slot: &str, rules: &IdCardRules, budget: &Budge
     };
     let y = luma(&rectified);
     check_card_image(&y, rules, report);
-    check_side(&rectified, slot, rules, report);
+    let (side_ok, emblem_turned) = check_side(&rectified, slot, rules, report);
+    if side_ok && !budget.stop("card_text", report) {
+        let back = slot == rules.back_slot;
+        // The back's emblem says which way up it lies; the front is read both ways.
+        let way = back.then_some(emblem_turned);
+        check_text(d, &first_side(card.corners, true), back, way, rules, budget, report);
+    }
+}
+
+/// Reads the card (`measure::idtext`): the front's number
+/// (`idcard.number_invalid`), the back's validity (`idcard.expired`,
+/// `idcard.validity_invalid`), and something covering either line
+/// (`idcard.occluded`). A read below `read.min_confidence` gives no
+/// verdict, only its measurements. The number is reported masked.
+fn check_text(
+    d: &Decoded,
+    corners: &[(f64, f64); 4],
+    back: bool,
+    way: Option<bool>,
+    rules: &IdCardRules,
+    budget: &Budget,
+    report: &mut FileReport,
+) {
+    let Some(model) = Model::embedded() else {
+        return;
+    };
+    let r = &rules.read;
+    let (band, digit_mm, grammars, name) = if back {
+        (r.validity_band, r.validity_digit_mm, validity_grammar(), "validity_line")
+    } else {
+        (r.number_band, r.number_digit_mm, number_grammar(), "number_line")
+    };
+    let spec = LineSpec { band, digit_mm, px_per_mm: r.px_per_mm, grammars };
+    let read = read_line(&d.rgb, corners, &spec, model, way);
+    // Occlusion on the band the line was read from (the side it lay).
+    let turned = [corners[2], corners[3], corners[0], corners[1]];
+    let upside_down = way.unwrap_or(read.as_ref().is_some_and(|l| l.upside_down));
+    if let Some(b) = warp_band(&d.rgb, if upside_down { &turned } else { corners }, &spec) {
+        let stroke = (0.22 * digit_mm * r.px_per_mm).round().max(1.0) as usize;
+        let (fraction, bbox) = occlusion(&b, stroke, 45.0, 12.0);
+        report.measure("card_occlusion_fraction", r3(fraction));
+        if fraction >= r.occlusion_min_fraction {
+            report.push(Reason::new(
+                Code::IdcardOccluded,
+                json!({
+                    "line": name,
+                    "fraction": r3(fraction),
+                    "min_fraction": r.occlusion_min_fraction,
+                    "box": bbox.map(r3),
+                }),
+            ));
+            return;
+        }
+    }
+    let Some(read) = read else {
+        report.measure("card_text_read", false);
+        return;
+    };
+    let confident = f64::from(read.confidence) >= r.min_confidence;
+    report.measure("card_text_upside_down", read.upside_down);
+    report.measure("card_text_confidence", r3(f64::from(read.confidence)));
+    report.measure("card_text_box", json!(read.bbox().map(r3)));
+    if back {
+        check_validity(&read.text, confident, r, budget.as_of(), report);
+    } else {
+        check_number(&read.text, confident, budget, report);
+    }
+}
+
+/// `idcard.expired` and `idcard.validity_invalid` from the 有效期限 read.
+fn check_validity(text: &str, confident: bool, r: &IdCardRead, as_of: NaiveDate, report: &mut FileReport) {
+    report.measure("card_validity", text);
+    if !confident {
+        return;
+    }
+    let (from, to) = text.split_once('-').unwrap_or((text, ""));
+    let date = |s: &str| NaiveDate::parse_from_str(s, "%Y.%m.%d").ok();
+    let invalid = |why: &str, report: &mut FileReport| {
+        report.push(Reason::new(
+            Code::IdcardValidityInvalid,
+            json!({ "validity": text, "problem": why, "years": r.validity_years }),
+        ));
+    };
+    let Some(start) = date(from) else {
+        return invalid("start_date", report);
+    };
+    if start > as_of {
+        return invalid("start_in_future", report);
+    }
+    if to == "长期" {
+        return;
+    }
+    let Some(end) = date(to) else {
+        return invalid("end_date", report);
+    };
+    let years = end.years_since(start).map_or(-1, |y| y as i32);
+    let exact = start.checked_add_months(chrono::Months::new(12 * years.max(0) as u32)) == Some(end);
+    if !(exact && r.validity_years.contains(&years)) {
+        return invalid("span", report);
+    }
+    if end < as_of {
+        report.push(Reason::new(
+            Code::IdcardExpired,
+            json!({ "valid_to": to, "as_of": as_of.to_string() }),
+        ));
+    }
+}
+
+/// `idcard.number_invalid` from the 公民身份号码 read (GB 11643: address
+/// code, birth date, check character), and against a declared number.
+fn check_number(text: &str, confident: bool, budget: &Budget, report: &mut FileReport) {
+    let masked = mask(text);
+    report.measure("card_id_number", masked.as_str());
+    if !confident {
+        return;
+    }
+    let problem = match idnumber::parse(text, budget.as_of()) {
+        Err(p) => Some(p.as_str()),
+        Ok(_) => budget
+            .declared_id()
+            .filter(|declared| !declared.trim().eq_ignore_ascii_case(text))
+            .map(|_| "declared"),
+    };
+    if let Some(problem) = problem {
+        report.push(Reason::new(
+            Code::IdcardNumberInvalid,
+            json!({ "id_number": masked, "problem": problem }),
+        ));
+    }
 }
 
 /// The card as geometry: `idcard.not_found` (no quadrilateral, or none of
@@ -200,8 +332,10 @@ fn check_card_image(y: &GrayImage, rules: &IdCardRules, report: &mut FileReport)
 
 /// `idcard.wrong_side`: the red emblem sits in `emblem_region` of the back
 /// (its top-left quarter); a card photographed upside down has it in the
-/// opposite corner, so the region turned half a turn counts too.
-fn check_side(rectified: &RgbImage, slot: &str, rules: &IdCardRules, report: &mut FileReport) {
+/// opposite corner, so the region turned half a turn counts too. Returns
+/// whether the side is the slot's, and whether the emblem lies turned
+/// (the card upside down).
+fn check_side(rectified: &RgbImage, slot: &str, rules: &IdCardRules, report: &mut FileReport) -> (bool, bool) {
     let (cw, ch) = rectified.dimensions();
     let red = |(x0, y0, x1, y1): (u32, u32, u32, u32)| {
         let (mut k, mut m) = (0u32, 0u32);
@@ -240,4 +374,8 @@ fn check_side(rectified: &RgbImage, slot: &str, rules: &IdCardRules, report: &mu
             }),
         ));
     }
+    (
+        expected.is_none() && (slot == rules.front_slot || slot == rules.back_slot),
+        upside_down > upright,
+    )
 }

@@ -293,6 +293,32 @@ pub struct IdCardRules {
     /// Which slot holds which side.
     pub front_slot: String,
     pub back_slot: String,
+    /// Reading the card's number and validity lines (`[id_card.read]`).
+    pub read: IdCardRead,
+}
+
+/// Where the card's lines are and how sure a read must be before a verdict
+/// rests on it (`measure::idtext`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdCardRead {
+    /// Scale the bands are warped to.
+    pub px_per_mm: f64,
+    /// The 公民身份号码 value's band (x0, y0, x1, y1 as shares of the card,
+    /// long side first) and its digit height in mm.
+    pub number_band: [f64; 4],
+    pub number_digit_mm: f64,
+    /// The 有效期限 value's band and digit height.
+    pub validity_band: [f64; 4],
+    pub validity_digit_mm: f64,
+    /// A read whose least character probability is below this gives no
+    /// verdict (only measurements).
+    pub min_confidence: f64,
+    /// The spans a real card's validity has, in years (长期 aside).
+    pub validity_years: Vec<i32>,
+    /// idcard.occluded: something covering at least this share of a line's
+    /// band in one piece (see `measure::idtext::occlusion`).
+    pub occlusion_min_fraction: f64,
 }
 
 /// Photographed paper: forms and certificates.

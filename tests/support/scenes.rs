@@ -14,6 +14,7 @@
 
 #![allow(dead_code)]
 
+use crate::cards::{text_card, CardText, Cover};
 use crate::synth::{flat_card, form_page, FormPage};
 use image::{Rgb, RgbImage};
 use imageproc::geometric_transformations::Projection;
@@ -24,6 +25,8 @@ use rand_chacha::ChaCha8Rng;
 #[derive(Debug, Clone)]
 pub enum Object {
     Card { back: bool },
+    /// A card with its text (`cards.rs`), something on it or not.
+    TextCard { back: bool, text: Box<CardText>, cover: Cover },
     Page(FormPage),
 }
 
@@ -139,7 +142,7 @@ pub struct Scene {
 impl Scene {
     pub fn new(object: Object, seed: u64) -> Scene {
         let (width, height) = match object {
-            Object::Card { .. } => (1000, 640),
+            Object::Card { .. } | Object::TextCard { .. } => (1000, 640),
             Object::Page(_) => (1200, 1600),
         };
         Scene {
@@ -440,9 +443,10 @@ pub fn render(s: &Scene) -> Shot {
     let landscape = matches!(s.framing, Framing::Landscape { .. });
     let (w, h) = (s.width, s.height);
     let (wf, hf) = (f64::from(w), f64::from(h));
-    let is_card = matches!(s.object, Object::Card { .. });
+    let is_card = matches!(s.object, Object::Card { .. } | Object::TextCard { .. });
     let flat = match &s.object {
         Object::Card { back } => flat_card(*back, s.seed),
+        Object::TextCard { back, text, cover } => text_card(*back, text, *cover, s.seed),
         Object::Page(form) => form_page(form, s.seed),
     };
     let (fw, fh) = (f64::from(flat.width()), f64::from(flat.height()));

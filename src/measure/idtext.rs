@@ -1,0 +1,657 @@
+//! Reading a line of the ID card at its known place: the band of the card
+//! where the layout puts it is warped straight from the photo (at a fixed
+//! scale, either way up), the ink separated from the card's pale printed
+//! background, the glyphs cut by connected components, and the line read
+//! as the best parse of a grammar (`18 digits` or `YYYY.MM.DD-YYYY.MM.DD` /
+//! `YYYY.MM.DD-长期`): every way of grouping the pieces into characters and
+//! skipping specks is scored by the classifier ([`super::glyphs`]), and
+//! the best that fits the grammar wins. The grammar keeps a digit a digit;
+//! the confidence (the least probability of a character read) says how
+//! sure the read is. It measures and never decides.
+
+use super::card::homography;
+use super::glyphs::{features, Model, Patch};
+use image::RgbImage;
+
+/// Ink share above which a pixel belongs to a glyph: high enough that
+/// glyphs a blur joined come apart (the parse puts broken strokes back
+/// together), set on examples/idcard_read_probe.rs.
+const INK_THRESHOLD: f32 = 0.6;
+
+/// The card's size in mm (ID-1).
+pub const CARD_MM: (f64, f64) = (85.6, 54.0);
+
+/// Where and how to read one line.
+#[derive(Debug, Clone)]
+pub struct LineSpec {
+    /// The band as shares of the card, long side first: x0, y0, x1, y1.
+    pub band: [f64; 4],
+    /// Digit height in mm.
+    pub digit_mm: f64,
+    /// Pixels per mm of the warped band.
+    pub px_per_mm: f64,
+    /// Each alternative is a sequence of positions, each the characters
+    /// allowed there.
+    pub grammars: Vec<Vec<Vec<char>>>,
+}
+
+/// One character as read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CharRead {
+    pub ch: char,
+    /// The classifier's probability of `ch` among all classes.
+    pub p: f32,
+    /// Its box in the card's shares: x0, y0, x1, y1.
+    pub bbox: [f64; 4],
+}
+
+/// A line as read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LineRead {
+    pub text: String,
+    pub chars: Vec<CharRead>,
+    /// The least character probability.
+    pub confidence: f32,
+    /// Whether the card lay upside down (read with its corners turned).
+    pub upside_down: bool,
+}
+
+impl LineRead {
+    /// The box around every character read (card shares).
+    pub fn bbox(&self) -> [f64; 4] {
+        self.chars.iter().fold([1.0, 1.0, 0.0, 0.0], |b, c| {
+            [b[0].min(c.bbox[0]), b[1].min(c.bbox[1]), b[2].max(c.bbox[2]), b[3].max(c.bbox[3])]
+        })
+    }
+}
+
+/// The grammar of the 18-character citizen number.
+pub fn number_grammar() -> Vec<Vec<Vec<char>>> {
+    let digits: Vec<char> = ('0'..='9').collect();
+    let mut g = vec![digits.clone(); 17];
+    let mut last = digits;
+    last.push('X');
+    g.push(last);
+    vec![g]
+}
+
+/// The validity line's two shapes: `YYYY.MM.DD-YYYY.MM.DD` and
+/// `YYYY.MM.DD-长期`.
+pub fn validity_grammar() -> Vec<Vec<Vec<char>>> {
+    let d: Vec<char> = ('0'..='9').collect();
+    let date = |g: &mut Vec<Vec<char>>| {
+        for part in [4, 2, 2] {
+            if part != 4 {
+                g.push(vec!['.']);
+            }
+            g.extend(std::iter::repeat_n(d.clone(), part));
+        }
+    };
+    let mut start = Vec::new();
+    date(&mut start);
+    start.push(vec!['-']);
+    let mut dated = start.clone();
+    date(&mut dated);
+    let mut long = start;
+    long.push(vec!['长']);
+    long.push(vec!['期']);
+    vec![dated, long]
+}
+
+/// Reads the line `spec` describes on the card whose corners (long side
+/// first, as [`super::quad::first_side`] gives them) are `corners`; with
+/// `upside_down` known (the back's emblem tells) only that way, otherwise
+/// both ways; `None` when nothing line-like is there.
+pub fn read_line(
+    img: &RgbImage,
+    corners: &[(f64, f64); 4],
+    spec: &LineSpec,
+    model: &Model,
+    upside_down: Option<bool>,
+) -> Option<LineRead> {
+    let turned = [corners[2], corners[3], corners[0], corners[1]];
+    match upside_down {
+        Some(false) => return read_way(img, corners, spec, model, false),
+        Some(true) => return read_way(img, &turned, spec, model, true),
+        None => {}
+    }
+    let upright = read_way(img, corners, spec, model, false);
+    if upright.as_ref().is_some_and(|r| r.confidence >= 0.9) {
+        return upright;
+    }
+    let flipped = read_way(img, &turned, spec, model, true);
+    match (upright, flipped) {
+        (Some(a), Some(b)) => Some(if b.confidence > a.confidence { b } else { a }),
+        (a, b) => a.or(b),
+    }
+}
+
+fn read_way(
+    img: &RgbImage,
+    corners: &[(f64, f64); 4],
+    spec: &LineSpec,
+    model: &Model,
+    upside_down: bool,
+) -> Option<LineRead> {
+    let band = warp_band(img, corners, spec)?;
+    let mut read = read_band(&band, spec, model)?;
+    read.upside_down = upside_down;
+    Some(read)
+}
+
+/// The band warped to grey at `px_per_mm`.
+pub struct Band {
+    pub w: usize,
+    pub h: usize,
+    pub v: Vec<f32>,
+    /// Band pixel → card shares.
+    pub origin: (f64, f64),
+    pub share_per_px: (f64, f64),
+}
+
+/// Warps the band of the card from `img` (bilinear, luma); `None` when the
+/// corners are degenerate or the band would be empty or huge.
+pub fn warp_band(img: &RgbImage, corners: &[(f64, f64); 4], spec: &LineSpec) -> Option<Band> {
+    let (mw, mh) = CARD_MM;
+    let h = homography(&[(0.0, 0.0), (mw, 0.0), (mw, mh), (0.0, mh)], corners)?;
+    let [u0, v0, u1, v1] = spec.band;
+    let ppm = spec.px_per_mm;
+    let w = ((u1 - u0) * mw * ppm).round();
+    let hh = ((v1 - v0) * mh * ppm).round();
+    if !(w >= 8.0 && hh >= 8.0 && w * hh <= 4.0e6) {
+        return None;
+    }
+    let (w, hh) = (w as usize, hh as usize);
+    let (iw, ih) = img.dimensions();
+    let raw = img.as_raw();
+    let stride = iw as usize * 3;
+    let (max_x, max_y) = (f64::from(iw) - 1.0, f64::from(ih) - 1.0);
+    let luma = |i: usize| 0.299 * f32::from(raw[i]) + 0.587 * f32::from(raw[i + 1]) + 0.114 * f32::from(raw[i + 2]);
+    let mut v = vec![255.0f32; w * hh];
+    for (by, row) in v.chunks_exact_mut(w).enumerate() {
+        let my = (v0 * mh) + (by as f64 + 0.5) / ppm;
+        for (bx, out) in row.iter_mut().enumerate() {
+            let mx = (u0 * mw) + (bx as f64 + 0.5) / ppm;
+            let d = h[6] * mx + h[7] * my + 1.0;
+            let x = (h[0] * mx + h[1] * my + h[2]) / d - 0.5;
+            let y = (h[3] * mx + h[4] * my + h[5]) / d - 0.5;
+            if !(x >= 0.0 && y >= 0.0 && x < max_x && y < max_y) {
+                continue;
+            }
+            let (x0, y0) = (x as usize, y as usize);
+            let (fx, fy) = ((x - x0 as f64) as f32, (y - y0 as f64) as f32);
+            let i = y0 * stride + x0 * 3;
+            let top = luma(i) * (1.0 - fx) + luma(i + 3) * fx;
+            let bottom = luma(i + stride) * (1.0 - fx) + luma(i + stride + 3) * fx;
+            *out = top * (1.0 - fy) + bottom * fy;
+        }
+    }
+    Some(Band {
+        w,
+        h: hh,
+        v,
+        origin: (u0, v0),
+        share_per_px: (1.0 / (mw * ppm), 1.0 / (mh * ppm)),
+    })
+}
+
+/// Ink per pixel (0 paper .. 1 ink): how much darker than the local paper
+/// (the brightest nearby, which is the card's pale background under the
+/// same light) against the band's darkest ink.
+fn ink_map(b: &Band, radius: usize) -> Vec<f32> {
+    let (w, h) = (b.w, b.h);
+    // Local paper level: a max filter, rows then columns.
+    let mut tmp = vec![0.0f32; w * h];
+    for y in 0..h {
+        let row = &b.v[y * w..(y + 1) * w];
+        for x in 0..w {
+            let (s, e) = (x.saturating_sub(radius), (x + radius + 1).min(w));
+            tmp[y * w + x] = row[s..e].iter().copied().fold(0.0, f32::max);
+        }
+    }
+    let mut paper = vec![0.0f32; w * h];
+    for x in 0..w {
+        for y in 0..h {
+            let (s, e) = (y.saturating_sub(radius), (y + radius + 1).min(h));
+            paper[y * w + x] = (s..e).map(|yy| tmp[yy * w + x]).fold(0.0, f32::max);
+        }
+    }
+    let mut sorted = b.v.clone();
+    sorted.sort_by(f32::total_cmp);
+    let dark = sorted[sorted.len() / 50];
+    let bright = sorted[sorted.len() * 9 / 10];
+    // Contrast of the ink: at least 40 levels, so that a blank band stays
+    // paper instead of its noise becoming "ink".
+    let contrast = (bright - dark).max(40.0);
+    b.v.iter()
+        .zip(&paper)
+        .map(|(v, p)| ((p - v) / contrast).clamp(0.0, 1.0))
+        .collect()
+}
+
+#[derive(Debug, Clone)]
+struct Comp {
+    x0: usize,
+    y0: usize,
+    x1: usize,
+    y1: usize,
+    area: usize,
+    label: u32,
+}
+
+/// 8-connected components of `mask` with their boxes (exclusive ends).
+fn components(mask: &[bool], w: usize, h: usize) -> (Vec<u32>, Vec<Comp>) {
+    let mut labels = vec![0u32; w * h];
+    let mut comps = Vec::new();
+    let mut stack = Vec::new();
+    for start in 0..w * h {
+        if !mask[start] || labels[start] != 0 {
+            continue;
+        }
+        let label = comps.len() as u32 + 1;
+        let mut c = Comp { x0: usize::MAX, y0: usize::MAX, x1: 0, y1: 0, area: 0, label };
+        labels[start] = label;
+        stack.push(start);
+        while let Some(i) = stack.pop() {
+            let (x, y) = (i % w, i / w);
+            c.x0 = c.x0.min(x);
+            c.y0 = c.y0.min(y);
+            c.x1 = c.x1.max(x + 1);
+            c.y1 = c.y1.max(y + 1);
+            c.area += 1;
+            for dy in -1i32..=1 {
+                for dx in -1i32..=1 {
+                    let (nx, ny) = (x as i32 + dx, y as i32 + dy);
+                    if nx < 0 || ny < 0 || nx >= w as i32 || ny >= h as i32 {
+                        continue;
+                    }
+                    let j = ny as usize * w + nx as usize;
+                    if mask[j] && labels[j] == 0 {
+                        labels[j] = label;
+                        stack.push(j);
+                    }
+                }
+            }
+        }
+        comps.push(c);
+    }
+    (labels, comps)
+}
+
+/// Reads the warped band: finds the text line, cuts its pieces and parses
+/// them with the grammars.
+pub fn read_band(b: &Band, spec: &LineSpec, model: &Model) -> Option<LineRead> {
+    let expect_h = spec.digit_mm * spec.px_per_mm;
+    let ink = ink_map(b, (expect_h * 0.8).round().max(3.0) as usize);
+    let mask: Vec<bool> = ink.iter().map(|&v| v >= INK_THRESHOLD).collect();
+    let (labels, comps) = components(&mask, b.w, b.h);
+    // The line: the height where most digit-sized pieces are centred.
+    let digitish: Vec<&Comp> = comps
+        .iter()
+        .filter(|c| {
+            let (cw, ch) = ((c.x1 - c.x0) as f64, (c.y1 - c.y0) as f64);
+            ch >= 0.55 * expect_h && ch <= 1.5 * expect_h && cw <= 1.4 * expect_h
+        })
+        .collect();
+    if digitish.len() < 4 {
+        return None;
+    }
+    let centre = |c: &Comp| (c.y0 + c.y1) as f64 / 2.0;
+    let best = digitish
+        .iter()
+        .map(|c| {
+            let y = centre(c);
+            let n = digitish.iter().filter(|d| (centre(d) - y).abs() <= 0.3 * expect_h).count();
+            (n, y)
+        })
+        .max_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)))?;
+    let on_line: Vec<&&Comp> = digitish.iter().filter(|d| (centre(d) - best.1).abs() <= 0.3 * expect_h).collect();
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let top = median(on_line.iter().map(|c| c.y0 as f64).collect());
+    let bottom = median(on_line.iter().map(|c| c.y1 as f64).collect());
+    let line_h = (bottom - top).max(2.0);
+    // Every piece that lies on the line (dots sit on it, 长期 reach above
+    // and below it).
+    let pieces: Vec<&Comp> = comps
+        .iter()
+        .filter(|c| {
+            (c.y1 as f64) > top - 0.05 * line_h
+                && (c.y0 as f64) < bottom + 0.05 * line_h
+                && (c.y0 as f64) > top - 0.6 * line_h
+                && (c.y1 as f64) < bottom + 0.6 * line_h
+                && (c.x1 - c.x0) as f64 <= 4.0 * line_h
+        })
+        .collect();
+    // Glyphs that touch (a Hei font's `4-`, blur joining digits): cut a
+    // wide piece where its column profile drops to a thin stroke; the
+    // parse groups the parts again when they were one glyph.
+    let split: Vec<Comp> = pieces
+        .iter()
+        .flat_map(|c| cut_wide(c, &labels, b.w, line_h))
+        .filter(|c| (c.x1 - c.x0) as f64 <= 1.6 * line_h)
+        .collect();
+    let mut pieces: Vec<&Comp> = split.iter().collect();
+    pieces.sort_by_key(|c| c.x0);
+    // Pieces stacked over each other (parts of one glyph) form a segment.
+    let mut segs: Vec<Vec<&Comp>> = Vec::new();
+    for p in pieces {
+        if let Some(last) = segs.last_mut() {
+            let (lx0, lx1) = (last.iter().map(|c| c.x0).min().unwrap_or(0), last.iter().map(|c| c.x1).max().unwrap_or(0));
+            let overlap = lx1.min(p.x1).saturating_sub(lx0.max(p.x0));
+            let narrower = (lx1 - lx0).min(p.x1 - p.x0).max(1);
+            if overlap * 2 >= narrower {
+                last.push(p);
+                continue;
+            }
+        }
+        segs.push(vec![p]);
+    }
+    if segs.len() > 120 {
+        return None;
+    }
+    let n = segs.len();
+    // Classification of each run of 1-3 consecutive segments.
+    let max_group = 4usize;
+    let mut probs: Vec<Vec<Option<(Vec<f32>, [usize; 4])>>> = vec![vec![None; max_group]; n];
+    for i in 0..n {
+        for k in 1..=max_group.min(n - i) {
+            let group: Vec<&Comp> = segs[i..i + k].iter().flatten().copied().collect();
+            let x0 = group.iter().map(|c| c.x0).min().unwrap_or(0);
+            let x1 = group.iter().map(|c| c.x1).max().unwrap_or(0);
+            let y0 = group.iter().map(|c| c.y0).min().unwrap_or(0);
+            let y1 = group.iter().map(|c| c.y1).max().unwrap_or(0);
+            if k > 1 && (x1 - x0) as f64 > 1.35 * line_h {
+                break;
+            }
+            let (y0, y1) = ink_rows(&group, &labels, b.w, y0, y1);
+            let (pw, ph) = (x1 - x0, y1 - y0);
+            let mut patch = vec![0.0f32; pw * ph];
+            for c in &group {
+                for y in c.y0.max(y0)..c.y1.min(y1) {
+                    for x in c.x0..c.x1 {
+                        if labels[y * b.w + x] == c.label {
+                            patch[(y - y0) * pw + (x - x0)] = ink[y * b.w + x];
+                        }
+                    }
+                }
+            }
+            let p = Patch { ink: patch, w: pw, h: ph, top: y0 as f32 - top as f32, line_h: line_h as f32 };
+            probs[i][k - 1] = Some((model.probabilities(&features(&p)), [x0, y0, x1, y1]));
+        }
+    }
+    let skip_cost = |i: usize, edge: bool| -> f64 {
+        if edge {
+            return 0.5;
+        }
+        let area: usize = segs[i].iter().map(|c| c.area).sum();
+        1.0 + 20.0 * area as f64 / (line_h * line_h)
+    };
+    let class_index = |c: char| model.classes.iter().position(|&k| k == c);
+    let mut best: Option<(f64, LineRead)> = None;
+    for grammar in &spec.grammars {
+        let m = grammar.len();
+        if m > n {
+            continue;
+        }
+        // dp[i][j]: best score having used the first i segments for the
+        // first j positions; back[i][j]: how it got there.
+        let neg = f64::NEG_INFINITY;
+        let mut dp = vec![vec![neg; m + 1]; n + 1];
+        let mut back = vec![vec![(0usize, 0usize, None::<char>); m + 1]; n + 1];
+        dp[0][0] = 0.0;
+        for i in 0..=n {
+            for j in 0..=m {
+                let here = dp[i][j];
+                if here == neg || i == n {
+                    continue;
+                }
+                // Skip segment i (cheaply before the line starts or after it ends).
+                let s = here - skip_cost(i, j == 0 || j == m);
+                if s > dp[i + 1][j] {
+                    dp[i + 1][j] = s;
+                    back[i + 1][j] = (i, j, None);
+                }
+                if j == m {
+                    continue;
+                }
+                for k in 1..=max_group.min(n - i) {
+                    let Some((p, _)) = &probs[i][k - 1] else { break };
+                    let (c, pc) = grammar[j]
+                        .iter()
+                        .filter_map(|&c| class_index(c).map(|ix| (c, p[ix])))
+                        .max_by(|a, b| a.1.total_cmp(&b.1))
+                        .unwrap_or(('?', 0.0));
+                    let s = here + f64::from(pc.max(1e-6)).ln();
+                    if s > dp[i + k][j + 1] {
+                        dp[i + k][j + 1] = s;
+                        back[i + k][j + 1] = (i, j, Some(c));
+                    }
+                }
+            }
+        }
+        let score = dp[n][m];
+        if score == neg || best.as_ref().is_some_and(|(b, _)| *b >= score) {
+            continue;
+        }
+        // Walk back.
+        let mut chars = Vec::with_capacity(m);
+        let (mut i, mut j) = (n, m);
+        while i > 0 {
+            let (pi, pj, c) = back[i][j];
+            if let Some(c) = c {
+                let k = i - pi;
+                if let Some((p, bx)) = &probs[pi][k - 1] {
+                    let pc = class_index(c).map_or(0.0, |ix| p[ix]);
+                    let (ox, oy) = b.origin;
+                    let (sx, sy) = b.share_per_px;
+                    chars.push(CharRead {
+                        ch: c,
+                        p: pc,
+                        bbox: [
+                            ox + bx[0] as f64 * sx,
+                            oy + bx[1] as f64 * sy,
+                            ox + bx[2] as f64 * sx,
+                            oy + bx[3] as f64 * sy,
+                        ],
+                    });
+                }
+            }
+            (i, j) = (pi, pj);
+        }
+        chars.reverse();
+        let confidence = chars.iter().map(|c| c.p).fold(1.0f32, f32::min);
+        let text = chars.iter().map(|c| c.ch).collect();
+        best = Some((score, LineRead { text, chars, confidence, upside_down: false }));
+    }
+    best.map(|(_, r)| r)
+}
+
+/// A piece wider than 0.6 of the line's height cut at the columns where its
+/// ink drops to under 0.3 of its fullest column (a stroke joining two
+/// glyphs); parts keep the component's label and their columns.
+fn cut_wide(c: &Comp, labels: &[u32], w: usize, line_h: f64) -> Vec<Comp> {
+    let width = c.x1 - c.x0;
+    if (width as f64) < 0.6 * line_h {
+        return vec![c.clone()];
+    }
+    let proj: Vec<usize> = (c.x0..c.x1)
+        .map(|x| (c.y0..c.y1).filter(|&y| labels[y * w + x] == c.label).count())
+        .collect();
+    let full = proj.iter().copied().max().unwrap_or(0);
+    let low = |i: usize| (proj[i] as f64) < 0.3 * full as f64;
+    let min_part = (0.12 * line_h).ceil() as usize;
+    let mut cuts = Vec::new();
+    for i in 1..width {
+        if low(i) != low(i - 1) {
+            let last = cuts.last().copied().unwrap_or(0);
+            if i - last >= min_part && width - i >= min_part {
+                cuts.push(i);
+            }
+        }
+    }
+    if cuts.is_empty() {
+        return vec![c.clone()];
+    }
+    let mut parts = Vec::with_capacity(cuts.len() + 1);
+    let mut start = 0;
+    for end in cuts.into_iter().chain(std::iter::once(width)) {
+        let area: usize = proj[start..end].iter().sum();
+        parts.push(Comp { x0: c.x0 + start, x1: c.x0 + end, area, ..c.clone() });
+        start = end;
+    }
+    parts
+}
+
+/// The rows the group's own pixels span within `y0..y1` (a cut part keeps
+/// its component's full height otherwise).
+fn ink_rows(group: &[&Comp], labels: &[u32], w: usize, y0: usize, y1: usize) -> (usize, usize) {
+    let has = |y: usize| group.iter().any(|c| (c.x0..c.x1).any(|x| labels[y * w + x] == c.label));
+    let top = (y0..y1).find(|&y| has(y)).unwrap_or(y0);
+    let bottom = (top..y1).rev().find(|&y| has(y)).map_or(y1, |y| y + 1);
+    (top, bottom)
+}
+
+/// The patch of everything inked in `b`, cut as [`read_band`] cuts a glyph
+/// (same ink map, threshold and components), with the line's digit top and
+/// height given: how the classifier's training sees a glyph it drew.
+pub fn patch_of_band(b: &Band, expect_h: f64, line_top: f32, line_h: f32) -> Option<Patch> {
+    let ink = ink_map(b, (expect_h * 0.8).round().max(3.0) as usize);
+    let mask: Vec<bool> = ink.iter().map(|&v| v >= INK_THRESHOLD).collect();
+    let (labels, comps) = components(&mask, b.w, b.h);
+    let keep: Vec<&Comp> = comps.iter().filter(|c| c.area >= 2).collect();
+    let x0 = keep.iter().map(|c| c.x0).min()?;
+    let x1 = keep.iter().map(|c| c.x1).max()?;
+    let y0 = keep.iter().map(|c| c.y0).min()?;
+    let y1 = keep.iter().map(|c| c.y1).max()?;
+    let (pw, ph) = (x1 - x0, y1 - y0);
+    let mut patch = vec![0.0f32; pw * ph];
+    for c in &keep {
+        for y in c.y0..c.y1 {
+            for x in c.x0..c.x1 {
+                if labels[y * b.w + x] == c.label {
+                    patch[(y - y0) * pw + (x - x0)] = ink[y * b.w + x];
+                }
+            }
+        }
+    }
+    Some(Patch { ink: patch, w: pw, h: ph, top: y0 as f32 - line_top, line_h })
+}
+
+/// Something lying on a band or staining it: pixels far from the paper
+/// (darker by `dark` or lighter by `light` levels than a plane fitted to
+/// the band's light, so a light ramp is not a blob) kept only where they
+/// form areas thicker than a stroke (a morphological opening of radius
+/// `stroke` px wipes out the printed text and the background's fine
+/// lines). Returns the largest such area as a share of the band and its
+/// box in card shares.
+pub fn occlusion(b: &Band, stroke: usize, dark: f32, light: f32) -> (f64, [f64; 4]) {
+    let (w, h) = (b.w, b.h);
+    // Least squares of v = a + bx + cy on a grid, twice, the second time
+    // without the pixels far from the first fit (ink, blobs).
+    let mut coef = [255.0f64, 0.0, 0.0];
+    for pass in 0..3 {
+        let mut m = [[0.0f64; 4]; 3];
+        for y in (0..h).step_by(3) {
+            for x in (0..w).step_by(3) {
+                let v = f64::from(b.v[y * w + x]);
+                let (xf, yf) = (x as f64 / w as f64, y as f64 / h as f64);
+                if pass > 0 && (v - (coef[0] + coef[1] * xf + coef[2] * yf)).abs() > 12.0 {
+                    continue;
+                }
+                let r = [1.0, xf, yf];
+                for i in 0..3 {
+                    for j in 0..3 {
+                        m[i][j] += r[i] * r[j];
+                    }
+                    m[i][3] += r[i] * v;
+                }
+            }
+        }
+        if let Some(c) = solve3(m) {
+            coef = c;
+        }
+    }
+    let mask: Vec<bool> = (0..w * h)
+        .map(|i| {
+            let (xf, yf) = ((i % w) as f64 / w as f64, (i / w) as f64 / h as f64);
+            let d = f64::from(b.v[i]) - (coef[0] + coef[1] * xf + coef[2] * yf);
+            // Blown-out pixels are glare (its own check), not a sticker.
+            d < -f64::from(dark) || (d > f64::from(light) && b.v[i] < 250.0)
+        })
+        .collect();
+    let opened = dilate(&erode(&mask, w, h, stroke), w, h, stroke);
+    let (_, comps) = components(&opened, w, h);
+    let Some(big) = comps.iter().max_by_key(|c| c.area) else {
+        return (0.0, [0.0; 4]);
+    };
+    let (ox, oy) = b.origin;
+    let (sx, sy) = b.share_per_px;
+    (
+        big.area as f64 / (w * h) as f64,
+        [ox + big.x0 as f64 * sx, oy + big.y0 as f64 * sy, ox + big.x1 as f64 * sx, oy + big.y1 as f64 * sy],
+    )
+}
+
+fn solve3(mut m: [[f64; 4]; 3]) -> Option<[f64; 3]> {
+    for col in 0..3 {
+        let pivot = (col..3).max_by(|&i, &j| m[i][col].abs().total_cmp(&m[j][col].abs()))?;
+        if m[pivot][col].abs() < 1e-9 {
+            return None;
+        }
+        m.swap(col, pivot);
+        for row in 0..3 {
+            if row != col {
+                let f = m[row][col] / m[col][col];
+                for k in col..4 {
+                    m[row][k] -= f * m[col][k];
+                }
+            }
+        }
+    }
+    Some([m[0][3] / m[0][0], m[1][3] / m[1][1], m[2][3] / m[2][2]])
+}
+
+/// Square erosion (all set within `r`), rows then columns.
+fn erode(mask: &[bool], w: usize, h: usize, r: usize) -> Vec<bool> {
+    morph(mask, w, h, r, true)
+}
+
+/// Square dilation (any set within `r`).
+fn dilate(mask: &[bool], w: usize, h: usize, r: usize) -> Vec<bool> {
+    morph(mask, w, h, r, false)
+}
+
+fn morph(mask: &[bool], w: usize, h: usize, r: usize, all: bool) -> Vec<bool> {
+    // Running counts of set pixels in the window, rows then columns.
+    let pass = |src: &[bool], horizontal: bool| -> Vec<bool> {
+        let (n, lines) = if horizontal { (w, h) } else { (h, w) };
+        let at = |line: usize, i: usize| if horizontal { line * w + i } else { i * w + line };
+        let mut out = vec![false; w * h];
+        for line in 0..lines {
+            let mut count = 0usize;
+            let mut len = 0usize;
+            // Window [i - r, i + r] clipped; outside counts as unset.
+            for i in 0..(r + 1).min(n) {
+                count += usize::from(src[at(line, i)]);
+                len += 1;
+            }
+            for i in 0..n {
+                let full = 2 * r + 1;
+                out[at(line, i)] = if all { count == full && len == full } else { count > 0 };
+                if i + r + 1 < n {
+                    count += usize::from(src[at(line, i + r + 1)]);
+                    len += 1;
+                }
+                if i >= r {
+                    count -= usize::from(src[at(line, i - r)]);
+                    len -= 1;
+                }
+            }
+        }
+        out
+    };
+    pass(&pass(mask, true), false)
+}
