@@ -61,7 +61,11 @@ fn synth_window(img: &image::RgbImage) -> Vec<u8> {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let flag = |name: &str, default: u64| {
-        args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
     };
     let (n, offset) = (flag("--n", 540) as usize, flag("--seed-offset", 0));
     let as_of = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
@@ -80,15 +84,36 @@ fn main() {
                 text.number.push(if last == '0' { '1' } else { '0' });
             }
             // Two scenes in three uncovered.
-            let cover = if (i / 9) % 3 == 2 { Cover::ALL[1 + (i / 27) % 5] } else { Cover::None };
-            let mut s = Scene::new(Object::TextCard { back, text: Box::new(text.clone()), cover }, seed);
+            let cover = if (i / 9) % 3 == 2 {
+                Cover::ALL[1 + (i / 27) % 5]
+            } else {
+                Cover::None
+            };
+            let mut s = Scene::new(
+                Object::TextCard {
+                    back,
+                    text: Box::new(text.clone()),
+                    cover,
+                },
+                seed,
+            );
             s.surface = Surface::ALL[i % Surface::ALL.len()];
             s.light = Light::ALL[(i / Surface::ALL.len()) % Light::ALL.len()];
-            s.clutter = if i % 5 == 4 { Clutter::ALL[1 + (i / 5) % 4] } else { Clutter::None };
+            s.clutter = if i % 5 == 4 {
+                Clutter::ALL[1 + (i / 5) % 4]
+            } else {
+                Clutter::None
+            };
             let shot = render(&s);
             let bytes = synth_window(&shot.image);
             let slot = if back { "id_card_back" } else { "id_card_front" };
-            let upload = Upload::sniffed("card.jpg", Some(slot.into()), bytes.clone(), bytes.len() as u64, prescreen::format::sniff(&bytes));
+            let upload = Upload::sniffed(
+                "card.jpg",
+                Some(slot.into()),
+                bytes.clone(),
+                bytes.len() as u64,
+                prescreen::format::sniff(&bytes),
+            );
             let budget = Budget::new(10_000, None).with_as_of(as_of);
             let report = check_upload_within(&upload, rules.slot(slot), &rules, &budget).swap_remove(0);
             let codes: Vec<Code> = report.reasons.iter().map(|r| r.code).collect();
@@ -101,20 +126,41 @@ fn main() {
                 Some([p(0)?, p(1)?, p(2)?, p(3)?])
             });
             let located = corners.is_some()
-                && !codes.iter().any(|c| matches!(c, Code::IdcardCropped | Code::IdcardNotFound));
+                && !codes
+                    .iter()
+                    .any(|c| matches!(c, Code::IdcardCropped | Code::IdcardNotFound));
             let r = &rules.id_card().read;
             let (band, digit_mm, grammars, truth) = if back {
-                (r.validity_band, r.validity_digit_mm, validity_grammar(), text.validity())
+                (
+                    r.validity_band,
+                    r.validity_digit_mm,
+                    validity_grammar(),
+                    text.validity(),
+                )
             } else {
                 (r.number_band, r.number_digit_mm, number_grammar(), text.number.clone())
             };
-            let spec = LineSpec { band, digit_mm, px_per_mm: r.px_per_mm, grammars };
+            let spec = LineSpec {
+                band,
+                digit_mm,
+                px_per_mm: r.px_per_mm,
+                grammars,
+            };
             let decoded = image::load_from_memory(&bytes).unwrap().to_rgb8();
             // The way the check reads it: the back by its emblem's side
             // (taken from the truth here), the front both ways.
-            let way = if back { report.measurements.get("card_text_upside_down").and_then(|v| v.as_bool()) } else { None };
+            let way = if back {
+                report
+                    .measurements
+                    .get("card_text_upside_down")
+                    .and_then(|v| v.as_bool())
+            } else {
+                None
+            };
             let read = corners.and_then(|c| read_line(&decoded, &first_side(c, true), &spec, model, way));
-            let confident = read.as_ref().is_some_and(|l| f64::from(l.confidence) >= r.min_confidence);
+            let confident = read
+                .as_ref()
+                .is_some_and(|l| f64::from(l.confidence) >= r.min_confidence);
             let expired = back
                 && text.valid_to != "长期"
                 && NaiveDate::parse_from_str(&text.valid_to, "%Y.%m.%d").unwrap() < as_of;
@@ -130,11 +176,19 @@ fn main() {
                 confident,
                 should_reject: expired || bad_check,
                 codes,
-                occlusion: report.measurements.get("card_occlusion_fraction").and_then(|v| v.as_f64()).unwrap_or(-1.0),
+                occlusion: report
+                    .measurements
+                    .get("card_occlusion_fraction")
+                    .and_then(|v| v.as_f64())
+                    .unwrap_or(-1.0),
             }
         })
         .collect();
-    let reading = [Code::IdcardExpired, Code::IdcardValidityInvalid, Code::IdcardNumberInvalid];
+    let reading = [
+        Code::IdcardExpired,
+        Code::IdcardValidityInvalid,
+        Code::IdcardNumberInvalid,
+    ];
     println!("| surface | side | cards read | exact | char accuracy | confident | wrong & confident | should reject: caught | valid: rejected by reading | covered: occluded | uncovered: occluded |");
     println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut groups: BTreeMap<(String, &str), Vec<&Outcome>> = BTreeMap::new();
@@ -145,7 +199,10 @@ fn main() {
     }
     for ((surface, side), v) in &groups {
         let clean: Vec<&&Outcome> = v.iter().filter(|o| o.cover == Cover::None && o.located).collect();
-        let exact = clean.iter().filter(|o| o.read.as_deref() == Some(o.truth.as_str())).count();
+        let exact = clean
+            .iter()
+            .filter(|o| o.read.as_deref() == Some(o.truth.as_str()))
+            .count();
         let (mut ok, mut total) = (0usize, 0usize);
         for o in &clean {
             let t: Vec<char> = o.truth.chars().collect();
@@ -154,13 +211,29 @@ fn main() {
             ok += t.iter().zip(&r).filter(|(a, b)| a == b).count();
         }
         let confident = clean.iter().filter(|o| o.confident).count();
-        let wrong_conf = clean.iter().filter(|o| o.confident && o.read.as_deref() != Some(o.truth.as_str())).count();
+        let wrong_conf = clean
+            .iter()
+            .filter(|o| o.confident && o.read.as_deref() != Some(o.truth.as_str()))
+            .count();
         let bad: Vec<&&&Outcome> = clean.iter().filter(|o| o.should_reject).collect();
-        let caught = bad.iter().filter(|o| o.codes.iter().any(|c| reading.contains(c))).count();
+        let caught = bad
+            .iter()
+            .filter(|o| o.codes.iter().any(|c| reading.contains(c)))
+            .count();
         let good: Vec<&&&Outcome> = clean.iter().filter(|o| !o.should_reject).collect();
-        let false_rej = good.iter().filter(|o| o.codes.iter().any(|c| reading.contains(c) || *c == Code::IdcardOccluded)).count();
+        let false_rej = good
+            .iter()
+            .filter(|o| {
+                o.codes
+                    .iter()
+                    .any(|c| reading.contains(c) || *c == Code::IdcardOccluded)
+            })
+            .count();
         let covered: Vec<&&Outcome> = v.iter().filter(|o| o.cover != Cover::None && o.located).collect();
-        let found = covered.iter().filter(|o| o.codes.contains(&Code::IdcardOccluded)).count();
+        let found = covered
+            .iter()
+            .filter(|o| o.codes.contains(&Code::IdcardOccluded))
+            .count();
         let false_occ = clean.iter().filter(|o| o.codes.contains(&Code::IdcardOccluded)).count();
         println!(
             "| {surface} | {side} | {} | {exact} ({:.1} %) | {:.2} % | {confident} | {wrong_conf} | {caught}/{} | {false_rej}/{} | {found}/{} | {false_occ}/{} |",
@@ -190,14 +263,41 @@ fn main() {
     }
     println!("uncovered cards reported idcard.occluded, per condition: {alarms:?}");
     for covered in [false, true] {
-        let mut f: Vec<f64> = outcomes.iter().filter(|o| o.located && (o.cover != Cover::None) == covered).map(|o| o.occlusion).collect();
+        let mut f: Vec<f64> = outcomes
+            .iter()
+            .filter(|o| o.located && (o.cover != Cover::None) == covered)
+            .map(|o| o.occlusion)
+            .collect();
         f.sort_by(f64::total_cmp);
-        let q = |p: f64| f.get(((f.len() as f64 - 1.0) * p) as usize).copied().unwrap_or(f64::NAN);
-        println!("occlusion fraction, {}: min {:.3} p5 {:.3} p50 {:.3} p95 {:.3} p99 {:.3} max {:.3}", if covered { "covered" } else { "uncovered" }, q(0.0), q(0.05), q(0.5), q(0.95), q(0.99), q(1.0));
+        let q = |p: f64| {
+            f.get(((f.len() as f64 - 1.0) * p) as usize)
+                .copied()
+                .unwrap_or(f64::NAN)
+        };
+        println!(
+            "occlusion fraction, {}: min {:.3} p5 {:.3} p50 {:.3} p95 {:.3} p99 {:.3} max {:.3}",
+            if covered { "covered" } else { "uncovered" },
+            q(0.0),
+            q(0.05),
+            q(0.5),
+            q(0.95),
+            q(0.99),
+            q(1.0)
+        );
     }
     if std::env::var("SHOW").is_ok() {
-        for o in outcomes.iter().filter(|o| o.cover == Cover::None && o.located && o.read.as_deref() != Some(o.truth.as_str())) {
-            println!("{:?} {} truth {} read {:?} codes {:?}", o.surface, if o.back { "back" } else { "front" }, o.truth, o.read, o.codes);
+        for o in outcomes
+            .iter()
+            .filter(|o| o.cover == Cover::None && o.located && o.read.as_deref() != Some(o.truth.as_str()))
+        {
+            println!(
+                "{:?} {} truth {} read {:?} codes {:?}",
+                o.surface,
+                if o.back { "back" } else { "front" },
+                o.truth,
+                o.read,
+                o.codes
+            );
         }
     }
 }

@@ -35,31 +35,181 @@ struct FontSpec {
 }
 
 const FONTS: &[FontSpec] = &[
-    FontSpec { name: "DejaVuSans", path: "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", index: 0, role: "train", cjk: false },
-    FontSpec { name: "DejaVuSans-Bold", path: "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf", index: 0, role: "train", cjk: false },
-    FontSpec { name: "DejaVuSansMono", path: "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf", index: 0, role: "train", cjk: false },
-    FontSpec { name: "DejaVuSansCondensed", path: "/usr/share/fonts/truetype/dejavu/DejaVuSansCondensed.ttf", index: 0, role: "train", cjk: false },
-    FontSpec { name: "DejaVuSerif", path: "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf", index: 0, role: "train", cjk: false },
-    FontSpec { name: "LiberationSans", path: "/usr/share/fonts/truetype/liberation2/LiberationSans-Regular.ttf", index: 0, role: "train", cjk: false },
-    FontSpec { name: "LiberationSans-Bold", path: "/usr/share/fonts/truetype/liberation2/LiberationSans-Bold.ttf", index: 0, role: "train", cjk: false },
-    FontSpec { name: "LiberationMono", path: "/usr/share/fonts/truetype/liberation2/LiberationMono-Regular.ttf", index: 0, role: "train", cjk: false },
-    FontSpec { name: "LiberationSerif", path: "/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf", index: 0, role: "train", cjk: false },
-    FontSpec { name: "FreeSans", path: "/usr/share/fonts/truetype/freefont/FreeSans.ttf", index: 0, role: "train", cjk: false },
-    FontSpec { name: "FreeMono", path: "/usr/share/fonts/truetype/freefont/FreeMono.ttf", index: 0, role: "train", cjk: false },
-    FontSpec { name: "FreeMonoBold", path: "/usr/share/fonts/truetype/freefont/FreeMonoBold.ttf", index: 0, role: "train", cjk: false },
-    FontSpec { name: "FreeSerif", path: "/usr/share/fonts/truetype/freefont/FreeSerif.ttf", index: 0, role: "train", cjk: false },
-    FontSpec { name: "NotoMono", path: "/usr/share/fonts/truetype/noto/NotoMono-Regular.ttf", index: 0, role: "train", cjk: false },
-    FontSpec { name: "NotoSansMono-Bold", path: "/usr/share/fonts/truetype/noto/NotoSansMono-Bold.ttf", index: 0, role: "train", cjk: false },
-    FontSpec { name: "NimbusSans", path: "/usr/share/fonts/opentype/urw-base35/NimbusSans-Regular.otf", index: 0, role: "train", cjk: false },
-    FontSpec { name: "NimbusSansNarrow", path: "/usr/share/fonts/opentype/urw-base35/NimbusSansNarrow-Regular.otf", index: 0, role: "train", cjk: false },
-    FontSpec { name: "NimbusMonoPS", path: "/usr/share/fonts/opentype/urw-base35/NimbusMonoPS-Regular.otf", index: 0, role: "train", cjk: false },
-    FontSpec { name: "URWGothic", path: "/usr/share/fonts/opentype/urw-base35/URWGothic-Book.otf", index: 0, role: "train", cjk: false },
-    FontSpec { name: "C059", path: "/usr/share/fonts/opentype/urw-base35/C059-Roman.otf", index: 0, role: "train", cjk: false },
-    FontSpec { name: "WenQuanYiZenHei", path: "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", index: 0, role: "train", cjk: true },
-    FontSpec { name: "ARPLUMing", path: "/usr/share/fonts/truetype/arphic/uming.ttc", index: 0, role: "train", cjk: true },
-    FontSpec { name: "DroidSansFallback", path: "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf", index: 0, role: "train", cjk: true },
-    FontSpec { name: "OCR-B", path: "/usr/share/fonts/opentype/ocr-b/OCRB.otf", index: 0, role: "held_out", cjk: false },
-    FontSpec { name: "WenQuanYiMicroHei", path: "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", index: 0, role: "held_out", cjk: true },
+    FontSpec {
+        name: "DejaVuSans",
+        path: "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+        index: 0,
+        role: "train",
+        cjk: false,
+    },
+    FontSpec {
+        name: "DejaVuSans-Bold",
+        path: "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+        index: 0,
+        role: "train",
+        cjk: false,
+    },
+    FontSpec {
+        name: "DejaVuSansMono",
+        path: "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf",
+        index: 0,
+        role: "train",
+        cjk: false,
+    },
+    FontSpec {
+        name: "DejaVuSansCondensed",
+        path: "/usr/share/fonts/truetype/dejavu/DejaVuSansCondensed.ttf",
+        index: 0,
+        role: "train",
+        cjk: false,
+    },
+    FontSpec {
+        name: "DejaVuSerif",
+        path: "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf",
+        index: 0,
+        role: "train",
+        cjk: false,
+    },
+    FontSpec {
+        name: "LiberationSans",
+        path: "/usr/share/fonts/truetype/liberation2/LiberationSans-Regular.ttf",
+        index: 0,
+        role: "train",
+        cjk: false,
+    },
+    FontSpec {
+        name: "LiberationSans-Bold",
+        path: "/usr/share/fonts/truetype/liberation2/LiberationSans-Bold.ttf",
+        index: 0,
+        role: "train",
+        cjk: false,
+    },
+    FontSpec {
+        name: "LiberationMono",
+        path: "/usr/share/fonts/truetype/liberation2/LiberationMono-Regular.ttf",
+        index: 0,
+        role: "train",
+        cjk: false,
+    },
+    FontSpec {
+        name: "LiberationSerif",
+        path: "/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf",
+        index: 0,
+        role: "train",
+        cjk: false,
+    },
+    FontSpec {
+        name: "FreeSans",
+        path: "/usr/share/fonts/truetype/freefont/FreeSans.ttf",
+        index: 0,
+        role: "train",
+        cjk: false,
+    },
+    FontSpec {
+        name: "FreeMono",
+        path: "/usr/share/fonts/truetype/freefont/FreeMono.ttf",
+        index: 0,
+        role: "train",
+        cjk: false,
+    },
+    FontSpec {
+        name: "FreeMonoBold",
+        path: "/usr/share/fonts/truetype/freefont/FreeMonoBold.ttf",
+        index: 0,
+        role: "train",
+        cjk: false,
+    },
+    FontSpec {
+        name: "FreeSerif",
+        path: "/usr/share/fonts/truetype/freefont/FreeSerif.ttf",
+        index: 0,
+        role: "train",
+        cjk: false,
+    },
+    FontSpec {
+        name: "NotoMono",
+        path: "/usr/share/fonts/truetype/noto/NotoMono-Regular.ttf",
+        index: 0,
+        role: "train",
+        cjk: false,
+    },
+    FontSpec {
+        name: "NotoSansMono-Bold",
+        path: "/usr/share/fonts/truetype/noto/NotoSansMono-Bold.ttf",
+        index: 0,
+        role: "train",
+        cjk: false,
+    },
+    FontSpec {
+        name: "NimbusSans",
+        path: "/usr/share/fonts/opentype/urw-base35/NimbusSans-Regular.otf",
+        index: 0,
+        role: "train",
+        cjk: false,
+    },
+    FontSpec {
+        name: "NimbusSansNarrow",
+        path: "/usr/share/fonts/opentype/urw-base35/NimbusSansNarrow-Regular.otf",
+        index: 0,
+        role: "train",
+        cjk: false,
+    },
+    FontSpec {
+        name: "NimbusMonoPS",
+        path: "/usr/share/fonts/opentype/urw-base35/NimbusMonoPS-Regular.otf",
+        index: 0,
+        role: "train",
+        cjk: false,
+    },
+    FontSpec {
+        name: "URWGothic",
+        path: "/usr/share/fonts/opentype/urw-base35/URWGothic-Book.otf",
+        index: 0,
+        role: "train",
+        cjk: false,
+    },
+    FontSpec {
+        name: "C059",
+        path: "/usr/share/fonts/opentype/urw-base35/C059-Roman.otf",
+        index: 0,
+        role: "train",
+        cjk: false,
+    },
+    FontSpec {
+        name: "WenQuanYiZenHei",
+        path: "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+        index: 0,
+        role: "train",
+        cjk: true,
+    },
+    FontSpec {
+        name: "ARPLUMing",
+        path: "/usr/share/fonts/truetype/arphic/uming.ttc",
+        index: 0,
+        role: "train",
+        cjk: true,
+    },
+    FontSpec {
+        name: "DroidSansFallback",
+        path: "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+        index: 0,
+        role: "train",
+        cjk: true,
+    },
+    FontSpec {
+        name: "OCR-B",
+        path: "/usr/share/fonts/opentype/ocr-b/OCRB.otf",
+        index: 0,
+        role: "held_out",
+        cjk: false,
+    },
+    FontSpec {
+        name: "WenQuanYiMicroHei",
+        path: "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+        index: 0,
+        role: "held_out",
+        cjk: true,
+    },
 ];
 
 fn main() {
@@ -72,7 +222,11 @@ fn main() {
         let scaled = font.as_scaled(PxScale::from(PX));
         let mut chars = String::new();
         let mut advances = Vec::new();
-        let all: String = if spec.cjk { format!("{LATIN}{CJK}") } else { LATIN.to_string() };
+        let all: String = if spec.cjk {
+            format!("{LATIN}{CJK}")
+        } else {
+            LATIN.to_string()
+        };
         for c in all.chars() {
             let id = font.glyph_id(c);
             if id.0 == 0 {
@@ -100,6 +254,10 @@ fn main() {
     }
     atlas.save("tests/data/glyphs.png").expect("write atlas");
     let doc = json!({ "cell": CELL, "px": PX, "baseline": BASELINE, "fonts": manifest });
-    std::fs::write("tests/data/glyphs.json", serde_json::to_string_pretty(&doc).unwrap() + "\n").expect("write manifest");
+    std::fs::write(
+        "tests/data/glyphs.json",
+        serde_json::to_string_pretty(&doc).unwrap() + "\n",
+    )
+    .expect("write manifest");
     println!("{} fonts, {} columns", FONTS.len(), cols);
 }

@@ -17,6 +17,12 @@ mod synth;
 #[path = "../tests/support/scenes.rs"]
 mod scenes;
 
+#[path = "../tests/support/glyphs.rs"]
+mod glyphs;
+
+#[path = "../tests/support/cards.rs"]
+mod cards;
+
 use prescreen::measure::quad::jaccard;
 use prescreen::{check_file, Code, Rules};
 use rayon::prelude::*;

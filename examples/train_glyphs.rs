@@ -68,7 +68,13 @@ fn sample(a: &Atlas, font: &AtlasFont, c: char, rng: &mut ChaCha8Rng) -> Option<
         let n: f32 = rng.random_range(-1.0f32..1.0) * noise;
         *out = (bg * (1.0 - cov[i]) + ink * cov[i] + n).clamp(0.0, 255.0).round();
     }
-    let band = Band { w, h, v, origin: (0.0, 0.0), share_per_px: (1.0, 1.0) };
+    let band = Band {
+        w,
+        h,
+        v,
+        origin: (0.0, 0.0),
+        share_per_px: (1.0, 1.0),
+    };
     let line_top = cy - (gy - d_top) * s;
     let patch = patch_of_band(&band, f64::from(line_h), line_top, line_h)?;
     Some(features(&patch))
@@ -79,7 +85,9 @@ fn gaussian(v: &[f32], w: usize, h: usize, sigma: f32) -> Vec<f32> {
         return v.to_vec();
     }
     let r = (sigma * 3.0).ceil() as isize;
-    let k: Vec<f32> = (-r..=r).map(|i| (-(i * i) as f32 / (2.0 * sigma * sigma)).exp()).collect();
+    let k: Vec<f32> = (-r..=r)
+        .map(|i| (-(i * i) as f32 / (2.0 * sigma * sigma)).exp())
+        .collect();
     let ks: f32 = k.iter().sum();
     let pass = |src: &[f32], horizontal: bool| -> Vec<f32> {
         let mut out = vec![0.0f32; w * h];
@@ -111,7 +119,11 @@ fn dataset(roles: &[&str], n: usize, seed: u64) -> Vec<(Vec<f32>, usize)> {
             let class = i % classes.len();
             let c = classes[class];
             let mut rng = ChaCha8Rng::seed_from_u64(seed ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-            let fonts: Vec<&AtlasFont> = a.fonts.iter().filter(|f| roles.contains(&f.role.as_str()) && f.chars.contains(&c)).collect();
+            let fonts: Vec<&AtlasFont> = a
+                .fonts
+                .iter()
+                .filter(|f| roles.contains(&f.role.as_str()) && f.chars.contains(&c))
+                .collect();
             if fonts.is_empty() {
                 return None;
             }
@@ -140,7 +152,11 @@ fn accuracy(m: &Model, data: &[(Vec<f32>, usize)]) -> (f64, Vec<(char, usize, us
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let flag = |name: &str, default: usize| {
-        args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
     };
     let (n, epochs) = (flag("--samples", 1500), flag("--epochs", 20));
     let classes: Vec<char> = CLASSES.chars().collect();
@@ -167,7 +183,10 @@ fn main() {
             *s += (v - m) * (v - m);
         }
     }
-    let inv_std: Vec<f32> = var.iter().map(|s| 1.0 / (s / train.len() as f32).sqrt().max(1e-3)).collect();
+    let inv_std: Vec<f32> = var
+        .iter()
+        .map(|s| 1.0 / (s / train.len() as f32).sqrt().max(1e-3))
+        .collect();
     let mut rng = ChaCha8Rng::seed_from_u64(7);
     let scale1 = (2.0 / N_FEATURES as f32).sqrt();
     let scale2 = (2.0 / HIDDEN as f32).sqrt();
@@ -176,9 +195,13 @@ fn main() {
         n_hidden: HIDDEN,
         mean,
         inv_std,
-        w1: (0..HIDDEN * N_FEATURES).map(|_| rng.random_range(-1.0f32..1.0) * scale1).collect(),
+        w1: (0..HIDDEN * N_FEATURES)
+            .map(|_| rng.random_range(-1.0f32..1.0) * scale1)
+            .collect(),
         b1: vec![0.0; HIDDEN],
-        w2: (0..k * HIDDEN).map(|_| rng.random_range(-1.0f32..1.0) * scale2).collect(),
+        w2: (0..k * HIDDEN)
+            .map(|_| rng.random_range(-1.0f32..1.0) * scale2)
+            .collect(),
         b2: vec![0.0; k],
     };
     // Plain SGD on the cross-entropy, one sample at a time, shuffled.
@@ -191,19 +214,36 @@ fn main() {
         let mut loss = 0.0f64;
         for &i in &order {
             let (f, y) = &train[i];
-            let x: Vec<f32> = f.iter().zip(&m.mean).zip(&m.inv_std).map(|((v, mu), s)| (v - mu) * s).collect();
+            let x: Vec<f32> = f
+                .iter()
+                .zip(&m.mean)
+                .zip(&m.inv_std)
+                .map(|((v, mu), s)| (v - mu) * s)
+                .collect();
             let mut hidden = m.b1.clone();
             for (j, h) in hidden.iter_mut().enumerate() {
-                *h += m.w1[j * N_FEATURES..(j + 1) * N_FEATURES].iter().zip(&x).map(|(a, b)| a * b).sum::<f32>();
+                *h += m.w1[j * N_FEATURES..(j + 1) * N_FEATURES]
+                    .iter()
+                    .zip(&x)
+                    .map(|(a, b)| a * b)
+                    .sum::<f32>();
                 *h = h.max(0.0);
             }
             let mut out = m.b2.clone();
             for (c, o) in out.iter_mut().enumerate() {
-                *o += m.w2[c * HIDDEN..(c + 1) * HIDDEN].iter().zip(&hidden).map(|(a, b)| a * b).sum::<f32>();
+                *o += m.w2[c * HIDDEN..(c + 1) * HIDDEN]
+                    .iter()
+                    .zip(&hidden)
+                    .map(|(a, b)| a * b)
+                    .sum::<f32>();
             }
             softmax(&mut out);
             loss -= f64::from(out[*y].max(1e-9).ln());
-            let d_out: Vec<f32> = out.iter().enumerate().map(|(c, p)| p - if c == *y { 1.0 } else { 0.0 }).collect();
+            let d_out: Vec<f32> = out
+                .iter()
+                .enumerate()
+                .map(|(c, p)| p - if c == *y { 1.0 } else { 0.0 })
+                .collect();
             let mut d_hidden = vec![0.0f32; HIDDEN];
             for (c, d) in d_out.iter().enumerate() {
                 for (j, dh) in d_hidden.iter_mut().enumerate() {

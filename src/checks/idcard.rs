@@ -6,18 +6,18 @@
 
 use crate::checks::cut_off;
 use crate::codes::Code;
+use crate::eligibility::idnumber::{self, mask};
 use crate::input::decode::Decoded;
 use crate::measure::blur::measure_blur;
 use crate::measure::card::{rectify, CARD_H};
 use crate::measure::colour::lab;
 use crate::measure::exposure::measure_exposure;
+use crate::measure::glyphs::Model;
+use crate::measure::idtext::{number_grammar, occlusion, read_line, validity_grammar, warp_band, LineSpec};
 use crate::measure::quad::{band_outside, find_quad, first_side, Quad, QuadSearch};
 use crate::measure::{luma, r1, r3, region};
 use crate::pipeline::Budget;
 use crate::report::{FileReport, Reason};
-use crate::eligibility::idnumber::{self, mask};
-use crate::measure::glyphs::Model;
-use crate::measure::idtext::{number_grammar, occlusion, read_line, validity_grammar, warp_band, LineSpec};
 use crate::rules::{IdCardRead, IdCardRules};
 use chrono::NaiveDate;
 use image::{GrayImage, RgbImage};
@@ -84,11 +84,21 @@ fn check_text(
     };
     let r = &rules.read;
     let (band, digit_mm, grammars, name) = if back {
-        (r.validity_band, r.validity_digit_mm, validity_grammar(), "validity_line")
+        (
+            r.validity_band,
+            r.validity_digit_mm,
+            validity_grammar(),
+            "validity_line",
+        )
     } else {
         (r.number_band, r.number_digit_mm, number_grammar(), "number_line")
     };
-    let spec = LineSpec { band, digit_mm, px_per_mm: r.px_per_mm, grammars };
+    let spec = LineSpec {
+        band,
+        digit_mm,
+        px_per_mm: r.px_per_mm,
+        grammars,
+    };
     let read = read_line(&d.rgb, corners, &spec, model, way);
     // Occlusion on the band the line was read from (the side it lay).
     let turned = [corners[2], corners[3], corners[0], corners[1]];

@@ -194,7 +194,12 @@ impl Model {
         let mut take = |n: usize| -> Option<Vec<f32>> {
             let bytes = rest.get(at..at + n * 4)?;
             at += n * 4;
-            Some(bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
+            Some(
+                bytes
+                    .chunks_exact(4)
+                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                    .collect(),
+            )
         };
         let model = Model {
             mean: take(n_in)?,
@@ -242,7 +247,13 @@ mod tests {
     #[test]
     fn features_have_their_length_for_any_patch() {
         for (w, h) in [(1, 1), (3, 40), (40, 3), (20, 30)] {
-            let p = Patch { ink: vec![1.0; w * h], w, h, top: 0.0, line_h: 30.0 };
+            let p = Patch {
+                ink: vec![1.0; w * h],
+                w,
+                h,
+                top: 0.0,
+                line_h: 30.0,
+            };
             let f = features(&p);
             assert_eq!(f.len(), N_FEATURES);
             assert!(f.iter().all(|v| v.is_finite()));

@@ -60,7 +60,12 @@ impl LineRead {
     /// The box around every character read (card shares).
     pub fn bbox(&self) -> [f64; 4] {
         self.chars.iter().fold([1.0, 1.0, 0.0, 0.0], |b, c| {
-            [b[0].min(c.bbox[0]), b[1].min(c.bbox[1]), b[2].max(c.bbox[2]), b[3].max(c.bbox[3])]
+            [
+                b[0].min(c.bbox[0]),
+                b[1].min(c.bbox[1]),
+                b[2].max(c.bbox[2]),
+                b[3].max(c.bbox[3]),
+            ]
         })
     }
 }
@@ -249,7 +254,14 @@ fn components(mask: &[bool], w: usize, h: usize) -> (Vec<u32>, Vec<Comp>) {
             continue;
         }
         let label = comps.len() as u32 + 1;
-        let mut c = Comp { x0: usize::MAX, y0: usize::MAX, x1: 0, y1: 0, area: 0, label };
+        let mut c = Comp {
+            x0: usize::MAX,
+            y0: usize::MAX,
+            x1: 0,
+            y1: 0,
+            area: 0,
+            label,
+        };
         labels[start] = label;
         stack.push(start);
         while let Some(i) = stack.pop() {
@@ -301,11 +313,17 @@ pub fn read_band(b: &Band, spec: &LineSpec, model: &Model) -> Option<LineRead> {
         .iter()
         .map(|c| {
             let y = centre(c);
-            let n = digitish.iter().filter(|d| (centre(d) - y).abs() <= 0.3 * expect_h).count();
+            let n = digitish
+                .iter()
+                .filter(|d| (centre(d) - y).abs() <= 0.3 * expect_h)
+                .count();
             (n, y)
         })
         .max_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)))?;
-    let on_line: Vec<&&Comp> = digitish.iter().filter(|d| (centre(d) - best.1).abs() <= 0.3 * expect_h).collect();
+    let on_line: Vec<&&Comp> = digitish
+        .iter()
+        .filter(|d| (centre(d) - best.1).abs() <= 0.3 * expect_h)
+        .collect();
     let median = |mut v: Vec<f64>| {
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
@@ -339,7 +357,10 @@ pub fn read_band(b: &Band, spec: &LineSpec, model: &Model) -> Option<LineRead> {
     let mut segs: Vec<Vec<&Comp>> = Vec::new();
     for p in pieces {
         if let Some(last) = segs.last_mut() {
-            let (lx0, lx1) = (last.iter().map(|c| c.x0).min().unwrap_or(0), last.iter().map(|c| c.x1).max().unwrap_or(0));
+            let (lx0, lx1) = (
+                last.iter().map(|c| c.x0).min().unwrap_or(0),
+                last.iter().map(|c| c.x1).max().unwrap_or(0),
+            );
             let overlap = lx1.min(p.x1).saturating_sub(lx0.max(p.x0));
             let narrower = (lx1 - lx0).min(p.x1 - p.x0).max(1);
             if overlap * 2 >= narrower {
@@ -378,7 +399,13 @@ pub fn read_band(b: &Band, spec: &LineSpec, model: &Model) -> Option<LineRead> {
                     }
                 }
             }
-            let p = Patch { ink: patch, w: pw, h: ph, top: y0 as f32 - top as f32, line_h: line_h as f32 };
+            let p = Patch {
+                ink: patch,
+                w: pw,
+                h: ph,
+                top: y0 as f32 - top as f32,
+                line_h: line_h as f32,
+            };
             probs[i][k - 1] = Some((model.probabilities(&features(&p)), [x0, y0, x1, y1]));
         }
     }
@@ -464,7 +491,15 @@ pub fn read_band(b: &Band, spec: &LineSpec, model: &Model) -> Option<LineRead> {
         chars.reverse();
         let confidence = chars.iter().map(|c| c.p).fold(1.0f32, f32::min);
         let text = chars.iter().map(|c| c.ch).collect();
-        best = Some((score, LineRead { text, chars, confidence, upside_down: false }));
+        best = Some((
+            score,
+            LineRead {
+                text,
+                chars,
+                confidence,
+                upside_down: false,
+            },
+        ));
     }
     best.map(|(_, r)| r)
 }
@@ -499,7 +534,12 @@ fn cut_wide(c: &Comp, labels: &[u32], w: usize, line_h: f64) -> Vec<Comp> {
     let mut start = 0;
     for end in cuts.into_iter().chain(std::iter::once(width)) {
         let area: usize = proj[start..end].iter().sum();
-        parts.push(Comp { x0: c.x0 + start, x1: c.x0 + end, area, ..c.clone() });
+        parts.push(Comp {
+            x0: c.x0 + start,
+            x1: c.x0 + end,
+            area,
+            ..c.clone()
+        });
         start = end;
     }
     parts
@@ -537,7 +577,13 @@ pub fn patch_of_band(b: &Band, expect_h: f64, line_top: f32, line_h: f32) -> Opt
             }
         }
     }
-    Some(Patch { ink: patch, w: pw, h: ph, top: y0 as f32 - line_top, line_h })
+    Some(Patch {
+        ink: patch,
+        w: pw,
+        h: ph,
+        top: y0 as f32 - line_top,
+        line_h,
+    })
 }
 
 /// Something lying on a band or staining it: pixels far from the paper
@@ -591,7 +637,12 @@ pub fn occlusion(b: &Band, stroke: usize, dark: f32, light: f32) -> (f64, [f64; 
     let (sx, sy) = b.share_per_px;
     (
         big.area as f64 / (w * h) as f64,
-        [ox + big.x0 as f64 * sx, oy + big.y0 as f64 * sy, ox + big.x1 as f64 * sx, oy + big.y1 as f64 * sy],
+        [
+            ox + big.x0 as f64 * sx,
+            oy + big.y0 as f64 * sy,
+            ox + big.x1 as f64 * sx,
+            oy + big.y1 as f64 * sy,
+        ],
     )
 }
 

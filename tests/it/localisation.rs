@@ -30,7 +30,7 @@ fn page(form: FormPage, surface: Surface, light: Light, clutter: Clutter, seed: 
 fn shoot(s: &Scene) -> (Shot, FileReport) {
     let shot = render(s);
     let (bytes, slot) = match s.object {
-        Object::Card { back } => (
+        Object::Card { back } | Object::TextCard { back, .. } => (
             jpeg_in_window(&shot.image, 70_000),
             if back { "id_card_back" } else { "id_card_front" },
         ),

@@ -12,6 +12,12 @@ mod synth;
 #[path = "../support/scenes.rs"]
 mod scenes;
 
+#[path = "../support/glyphs.rs"]
+mod glyphs;
+
+#[path = "../support/cards.rs"]
+mod cards;
+
 #[path = "../support/containers.rs"]
 mod containers;
 
@@ -28,6 +34,7 @@ mod eligibility;
 mod face_reasons;
 mod file_reasons;
 mod fix;
+mod idcard_reading;
 mod idcard_reasons;
 mod localisation;
 mod one_road;

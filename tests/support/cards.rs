@@ -53,7 +53,14 @@ pub enum Cover {
 }
 
 impl Cover {
-    pub const ALL: [Cover; 6] = [Cover::None, Cover::Finger, Cover::Pen, Cover::Sticker, Cover::Coin, Cover::Stain];
+    pub const ALL: [Cover; 6] = [
+        Cover::None,
+        Cover::Finger,
+        Cover::Pen,
+        Cover::Sticker,
+        Cover::Coin,
+        Cover::Stain,
+    ];
 }
 
 /// The ISO 7064 MOD 11-2 check character of 17 digits.
@@ -114,7 +121,17 @@ const BLACK: [f32; 3] = [25.0, 25.0, 30.0];
 /// `pitch` px per character when given (fixed pitch), else the font's
 /// advances; returns the x after it.
 #[allow(clippy::too_many_arguments)]
-fn draw(img: &mut RgbImage, a: &Atlas, font: &str, text: &str, x: f32, y: f32, em: f32, colour: [f32; 3], pitch: Option<f32>) -> f32 {
+fn draw(
+    img: &mut RgbImage,
+    a: &Atlas,
+    font: &str,
+    text: &str,
+    x: f32,
+    y: f32,
+    em: f32,
+    colour: [f32; 3],
+    pitch: Option<f32>,
+) -> f32 {
     let f = a.font(font);
     let s = em / a.px;
     let mut pen = x;
@@ -155,7 +172,11 @@ pub fn text_card(back: bool, t: &CardText, cover: Cover, seed: u64) -> RgbImage 
     // Pale background with printed wavy lines.
     let (f1, f2) = (rng.random_range(0.02f32..0.05), rng.random_range(0.01f32..0.03));
     let phase = rng.random_range(0.0f32..6.28);
-    let tint = [rng.random_range(222.0f32..234.0), rng.random_range(228.0f32..238.0), rng.random_range(232.0f32..242.0)];
+    let tint = [
+        rng.random_range(222.0f32..234.0),
+        rng.random_range(228.0f32..238.0),
+        rng.random_range(232.0f32..242.0),
+    ];
     let mut img = RgbImage::from_fn(CARD_W, CARD_H, |x, y| {
         let (xf, yf) = (x as f32, y as f32);
         let wave = (yf * f1 + 6.0 * (xf * f2 + phase).sin()).sin();
@@ -172,12 +193,72 @@ pub fn text_card(back: bool, t: &CardText, cover: Cover, seed: u64) -> RgbImage 
                 *p = Rgb([205, 30, 35]);
             }
         }
-        draw(&mut img, a, "WenQuanYiMicroHei", "中华人民共和国", 0.36 * w, 0.22 * h, 3.4 * px, BLACK, None);
-        draw(&mut img, a, "WenQuanYiMicroHei", "居民身份证", 0.34 * w, 0.44 * h, 5.6 * px, BLACK, None);
-        draw(&mut img, a, "WenQuanYiMicroHei", "签发机关", 0.19 * w, 0.76 * h, 2.3 * px, LABEL, None);
-        draw(&mut img, a, "WenQuanYiMicroHei", &t.authority, 0.40 * w, 0.76 * h, 2.7 * px, BLACK, None);
-        draw(&mut img, a, "WenQuanYiMicroHei", "有效期限", 0.19 * w, 0.88 * h, 2.3 * px, LABEL, None);
-        draw(&mut img, a, "WenQuanYiMicroHei", &t.validity(), 0.40 * w, 0.88 * h, 2.9 * px, BLACK, None);
+        draw(
+            &mut img,
+            a,
+            "WenQuanYiMicroHei",
+            "中华人民共和国",
+            0.36 * w,
+            0.22 * h,
+            3.4 * px,
+            BLACK,
+            None,
+        );
+        draw(
+            &mut img,
+            a,
+            "WenQuanYiMicroHei",
+            "居民身份证",
+            0.34 * w,
+            0.44 * h,
+            5.6 * px,
+            BLACK,
+            None,
+        );
+        draw(
+            &mut img,
+            a,
+            "WenQuanYiMicroHei",
+            "签发机关",
+            0.19 * w,
+            0.76 * h,
+            2.3 * px,
+            LABEL,
+            None,
+        );
+        draw(
+            &mut img,
+            a,
+            "WenQuanYiMicroHei",
+            &t.authority,
+            0.40 * w,
+            0.76 * h,
+            2.7 * px,
+            BLACK,
+            None,
+        );
+        draw(
+            &mut img,
+            a,
+            "WenQuanYiMicroHei",
+            "有效期限",
+            0.19 * w,
+            0.88 * h,
+            2.3 * px,
+            LABEL,
+            None,
+        );
+        draw(
+            &mut img,
+            a,
+            "WenQuanYiMicroHei",
+            &t.validity(),
+            0.40 * w,
+            0.88 * h,
+            2.9 * px,
+            BLACK,
+            None,
+        );
     } else {
         // The portrait.
         for (x, y, p) in img.enumerate_pixels_mut() {
@@ -204,9 +285,29 @@ pub fn text_card(back: bool, t: &CardText, cover: Cover, seed: u64) -> RgbImage 
         let mut x = value(&mut img, &y.to_string(), 0.18, 0.43);
         for (part, word) in [(None, "年"), (Some(m), "月"), (Some(d), "日")] {
             if let Some(n) = part {
-                x = draw(&mut img, a, "WenQuanYiMicroHei", &n.to_string(), x + 0.4 * px, 0.43 * h, 2.7 * px, BLACK, None);
+                x = draw(
+                    &mut img,
+                    a,
+                    "WenQuanYiMicroHei",
+                    &n.to_string(),
+                    x + 0.4 * px,
+                    0.43 * h,
+                    2.7 * px,
+                    BLACK,
+                    None,
+                );
             }
-            x = draw(&mut img, a, "WenQuanYiMicroHei", word, x + 0.4 * px, 0.43 * h, 2.3 * px, LABEL, None);
+            x = draw(
+                &mut img,
+                a,
+                "WenQuanYiMicroHei",
+                word,
+                x + 0.4 * px,
+                0.43 * h,
+                2.3 * px,
+                LABEL,
+                None,
+            );
         }
         label(&mut img, "住址", 0.06, 0.55);
         value(&mut img, "北京市海淀区中关村大街", 0.18, 0.55);
@@ -214,7 +315,17 @@ pub fn text_card(back: bool, t: &CardText, cover: Cover, seed: u64) -> RgbImage 
         label(&mut img, "公民身份号码", 0.06, 0.88);
         // OCR-B at a fixed pitch, as the card prints the number.
         let em = 4.1 * px;
-        draw(&mut img, a, "OCR-B", &t.number, 0.34 * w, 0.88 * h, em, BLACK, Some(0.61 * em));
+        draw(
+            &mut img,
+            a,
+            "OCR-B",
+            &t.number,
+            0.34 * w,
+            0.88 * h,
+            em,
+            BLACK,
+            Some(0.61 * em),
+        );
     }
     let img = image::imageops::blur(&img, 0.6);
     cover_with(img, back, cover, &mut rng)
@@ -241,7 +352,11 @@ fn cover_with(mut img: RgbImage, back: bool, cover: Cover, rng: &mut ChaCha8Rng)
             // A fingertip from below: an ellipse of skin, shaded.
             let (rx, ry) = (0.07 * w, 0.16 * h);
             let (fx, fy) = (cx, cy + 0.08 * h);
-            let skin = [rng.random_range(180.0f32..225.0), rng.random_range(130.0f32..170.0), rng.random_range(110.0f32..145.0)];
+            let skin = [
+                rng.random_range(180.0f32..225.0),
+                rng.random_range(130.0f32..170.0),
+                rng.random_range(110.0f32..145.0),
+            ];
             for (x, y, p) in img.enumerate_pixels_mut() {
                 let (dx, dy) = ((x as f32 - fx) / rx, (y as f32 - fy) / ry);
                 let r = dx * dx + dy * dy;

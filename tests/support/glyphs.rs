@@ -41,9 +41,10 @@ pub struct Glyph {
 pub fn atlas() -> &'static Atlas {
     static ATLAS: OnceLock<Atlas> = OnceLock::new();
     ATLAS.get_or_init(|| {
-        let image = image::load_from_memory(include_bytes!("../data/glyphs.png")).expect("atlas").to_luma8();
-        let doc: serde_json::Value =
-            serde_json::from_str(include_str!("../data/glyphs.json")).expect("atlas manifest");
+        let image = image::load_from_memory(include_bytes!("../data/glyphs.png"))
+            .expect("atlas")
+            .to_luma8();
+        let doc: serde_json::Value = serde_json::from_str(include_str!("../data/glyphs.json")).expect("atlas manifest");
         let fonts = doc["fonts"]
             .as_array()
             .expect("fonts")
@@ -74,7 +75,10 @@ pub fn atlas() -> &'static Atlas {
 
 impl Atlas {
     pub fn font(&self, name: &str) -> &AtlasFont {
-        self.fonts.iter().find(|f| f.name == name).unwrap_or_else(|| panic!("no font {name} in the atlas"))
+        self.fonts
+            .iter()
+            .find(|f| f.name == name)
+            .unwrap_or_else(|| panic!("no font {name} in the atlas"))
     }
 
     /// The glyph of `c` in `font`, `None` when the font lacks it.
@@ -85,7 +89,10 @@ impl Atlas {
         let (mut x0, mut y0, mut x1, mut y1) = (n, n, 0, 0);
         for y in 0..n {
             for x in 0..n {
-                let v = self.image.get_pixel(col as u32 * self.cell + x as u32, font.row * self.cell + y as u32).0[0];
+                let v = self
+                    .image
+                    .get_pixel(col as u32 * self.cell + x as u32, font.row * self.cell + y as u32)
+                    .0[0];
                 let c = 1.0 - f32::from(v) / 255.0;
                 cov[y * n + x] = c;
                 if c > 0.3 {
@@ -96,7 +103,12 @@ impl Atlas {
                 }
             }
         }
-        Some(Glyph { cov, size: n, advance: font.advances[col], ink: (x1 > x0).then_some((x0, y0, x1, y1)) })
+        Some(Glyph {
+            cov,
+            size: n,
+            advance: font.advances[col],
+            ink: (x1 > x0).then_some((x0, y0, x1, y1)),
+        })
     }
 
     /// The font's digit height (the ink box of `0`) as (top, bottom) in the

@@ -24,9 +24,15 @@ use rand_chacha::ChaCha8Rng;
 /// What lies on the table.
 #[derive(Debug, Clone)]
 pub enum Object {
-    Card { back: bool },
+    Card {
+        back: bool,
+    },
     /// A card with its text (`cards.rs`), something on it or not.
-    TextCard { back: bool, text: Box<CardText>, cover: Cover },
+    TextCard {
+        back: bool,
+        text: Box<CardText>,
+        cover: Cover,
+    },
     Page(FormPage),
 }
 

@@ -1,0 +1,193 @@
+//! Reading the ID card (issue 22): text cards (`support/cards.rs`) on
+//! white paper and on the scene families, judged at a fixed date; each
+//! reading code made to fire, silent on the good cards, the number masked.
+
+use crate::cards::{random_text, CardText, Cover};
+use crate::common::{codes, rules};
+use crate::scenes::{render, Light, Object, Scene, Surface};
+use crate::synth::jpeg_in_window;
+use chrono::NaiveDate;
+use prescreen::pipeline::{check_upload_within, Budget};
+use prescreen::unpack::Upload;
+use prescreen::{Code, FileReport};
+
+const READING: [Code; 4] = [
+    Code::IdcardExpired,
+    Code::IdcardValidityInvalid,
+    Code::IdcardNumberInvalid,
+    Code::IdcardOccluded,
+];
+
+fn as_of() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 27).unwrap()
+}
+
+/// A card with `text` photographed on white paper (`surface`), checked in
+/// its slot at 2026-11-27 with `declared` as the declared number.
+fn shoot(back: bool, text: &CardText, cover: Cover, surface: Surface, seed: u64, declared: Option<&str>) -> FileReport {
+    let mut s = Scene::new(
+        Object::TextCard {
+            back,
+            text: Box::new(text.clone()),
+            cover,
+        },
+        seed,
+    );
+    s.surface = surface;
+    s.light = Light::Even;
+    let bytes = jpeg_in_window(&render(&s).image, 70_000);
+    let slot = if back { "id_card_back" } else { "id_card_front" };
+    let upload = Upload::sniffed(
+        "card.jpg",
+        Some(slot.into()),
+        bytes.clone(),
+        bytes.len() as u64,
+        prescreen::format::sniff(&bytes),
+    );
+    let budget = Budget::new(10_000, None)
+        .with_as_of(as_of())
+        .with_declared_id(declared.map(str::to_string));
+    check_upload_within(&upload, rules().slot(slot), rules(), &budget).swap_remove(0)
+}
+
+fn reading_codes(r: &FileReport) -> Vec<Code> {
+    codes(r).into_iter().filter(|c| READING.contains(c)).collect()
+}
+
+fn text(seed: u64) -> CardText {
+    let mut t = random_text(seed);
+    t.valid_from = "2020.03.15".into();
+    t.valid_to = "2040.03.15".into();
+    t
+}
+
+#[test]
+fn a_valid_card_reads_and_passes_both_sides() {
+    for seed in [1, 2, 3] {
+        let t = text(seed);
+        for back in [false, true] {
+            let r = shoot(back, &t, Cover::None, Surface::WhiteOnWhite, seed, None);
+            assert!(
+                reading_codes(&r).is_empty(),
+                "{back}: {:?} {:?}",
+                codes(&r),
+                r.measurements
+            );
+            if back {
+                assert_eq!(
+                    r.measurements["card_validity"], "2020.03.15-2040.03.15",
+                    "{:?}",
+                    r.measurements
+                );
+            } else {
+                // Masked: the first 6 and the last 4 characters only.
+                let shown = r.measurements["card_id_number"].as_str().unwrap();
+                assert_eq!(shown, format!("{}********{}", &t.number[..6], &t.number[14..]));
+                let json = serde_json::to_string(&r).unwrap();
+                assert!(!json.contains(&t.number), "the full number never appears in the report");
+            }
+        }
+    }
+}
+
+#[test]
+fn long_term_validity_passes() {
+    let mut t = text(4);
+    t.valid_from = "2015.06.01".into();
+    t.valid_to = "长期".into();
+    let r = shoot(true, &t, Cover::None, Surface::WhiteOnWhite, 4, None);
+    assert!(reading_codes(&r).is_empty(), "{:?} {:?}", codes(&r), r.measurements);
+    assert_eq!(r.measurements["card_validity"], "2015.06.01-长期");
+}
+
+#[test]
+fn an_expired_card_is_rejected_with_its_end_date() {
+    let mut t = text(5);
+    t.valid_from = "2006.08.20".into();
+    t.valid_to = "2026.08.20".into();
+    let r = shoot(true, &t, Cover::None, Surface::WhiteOnWhite, 5, None);
+    assert_eq!(reading_codes(&r), vec![Code::IdcardExpired], "{:?}", r.measurements);
+    let reason = r.reasons.iter().find(|x| x.code == Code::IdcardExpired).unwrap();
+    assert_eq!(reason.detail["valid_to"], "2026.08.20");
+    assert_eq!(reason.detail["as_of"], "2026-11-27");
+}
+
+#[test]
+fn a_span_no_real_card_has_is_validity_invalid() {
+    let mut t = text(6);
+    t.valid_from = "2019.04.10".into();
+    t.valid_to = "2026.04.10".into(); // seven years
+    let r = shoot(true, &t, Cover::None, Surface::WhiteOnWhite, 6, None);
+    assert_eq!(
+        reading_codes(&r),
+        vec![Code::IdcardValidityInvalid],
+        "{:?}",
+        r.measurements
+    );
+}
+
+#[test]
+fn a_wrong_check_character_is_number_invalid() {
+    let mut t = text(7);
+    let last = t.number.pop().unwrap();
+    t.number.push(if last == '3' { '4' } else { '3' });
+    let r = shoot(false, &t, Cover::None, Surface::WhiteOnWhite, 7, None);
+    assert_eq!(
+        reading_codes(&r),
+        vec![Code::IdcardNumberInvalid],
+        "{:?}",
+        r.measurements
+    );
+    let reason = r.reasons.iter().find(|x| x.code == Code::IdcardNumberInvalid).unwrap();
+    assert_eq!(reason.detail["problem"], "check_character");
+    assert!(!reason.detail["id_number"].as_str().unwrap().contains(&t.number[6..14]));
+}
+
+#[test]
+fn a_number_unlike_the_declared_one_is_number_invalid() {
+    let t = text(8);
+    let other = text(9).number;
+    let r = shoot(false, &t, Cover::None, Surface::WhiteOnWhite, 8, Some(&other));
+    assert_eq!(
+        reading_codes(&r),
+        vec![Code::IdcardNumberInvalid],
+        "{:?}",
+        r.measurements
+    );
+    let r = shoot(false, &t, Cover::None, Surface::WhiteOnWhite, 8, Some(&t.number));
+    assert!(reading_codes(&r).is_empty(), "{:?}", codes(&r));
+}
+
+#[test]
+fn a_finger_or_a_coin_over_the_text_is_occluded() {
+    for (cover, back, seed) in [
+        (Cover::Finger, false, 10),
+        (Cover::Coin, true, 11),
+        (Cover::Pen, false, 12),
+    ] {
+        let r = shoot(back, &text(seed), cover, Surface::WhiteOnWhite, seed, None);
+        assert!(
+            codes(&r).contains(&Code::IdcardOccluded),
+            "{cover:?}: {:?} {:?}",
+            codes(&r),
+            r.measurements
+        );
+    }
+}
+
+#[test]
+fn cards_on_other_surfaces_are_read_too() {
+    // The reading does not care what the card lies on (the background check
+    // does): granite and wood.
+    for (surface, seed) in [(Surface::Granite, 13), (Surface::Wood, 14)] {
+        let t = text(seed);
+        let r = shoot(true, &t, Cover::None, surface, seed, None);
+        assert_eq!(
+            r.measurements["card_validity"], "2020.03.15-2040.03.15",
+            "{surface:?} {:?}",
+            r.measurements
+        );
+        let r = shoot(false, &t, Cover::None, surface, seed, None);
+        assert!(reading_codes(&r).is_empty(), "{surface:?} {:?}", codes(&r));
+    }
+}
