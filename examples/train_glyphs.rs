@@ -244,7 +244,7 @@ fn main() {
                 .enumerate()
                 .map(|(c, p)| p - if c == *y { 1.0 } else { 0.0 })
                 .collect();
-            let mut d_hidden = vec![0.0f32; HIDDEN];
+            let mut d_hidden = [0.0f32; HIDDEN];
             for (c, d) in d_out.iter().enumerate() {
                 for (j, dh) in d_hidden.iter_mut().enumerate() {
                     *dh += d * m.w2[c * HIDDEN + j];

@@ -290,6 +290,9 @@ fn components(mask: &[bool], w: usize, h: usize) -> (Vec<u32>, Vec<Comp>) {
     (labels, comps)
 }
 
+/// A group of pieces classified: class probabilities and its box (band px).
+type Scored = (Vec<f32>, [usize; 4]);
+
 /// Reads the warped band: finds the text line, cuts its pieces and parses
 /// them with the grammars.
 pub fn read_band(b: &Band, spec: &LineSpec, model: &Model) -> Option<LineRead> {
@@ -376,7 +379,7 @@ pub fn read_band(b: &Band, spec: &LineSpec, model: &Model) -> Option<LineRead> {
     let n = segs.len();
     // Classification of each run of 1-3 consecutive segments.
     let max_group = 4usize;
-    let mut probs: Vec<Vec<Option<(Vec<f32>, [usize; 4])>>> = vec![vec![None; max_group]; n];
+    let mut probs: Vec<Vec<Option<Scored>>> = vec![vec![None; max_group]; n];
     for i in 0..n {
         for k in 1..=max_group.min(n - i) {
             let group: Vec<&Comp> = segs[i..i + k].iter().flatten().copied().collect();
@@ -653,11 +656,12 @@ fn solve3(mut m: [[f64; 4]; 3]) -> Option<[f64; 3]> {
             return None;
         }
         m.swap(col, pivot);
-        for row in 0..3 {
+        let pivot_row = m[col];
+        for (row, r) in m.iter_mut().enumerate() {
             if row != col {
-                let f = m[row][col] / m[col][col];
-                for k in col..4 {
-                    m[row][k] -= f * m[col][k];
+                let f = r[col] / pivot_row[col];
+                for (v, p) in r.iter_mut().zip(pivot_row.iter()).skip(col) {
+                    *v -= f * p;
                 }
             }
         }

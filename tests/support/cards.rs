@@ -153,8 +153,8 @@ fn draw(
                 let cov = Atlas::sample(&g, (px as f32 + 0.5 - ox) / s - 0.5, (py as f32 + 0.5 - oy) / s - 0.5);
                 if cov > 0.0 {
                     let p = img.get_pixel_mut(px, py);
-                    for k in 0..3 {
-                        p.0[k] = (f32::from(p.0[k]) * (1.0 - cov) + colour[k] * cov) as u8;
+                    for (v, c) in p.0.iter_mut().zip(colour) {
+                        *v = (f32::from(*v) * (1.0 - cov) + c * cov) as u8;
                     }
                 }
             }
@@ -171,7 +171,7 @@ pub fn text_card(back: bool, t: &CardText, cover: Cover, seed: u64) -> RgbImage 
     let (w, h) = (CARD_W as f32, CARD_H as f32);
     // Pale background with printed wavy lines.
     let (f1, f2) = (rng.random_range(0.02f32..0.05), rng.random_range(0.01f32..0.03));
-    let phase = rng.random_range(0.0f32..6.28);
+    let phase = rng.random_range(0.0f32..std::f32::consts::TAU);
     let tint = [
         rng.random_range(222.0f32..234.0),
         rng.random_range(228.0f32..238.0),
@@ -408,8 +408,8 @@ fn cover_with(mut img: RgbImage, back: bool, cover: Cover, rng: &mut ChaCha8Rng)
                 if d <= 1.0 {
                     let alpha = 0.55 + 0.3 * d.powi(4);
                     let brown = [120.0f32, 75.0, 40.0];
-                    for k in 0..3 {
-                        p.0[k] = (f32::from(p.0[k]) * (1.0 - alpha) + brown[k] * alpha) as u8;
+                    for (v, c) in p.0.iter_mut().zip(brown) {
+                        *v = (f32::from(*v) * (1.0 - alpha) + c * alpha) as u8;
                     }
                 }
             }
