@@ -6,7 +6,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use prescreen::collect::{collect, parse_input};
 use prescreen::report::render_text;
 use prescreen::rules::{Lang, Rules};
-use prescreen::{check_application, Target, Verdict};
+use prescreen::{check_application_with, CheckOptions, Target, Verdict};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -111,6 +111,9 @@ pub struct BatchArgs {
     /// Take only shard i of n (stable hash of the application id), e.g. 0/3
     #[arg(long, value_name = "I/N")]
     pub shard: Option<prescreen::batch::Shard>,
+    /// Judge ID cards' validity at this date YYYY-MM-DD (the archive's application date) [default: today in China]
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
     /// Threads [default: all cores]
     #[arg(long)]
     pub jobs: Option<usize>,
@@ -207,8 +210,8 @@ pub struct CheckArgs {
     /// Declared-data JSON: adds the clause's eligibility (eligibility.*) to the report
     #[arg(long, value_name = "FILE", requires = "clause")]
     pub declared: Option<PathBuf>,
-    /// Reference date YYYY-MM-DD for --declared [default: today in China]
-    #[arg(long, value_name = "DATE", requires = "declared")]
+    /// Reference date YYYY-MM-DD for the ID card's validity and --declared [default: today in China]
+    #[arg(long, value_name = "DATE")]
     pub as_of: Option<String>,
     /// SLOT=PATH, or a PATH (file or folder)
     #[arg(required = true, value_name = "INPUT")]
@@ -303,6 +306,7 @@ fn batch(args: BatchArgs, rules: &Rules) -> Result<ExitCode> {
         shard: args.shard,
         jobs: args.jobs,
         lang: Lang::from(args.lang),
+        as_of: args.as_of.as_deref().map(|t| as_of_date(Some(t))).transpose()?,
     };
     let stats = run(apps, &opts, rules, &Reporter::new(progress))?;
     if !stats.garbage_lines.is_empty() {
@@ -427,19 +431,23 @@ fn check(args: CheckArgs, rules: &Rules) -> Result<ExitCode> {
         .collect::<Result<Vec<_>, _>>()?;
     let lang = Lang::from(args.lang);
     // The declaration is read before any image, so a bad one fails fast.
-    let judged = match (&args.declared, &args.plan, args.clause) {
-        (Some(path), Some(plan), Some(n)) => {
-            let declared = read_declared(path)?;
+    let declared = args.declared.as_ref().map(|path| read_declared(path)).transpose()?;
+    let judged = match (&declared, &args.plan, args.clause) {
+        (Some(declared), Some(plan), Some(n)) => {
             let as_of = as_of_date(args.as_of.as_deref())?;
-            Some((
-                prescreen::eligibility::evaluate(rules, plan, &declared, as_of, lang)?,
-                n,
-            ))
+            Some((prescreen::eligibility::evaluate(rules, plan, declared, as_of, lang)?, n))
         }
         _ => None,
     };
     let uploads = collect(&specs, rules)?;
-    let mut report = check_application(&uploads, target, rules, lang);
+    // The card's validity is judged at --as-of; its number is compared with
+    // the declared one.
+    let options = CheckOptions {
+        as_of: args.as_of.as_deref().map(|t| as_of_date(Some(t))).transpose()?,
+        declared_id: declared.and_then(|d| d.id_number),
+        ..CheckOptions::default()
+    };
+    let mut report = check_application_with(&uploads, target, rules, lang, &options);
     if let Some((e, n)) = &judged {
         prescreen::eligibility::add_to_report(&mut report, e, *n, rules, lang);
     }

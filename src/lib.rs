@@ -68,5 +68,5 @@ pub use error::Error;
 pub use pipeline::check_file;
 pub use report::{FileReport, Reason, Report, Verdict};
 pub use rules::{Lang, Rules};
-pub use set::{check_application, check_application_within, Target};
+pub use set::{check_application, check_application_with, check_application_within, CheckOptions, Target};
 pub use unpack::Upload;

@@ -60,10 +60,44 @@ pub fn check_application_within(
     lang: Lang,
     cancel: Option<Arc<AtomicBool>>,
 ) -> Report {
+    let options = CheckOptions {
+        cancel,
+        ..CheckOptions::default()
+    };
+    check_application_with(uploads, target, rules, lang, &options)
+}
+
+/// What a request adds to the checks beyond its files.
+#[derive(Debug, Clone, Default)]
+pub struct CheckOptions {
+    /// Set by the server when the request's time limit runs out.
+    pub cancel: Option<Arc<AtomicBool>>,
+    /// The date an ID card's validity is judged at (an archive's application
+    /// date); today in China when `None`.
+    pub as_of: Option<chrono::NaiveDate>,
+    /// The citizen number the applicant declared, compared with the card's.
+    pub declared_id: Option<String>,
+}
+
+/// [`check_application`] with the request's [`CheckOptions`].
+pub fn check_application_with(
+    uploads: &[Upload],
+    target: Option<Target<'_>>,
+    rules: &Rules,
+    lang: Lang,
+    options: &CheckOptions,
+) -> Report {
     let plan = target.map(|t| t.plan);
     let mut files: Vec<FileReport> = Vec::new();
     // Each file has the rulebook's time budget of its own.
-    let budget = || Budget::new(rules.limits().time_budget_ms, cancel.clone());
+    let budget = || {
+        let b = Budget::new(rules.limits().time_budget_ms, options.cancel.clone())
+            .with_declared_id(options.declared_id.clone());
+        match options.as_of {
+            Some(d) => b.with_as_of(d),
+            None => b,
+        }
+    };
     for u in uploads {
         if u.slot.is_none() && u.format() == Format::Zip {
             let at = files.len();

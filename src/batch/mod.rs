@@ -12,7 +12,7 @@ use crate::collect::{collect, InputSpec};
 use crate::error::Error;
 use crate::report::{Reason, Report, Verdict};
 use crate::rules::{Lang, Rules};
-use crate::set::{check_application, Target};
+use crate::set::{check_application_with, CheckOptions, Target};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -81,6 +81,9 @@ pub struct Options {
     /// Threads; default all cores.
     pub jobs: Option<usize>,
     pub lang: Lang,
+    /// The date ID cards' validity is judged at (the archive's application
+    /// date); today in China when `None`.
+    pub as_of: Option<chrono::NaiveDate>,
 }
 
 /// Hears how a run goes; the library never prints, the caller shows it
@@ -341,7 +344,7 @@ pub fn run(apps: Vec<App>, opts: &Options, rules: &Rules, progress: &dyn Progres
         todo.par_iter().try_for_each(|app| {
             let clause = opts.manifest.get(&app.id).copied().or(opts.clause);
             let target = clause.and_then(|n| targets.get(&n).copied());
-            let mut report = check_one(app, target, rules, opts.lang);
+            let mut report = check_one(app, target, rules, opts);
             if let (Some(plan), None) = (&opts.plan, target) {
                 // Not in the manifest and no --clause: the files are
                 // checked, the set cannot be, and that is a reject.
@@ -388,7 +391,8 @@ pub fn run(apps: Vec<App>, opts: &Options, rules: &Rules, progress: &dyn Progres
 
 /// Checks one application; an application that cannot be read becomes a
 /// rejected report saying so, never a stop of the batch.
-fn check_one(app: &App, target: Option<Target<'_>>, rules: &Rules, lang: Lang) -> Report {
+fn check_one(app: &App, target: Option<Target<'_>>, rules: &Rules, opts: &Options) -> Report {
+    let lang = opts.lang;
     let spec = InputSpec {
         slot: None,
         path: app.path.clone(),
@@ -406,7 +410,11 @@ fn check_one(app: &App, target: Option<Target<'_>>, rules: &Rules, lang: Lang) -
                     }
                 }
             }
-            check_application(&uploads, target, rules, lang)
+            let options = CheckOptions {
+                as_of: opts.as_of,
+                ..CheckOptions::default()
+            };
+            check_application_with(&uploads, target, rules, lang, &options)
         }
         Err(e) => failed(target, &e.to_string(), rules, lang),
     }

@@ -5,7 +5,7 @@ use super::AppState;
 use crate::format::{sniff, SNIFF_HEAD};
 use crate::report::Report;
 use crate::rules::{Lang, Rules};
-use crate::set::{check_application_within, Target, Upload};
+use crate::set::{check_application_with, CheckOptions, Target, Upload};
 use axum::body::Body;
 use axum::extract::multipart::{Field, MultipartError, MultipartRejection};
 use axum::extract::{Multipart, Path, Query, Request, State};
@@ -197,6 +197,9 @@ pub struct CheckQuery {
     /// Language of the messages: zh (default) or en. Without it the
     /// Accept-Language header decides.
     pub lang: Option<String>,
+    /// Date YYYY-MM-DD an ID card's validity is judged at (default: today
+    /// in China); an archive is judged at its application date.
+    pub as_of: Option<String>,
 }
 
 fn pick_lang(query: Option<&str>, headers: &HeaderMap) -> Result<Lang, ApiError> {
@@ -337,6 +340,7 @@ async fn run_checks(
     share: BodyShare,
     target: Option<(String, u32)>,
     lang: Lang,
+    options: CheckOptions,
 ) -> Result<Report, ApiError> {
     let report = on_worker(&state, share, "check", move |rules, cancel| {
         // The one place a request's plan and clause are resolved.
@@ -344,7 +348,11 @@ async fn run_checks(
             Some((p, n)) => Some(resolve(rules, p, *n)?),
             None => None,
         };
-        Ok(check_application_within(&uploads, target, rules, lang, Some(cancel)))
+        let options = CheckOptions {
+            cancel: Some(cancel),
+            ..options
+        };
+        Ok(check_application_with(&uploads, target, rules, lang, &options))
     })
     .await?;
     state.metrics.verdict(&report);
@@ -568,17 +576,25 @@ pub async fn check_multipart(
     let lang = pick_lang(query.lang.as_deref().or(lang_field.as_deref()), &headers)?;
     // The declaration is judged before the images: a bad one fails fast,
     // and judging it costs well under a millisecond.
+    let as_of_text = as_of.or(query.as_of);
+    let mut options = CheckOptions {
+        as_of: as_of_text.as_deref().map(|t| as_of_date(Some(t))).transpose()?,
+        ..CheckOptions::default()
+    };
     let judged = match (declared, &target) {
         (Some(text), Some((plan, n))) => {
             let declared = read_declared(text.as_bytes())?;
-            let as_of = as_of_date(as_of.as_deref())?;
-            Some((judge(&state.rules(), plan, &declared, as_of, lang)?, *n))
+            let as_of = as_of_date(as_of_text.as_deref())?;
+            let judged = judge(&state.rules(), plan, &declared, as_of, lang)?;
+            // The card's number is compared with the declared one.
+            options.declared_id = declared.id_number;
+            Some((judged, *n))
         }
         (Some(_), None) => return Err(ApiError::bad("bad_request", "declared needs a plan and a clause")),
         (None, _) => None,
     };
     let rules = state.rules();
-    let mut report = run_checks(state, uploads, share, target, lang).await?;
+    let mut report = run_checks(state, uploads, share, target, lang, options).await?;
     if let Some((e, n)) = &judged {
         crate::eligibility::add_to_report(&mut report, e, *n, &rules, lang);
     }
@@ -811,7 +827,11 @@ pub async fn check_slot(
     let (lang, bytes, share, _admitted) = slot_body(&state, &slot, &query, &headers, body).await?;
     let name = format!("{slot}.upload");
     let uploads = vec![Upload::new(name, Some(slot), bytes)];
-    Ok(answer(run_checks(state, uploads, share, None, lang).await?))
+    let options = CheckOptions {
+        as_of: query.as_of.as_deref().map(|t| as_of_date(Some(t))).transpose()?,
+        ..CheckOptions::default()
+    };
+    Ok(answer(run_checks(state, uploads, share, None, lang, options).await?))
 }
 
 /// Makes an upload that passes from a photo whose only faults are size,

@@ -191,3 +191,130 @@ fn cards_on_other_surfaces_are_read_too() {
         assert!(reading_codes(&r).is_empty(), "{surface:?} {:?}", codes(&r));
     }
 }
+
+/// A back card valid 2020.03.15-2030.03.15 as JPEG bytes.
+fn back_valid_to_2030(seed: u64) -> (CardText, Vec<u8>) {
+    let mut t = text(seed);
+    t.valid_to = "2030.03.15".into();
+    let mut s = Scene::new(
+        Object::TextCard {
+            back: true,
+            text: Box::new(t.clone()),
+            cover: Cover::None,
+        },
+        seed,
+    );
+    s.surface = Surface::WhiteOnWhite;
+    s.light = Light::Even;
+    (t, jpeg_in_window(&render(&s).image, 70_000))
+}
+
+#[test]
+fn the_cli_judges_the_validity_at_as_of() {
+    let (_, bytes) = back_valid_to_2030(20);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("back.jpg");
+    std::fs::write(&path, &bytes).unwrap();
+    let arg = format!("id_card_back={}", path.display());
+    let run = |as_of: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_prescreen"))
+            .args(["check", "--as-of", as_of, &arg])
+            .env_remove("PRESCREEN_RULES")
+            .output()
+            .unwrap()
+    };
+    let later = run("2031-01-01");
+    assert_eq!(
+        later.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&later.stdout)
+    );
+    assert!(String::from_utf8_lossy(&later.stdout).contains("idcard.expired"));
+    let before = run("2026-11-27");
+    let out = String::from_utf8_lossy(&before.stdout);
+    assert!(!out.contains("idcard.expired"), "{out}");
+    let bad = run("2026-13-01");
+    assert_eq!(bad.status.code(), Some(2), "a bad date is a usage error");
+}
+
+#[tokio::test]
+async fn the_api_judges_the_validity_at_as_of() {
+    use axum::body::Body;
+    use axum::http::Request;
+    let (_, bytes) = back_valid_to_2030(21);
+    let req = Request::post("/v1/check/id_card_back?as_of=2031-01-01")
+        .body(Body::from(bytes.clone()))
+        .unwrap();
+    let (status, json, _) = crate::server::send(crate::server::app(), req).await;
+    assert_eq!(status, 200);
+    let codes: Vec<&str> = json["files"][0]["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"idcard.expired"), "{json}");
+    let message = json["files"][0]["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["code"] == "idcard.expired")
+        .unwrap()["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(message.contains("2030.03.15"), "{message}");
+    let req = Request::post("/v1/check/id_card_back?as_of=someday")
+        .body(Body::from(bytes))
+        .unwrap();
+    let (status, _, _) = crate::server::send(crate::server::app(), req).await;
+    assert_eq!(status, 400);
+}
+
+#[test]
+fn the_server_log_has_no_number_and_no_date() {
+    use nix::sys::signal::{kill, Signal};
+    use nix::unistd::Pid;
+    use std::io::{Read, Write};
+    use std::process::Stdio;
+
+    let t = text(22);
+    let mut s = Scene::new(
+        Object::TextCard {
+            back: false,
+            text: Box::new(t.clone()),
+            cover: Cover::None,
+        },
+        22,
+    );
+    s.surface = Surface::WhiteOnWhite;
+    let front = jpeg_in_window(&render(&s).image, 70_000);
+    let (t2, back) = back_valid_to_2030(23);
+    let (mut child, port) = crate::server::spawn_serve(None, Stdio::piped());
+    for (slot, body) in [("id_card_front", &front), ("id_card_back", &back)] {
+        let mut stream = crate::server::connect(port);
+        let head = format!(
+            "POST /v1/check/{slot}?as_of=2031-01-01 HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        stream.write_all(head.as_bytes()).unwrap();
+        stream.write_all(body).unwrap();
+        let mut resp = String::new();
+        stream.read_to_string(&mut resp).unwrap();
+        assert!(resp.starts_with("HTTP/1.1 200"), "{}", &resp[..resp.len().min(300)]);
+        if slot == "id_card_back" {
+            assert!(resp.contains("idcard.expired"), "the check ran: {resp}");
+        } else {
+            assert!(!resp.contains(&t.number), "the full number in the answer");
+        }
+    }
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).unwrap();
+    let mut log = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut log).unwrap();
+    child.wait().unwrap();
+    assert!(log.contains("idcard.expired"), "the access log names the codes: {log}");
+    for secret in [&t.number[..], &t.number[6..14], "2030.03.15", &t2.valid_from[..]] {
+        assert!(!log.contains(secret), "{secret} in the log:\n{log}");
+    }
+}

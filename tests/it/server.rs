@@ -25,7 +25,7 @@ fn app_with(config: Config) -> Router {
     router(Arc::new(Rules::builtin().unwrap()), config)
 }
 
-fn app() -> Router {
+pub(crate) fn app() -> Router {
     app_with(config())
 }
 
@@ -60,7 +60,7 @@ fn post_multipart(uri: &str, body: Vec<u8>) -> Request<Body> {
         .unwrap()
 }
 
-async fn send(app: Router, req: Request<Body>) -> (StatusCode, Value, axum::http::HeaderMap) {
+pub(crate) async fn send(app: Router, req: Request<Body>) -> (StatusCode, Value, axum::http::HeaderMap) {
     let resp = app.oneshot(req).await.unwrap();
     let status = resp.status();
     let headers = resp.headers().clone();
@@ -71,7 +71,7 @@ async fn send(app: Router, req: Request<Body>) -> (StatusCode, Value, axum::http
 
 /// `prescreen [--rules RULES] serve` on a free local port, as a child
 /// process logging at info to `stderr`.
-fn spawn_serve(rules: Option<&std::path::Path>, stderr: std::process::Stdio) -> (std::process::Child, u16) {
+pub(crate) fn spawn_serve(rules: Option<&std::path::Path>, stderr: std::process::Stdio) -> (std::process::Child, u16) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -92,7 +92,7 @@ fn spawn_serve(rules: Option<&std::path::Path>, stderr: std::process::Stdio) -> 
 }
 
 /// A connection to a child server, once it listens (at most 5 s).
-fn connect(port: u16) -> std::net::TcpStream {
+pub(crate) fn connect(port: u16) -> std::net::TcpStream {
     for _ in 0..100 {
         if let Ok(s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
             return s;
