@@ -378,7 +378,7 @@ pub fn read_band(b: &Band, spec: &LineSpec, model: &Model) -> Option<LineRead> {
     }
     let n = segs.len();
     // Classification of each run of 1-3 consecutive segments.
-    let max_group = 4usize;
+    let max_group = 5usize;
     let mut probs: Vec<Vec<Option<Scored>>> = vec![vec![None; max_group]; n];
     for i in 0..n {
         for k in 1..=max_group.min(n - i) {
@@ -521,13 +521,22 @@ fn cut_wide(c: &Comp, labels: &[u32], w: usize, line_h: f64) -> Vec<Comp> {
     let full = proj.iter().copied().max().unwrap_or(0);
     let low = |i: usize| (proj[i] as f64) < 0.3 * full as f64;
     let min_part = (0.12 * line_h).ceil() as usize;
-    let mut cuts = Vec::new();
-    for i in 1..width {
-        if low(i) != low(i - 1) {
-            let last = cuts.last().copied().unwrap_or(0);
-            if i - last >= min_part && width - i >= min_part {
-                cuts.push(i);
-            }
+    // Candidates: where the profile drops to a thin stroke or climbs back,
+    // and the deepest columns of its valleys (two round glyphs touching
+    // meet in a narrow waist).
+    let mut candidates: Vec<usize> = (1..width).filter(|&i| low(i) != low(i - 1)).collect();
+    for i in 1..width.saturating_sub(1) {
+        let (a, b, c) = (proj[i - 1], proj[i], proj[i + 1]);
+        if b <= a && b <= c && (b < a || b < c) && (b as f64) <= 0.5 * full as f64 {
+            candidates.push(i);
+        }
+    }
+    candidates.sort_unstable();
+    let mut cuts: Vec<usize> = Vec::new();
+    for i in candidates {
+        let last = cuts.last().copied().unwrap_or(0);
+        if i - last >= min_part && width - i >= min_part {
+            cuts.push(i);
         }
     }
     if cuts.is_empty() {
