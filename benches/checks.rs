@@ -15,6 +15,15 @@ mod containers;
 #[path = "../tests/support/samples.rs"]
 mod samples;
 
+#[path = "../tests/support/scenes.rs"]
+mod scenes;
+
+#[path = "../tests/support/glyphs.rs"]
+mod glyphs;
+
+#[path = "../tests/support/cards.rs"]
+mod cards;
+
 use samples::{sample, SAMPLE_FILES};
 
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -236,8 +245,53 @@ fn fixes(c: &mut Criterion) {
     group.finish();
 }
 
+/// Reading the card (issue 22): the whole check of a text card's front and
+/// back on white paper (1000 × 640, 70 KB), and the reading of one line
+/// alone on the found card (warp, ink, pieces, classifier, parse).
+fn card_reading(c: &mut Criterion) {
+    use prescreen::measure::glyphs::Model;
+    use prescreen::measure::idtext::{number_grammar, read_line, validity_grammar, LineSpec};
+    use prescreen::measure::quad::{find_quad, first_side};
+    let rules = Rules::builtin().expect("rulebook");
+    let model = Model::embedded().expect("model");
+    let mut group = c.benchmark_group("card_reading");
+    let text = cards::random_text(3);
+    for back in [false, true] {
+        let mut s = scenes::Scene::new(
+            scenes::Object::TextCard { back, text: Box::new(text.clone()), cover: cards::Cover::None },
+            3,
+        );
+        s.surface = scenes::Surface::WhiteOnWhite;
+        let img = scenes::render(&s).image;
+        let bytes = synth::jpeg_exact(&img, 70_000);
+        let (side, slot) = if back { ("back", "id_card_back") } else { ("front", "id_card_front") };
+        let slot_def = rules.slot(slot);
+        group.bench_function(format!("check_text_card_{side}_1000x640_70KB"), |b| {
+            b.iter(|| check_file(black_box(&bytes), "card.jpg", slot_def, &rules))
+        });
+        let decoded = image::load_from_memory(&bytes).expect("decode").to_rgb8();
+        let quad = find_quad(&decoded, &prescreen::checks::idcard::card_search(rules.id_card()))
+            .best
+            .expect("card");
+        let corners = first_side(quad.corners, true);
+        let r = &rules.id_card().read;
+        let spec = if back {
+            LineSpec { band: r.validity_band, digit_mm: r.validity_digit_mm, px_per_mm: r.px_per_mm, grammars: validity_grammar() }
+        } else {
+            LineSpec { band: r.number_band, digit_mm: r.number_digit_mm, px_per_mm: r.px_per_mm, grammars: number_grammar() }
+        };
+        // The back is read one way (its emblem says which), the front both.
+        let way = back.then_some(false);
+        group.bench_function(format!("read_line_{side}"), |b| {
+            b.iter(|| read_line(black_box(&decoded), &corners, &spec, model, way))
+        });
+    }
+    group.finish();
+}
+
 criterion_group!(
     benches,
+    card_reading,
     per_file,
     localisation,
     faces,

@@ -208,17 +208,17 @@ fn ink_map(b: &Band, radius: usize) -> Vec<f32> {
     // Local paper level: a max filter, rows then columns.
     let mut tmp = vec![0.0f32; w * h];
     for y in 0..h {
-        let row = &b.v[y * w..(y + 1) * w];
-        for x in 0..w {
-            let (s, e) = (x.saturating_sub(radius), (x + radius + 1).min(w));
-            tmp[y * w + x] = row[s..e].iter().copied().fold(0.0, f32::max);
-        }
+        running_max(&b.v[y * w..(y + 1) * w], radius, &mut tmp[y * w..(y + 1) * w]);
     }
     let mut paper = vec![0.0f32; w * h];
+    let (mut col, mut out) = (vec![0.0f32; h], vec![0.0f32; h]);
     for x in 0..w {
         for y in 0..h {
-            let (s, e) = (y.saturating_sub(radius), (y + radius + 1).min(h));
-            paper[y * w + x] = (s..e).map(|yy| tmp[yy * w + x]).fold(0.0, f32::max);
+            col[y] = tmp[y * w + x];
+        }
+        running_max(&col, radius, &mut out);
+        for y in 0..h {
+            paper[y * w + x] = out[y];
         }
     }
     let mut sorted = b.v.clone();
@@ -232,6 +232,38 @@ fn ink_map(b: &Band, radius: usize) -> Vec<f32> {
         .zip(&paper)
         .map(|(v, p)| ((p - v) / contrast).clamp(0.0, 1.0))
         .collect()
+}
+
+/// `out[i]` = the max of `v` over `[i - r, i + r]` (clipped), in O(n)
+/// whatever `r` (van Herk / Gil-Werman: maxima from the left and from the
+/// right within blocks of `2r + 1`).
+fn running_max(v: &[f32], r: usize, out: &mut [f32]) {
+    let n = v.len();
+    if n == 0 {
+        return;
+    }
+    let k = 2 * r + 1;
+    let mut left = vec![0.0f32; n];
+    let mut right = vec![0.0f32; n];
+    for i in 0..n {
+        left[i] = if i % k == 0 { v[i] } else { left[i - 1].max(v[i]) };
+    }
+    for i in (0..n).rev() {
+        right[i] = if i == n - 1 || (i + 1) % k == 0 { v[i] } else { right[i + 1].max(v[i]) };
+    }
+    for (i, o) in out.iter_mut().enumerate() {
+        let (s, e) = (i.saturating_sub(r), (i + r).min(n - 1));
+        // A full window spans two blocks: the right-max from s and the
+        // left-max up to e cover it; a window clipped at an end may lie in
+        // one block, which is looked at directly.
+        *o = if s / k != e / k {
+            right[s].max(left[e])
+        } else if s % k == 0 {
+            left[e]
+        } else {
+            v[s..=e].iter().copied().fold(f32::MIN, f32::max)
+        };
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -512,7 +544,7 @@ pub fn read_band(b: &Band, spec: &LineSpec, model: &Model) -> Option<LineRead> {
 /// glyphs); parts keep the component's label and their columns.
 fn cut_wide(c: &Comp, labels: &[u32], w: usize, line_h: f64) -> Vec<Comp> {
     let width = c.x1 - c.x0;
-    if (width as f64) < 0.6 * line_h {
+    if (width as f64) < 0.8 * line_h {
         return vec![c.clone()];
     }
     let proj: Vec<usize> = (c.x0..c.x1)
@@ -718,4 +750,30 @@ fn morph(mask: &[bool], w: usize, h: usize, r: usize, all: bool) -> Vec<bool> {
         out
     };
     pass(&pass(mask, true), false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn running_max_equals_the_plain_window_max() {
+        let v: Vec<f32> = (0..97).map(|i| ((i * 37) % 101) as f32).collect();
+        for r in [0, 1, 3, 10, 60, 200] {
+            let mut out = vec![0.0; v.len()];
+            running_max(&v, r, &mut out);
+            for i in 0..v.len() {
+                let (s, e) = (i.saturating_sub(r), (i + r + 1).min(v.len()));
+                let want = v[s..e].iter().copied().fold(f32::MIN, f32::max);
+                assert_eq!(out[i], want, "r {r} at {i}");
+            }
+        }
+    }
+
+    #[test]
+    fn grammars_have_their_lengths() {
+        assert_eq!(number_grammar()[0].len(), 18);
+        let v = validity_grammar();
+        assert_eq!((v[0].len(), v[1].len()), (21, 13));
+    }
 }
