@@ -258,13 +258,21 @@ fn card_reading(c: &mut Criterion) {
     let text = cards::random_text(3);
     for back in [false, true] {
         let mut s = scenes::Scene::new(
-            scenes::Object::TextCard { back, text: Box::new(text.clone()), cover: cards::Cover::None },
+            scenes::Object::TextCard {
+                back,
+                text: Box::new(text.clone()),
+                cover: cards::Cover::None,
+            },
             3,
         );
         s.surface = scenes::Surface::WhiteOnWhite;
         let img = scenes::render(&s).image;
         let bytes = synth::jpeg_exact(&img, 70_000);
-        let (side, slot) = if back { ("back", "id_card_back") } else { ("front", "id_card_front") };
+        let (side, slot) = if back {
+            ("back", "id_card_back")
+        } else {
+            ("front", "id_card_front")
+        };
         let slot_def = rules.slot(slot);
         group.bench_function(format!("check_text_card_{side}_1000x640_70KB"), |b| {
             b.iter(|| check_file(black_box(&bytes), "card.jpg", slot_def, &rules))
@@ -276,9 +284,19 @@ fn card_reading(c: &mut Criterion) {
         let corners = first_side(quad.corners, true);
         let r = &rules.id_card().read;
         let spec = if back {
-            LineSpec { band: r.validity_band, digit_mm: r.validity_digit_mm, px_per_mm: r.px_per_mm, grammars: validity_grammar() }
+            LineSpec {
+                band: r.validity_band,
+                digit_mm: r.validity_digit_mm,
+                px_per_mm: r.px_per_mm,
+                grammars: validity_grammar(),
+            }
         } else {
-            LineSpec { band: r.number_band, digit_mm: r.number_digit_mm, px_per_mm: r.px_per_mm, grammars: number_grammar() }
+            LineSpec {
+                band: r.number_band,
+                digit_mm: r.number_digit_mm,
+                px_per_mm: r.px_per_mm,
+                grammars: number_grammar(),
+            }
         };
         // The back is read one way (its emblem says which), the front both.
         let way = back.then_some(false);

@@ -2,8 +2,9 @@
 //! phone-like scenes (`tests/support/scenes.rs`) of text cards
 //! (`tests/support/cards.rs`): per surface family and per cover, the share
 //! of validity lines and numbers read exactly, the character accuracy, the
-//! verdicts against the truth (expired caught, wrong check characters
-//! caught, valid cards rejected by the reading codes) and occlusion found
+//! verdicts against the truth (expired caught, wrong check characters and
+//! a printed 性别 unlike the number caught, valid cards rejected by the
+//! reading codes) and occlusion found
 //! and falsely reported. Dates are judged at 2026-11-27.
 //!
 //! `cargo run --release --example idcard_read_probe [-- --n N] [--seed-offset K]`
@@ -46,6 +47,7 @@ struct Outcome {
     should_reject: bool,
     codes: Vec<Code>,
     occlusion: f64,
+    printed_read: bool,
 }
 
 fn synth_window(img: &image::RgbImage) -> Vec<u8> {
@@ -82,6 +84,11 @@ fn main() {
             if bad_check {
                 let last = text.number.pop().unwrap();
                 text.number.push(if last == '0' { '1' } else { '0' });
+            }
+            // Every eighth front prints the other sex than its number says.
+            let bad_sex = !back && i % 8 == 2;
+            if bad_sex {
+                text.male = !text.male;
             }
             // Two scenes in three uncovered.
             let cover = if (i / 9) % 3 == 2 {
@@ -174,7 +181,12 @@ fn main() {
                 truth,
                 read: read.map(|l| l.text),
                 confident,
-                should_reject: expired || bad_check,
+                should_reject: expired || bad_check || bad_sex,
+                printed_read: report
+                    .measurements
+                    .get("card_printed_read")
+                    .and_then(|v| v.as_bool())
+                    .unwrap_or(false),
                 codes,
                 occlusion: report
                     .measurements
@@ -253,6 +265,15 @@ fn main() {
         e.0 += usize::from(o.codes.contains(&Code::IdcardOccluded));
     }
     println!("\nidcard.occluded per cover: {per_cover:?}");
+    let fronts: Vec<&Outcome> = outcomes
+        .iter()
+        .filter(|o| !o.back && o.located && o.cover == Cover::None)
+        .collect();
+    println!(
+        "fronts whose 出生 and 性别 were both read: {} of {}",
+        fronts.iter().filter(|o| o.printed_read).count(),
+        fronts.len()
+    );
     let mut alarms: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     for o in outcomes.iter().filter(|o| o.located && o.cover == Cover::None) {
         for key in [format!("light {:?}", o.light), format!("clutter {:?}", o.clutter)] {

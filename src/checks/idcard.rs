@@ -13,7 +13,9 @@ use crate::measure::card::{rectify, CARD_H};
 use crate::measure::colour::lab;
 use crate::measure::exposure::measure_exposure;
 use crate::measure::glyphs::Model;
-use crate::measure::idtext::{number_grammar, occlusion, read_line, validity_grammar, warp_band, LineSpec};
+use crate::measure::idtext::{
+    birth_grammar, number_grammar, occlusion, read_line, sex_grammar, validity_grammar, warp_band, LineSpec,
+};
 use crate::measure::quad::{band_outside, find_quad, first_side, Quad, QuadSearch};
 use crate::measure::{luma, r1, r3, region};
 use crate::pipeline::Budget;
@@ -131,8 +133,55 @@ fn check_text(
     if back {
         check_validity(&read.text, confident, r, budget.as_of(), report);
     } else {
-        check_number(&read.text, confident, budget, report);
+        let printed = if confident {
+            read_printed(d, if read.upside_down { &turned } else { corners }, r, model, report)
+        } else {
+            Printed::default()
+        };
+        check_number(&read.text, confident, &printed, budget, report);
     }
+}
+
+/// What the front prints besides the number, as read confidently.
+#[derive(Debug, Default)]
+struct Printed {
+    birth: Option<NaiveDate>,
+    male: Option<bool>,
+}
+
+/// Reads the front's 出生 and 性别 values (the same way up as the number);
+/// each is kept only when read above `min_confidence`.
+fn read_printed(
+    d: &Decoded,
+    corners: &[(f64, f64); 4],
+    r: &IdCardRead,
+    model: &Model,
+    report: &mut FileReport,
+) -> Printed {
+    let mut printed = Printed::default();
+    let spec = |band, grammars| LineSpec {
+        band,
+        digit_mm: r.birth_digit_mm,
+        px_per_mm: r.px_per_mm,
+        grammars,
+    };
+    let sure = |l: &crate::measure::idtext::LineRead| f64::from(l.confidence) >= r.min_confidence;
+    if let Some(sex) = read_line(&d.rgb, corners, &spec(r.sex_band, sex_grammar()), model, Some(false)).filter(sure) {
+        printed.male = Some(sex.text == "男");
+    }
+    if let Some(birth) = read_line(
+        &d.rgb,
+        corners,
+        &spec(r.birth_band, birth_grammar()),
+        model,
+        Some(false),
+    )
+    .filter(sure)
+    {
+        printed.birth = NaiveDate::parse_from_str(&birth.text, "%Y年%m月%d日").ok();
+    }
+    report.measure("card_printed_read", printed.birth.is_some() && printed.male.is_some());
+    printed
 }
 
 /// `idcard.expired` and `idcard.validity_invalid` from the 有效期限 read.
@@ -176,7 +225,7 @@ fn check_validity(text: &str, confident: bool, r: &IdCardRead, as_of: NaiveDate,
 
 /// `idcard.number_invalid` from the 公民身份号码 read (GB 11643: address
 /// code, birth date, check character), and against a declared number.
-fn check_number(text: &str, confident: bool, budget: &Budget, report: &mut FileReport) {
+fn check_number(text: &str, confident: bool, printed: &Printed, budget: &Budget, report: &mut FileReport) {
     let masked = mask(text);
     report.measure("card_id_number", masked.as_str());
     if !confident {
@@ -184,10 +233,20 @@ fn check_number(text: &str, confident: bool, budget: &Budget, report: &mut FileR
     }
     let problem = match idnumber::parse(text, budget.as_of()) {
         Err(p) => Some(p.as_str()),
-        Ok(_) => budget
-            .declared_id()
-            .filter(|declared| !declared.trim().eq_ignore_ascii_case(text))
-            .map(|_| "declared"),
+        Ok(id) => {
+            if budget
+                .declared_id()
+                .is_some_and(|declared| !declared.trim().eq_ignore_ascii_case(text))
+            {
+                Some("declared")
+            } else if printed.birth.is_some_and(|b| b != id.birth) {
+                Some("birth_line")
+            } else if printed.male.is_some_and(|m| m != id.male) {
+                Some("sex_line")
+            } else {
+                None
+            }
+        }
     };
     if let Some(problem) = problem {
         report.push(Reason::new(

@@ -80,6 +80,29 @@ pub fn number_grammar() -> Vec<Vec<Vec<char>>> {
     vec![g]
 }
 
+/// The 性别 value: 男 or 女.
+pub fn sex_grammar() -> Vec<Vec<Vec<char>>> {
+    vec![vec![vec!['男', '女']]]
+}
+
+/// The 出生 value: `YYYY年M月D日`, month and day of one or two digits.
+pub fn birth_grammar() -> Vec<Vec<Vec<char>>> {
+    let d: Vec<char> = ('0'..='9').collect();
+    let mut out = Vec::new();
+    for m in [1, 2] {
+        for day in [1, 2] {
+            let mut g = vec![d.clone(); 4];
+            g.push(vec!['年']);
+            g.extend(std::iter::repeat_n(d.clone(), m));
+            g.push(vec!['月']);
+            g.extend(std::iter::repeat_n(d.clone(), day));
+            g.push(vec!['日']);
+            out.push(g);
+        }
+    }
+    out
+}
+
 /// The validity line's two shapes: `YYYY.MM.DD-YYYY.MM.DD` and
 /// `YYYY.MM.DD-长期`.
 pub fn validity_grammar() -> Vec<Vec<Vec<char>>> {
@@ -249,7 +272,11 @@ fn running_max(v: &[f32], r: usize, out: &mut [f32]) {
         left[i] = if i % k == 0 { v[i] } else { left[i - 1].max(v[i]) };
     }
     for i in (0..n).rev() {
-        right[i] = if i == n - 1 || (i + 1) % k == 0 { v[i] } else { right[i + 1].max(v[i]) };
+        right[i] = if i == n - 1 || (i + 1) % k == 0 {
+            v[i]
+        } else {
+            right[i + 1].max(v[i])
+        };
     }
     for (i, o) in out.iter_mut().enumerate() {
         let (s, e) = (i.saturating_sub(r), (i + r).min(n - 1));
@@ -340,7 +367,9 @@ pub fn read_band(b: &Band, spec: &LineSpec, model: &Model) -> Option<LineRead> {
             ch >= 0.55 * expect_h && ch <= 1.5 * expect_h && cw <= 1.4 * expect_h
         })
         .collect();
-    if digitish.len() < 4 {
+    // A line of one glyph (性别) has one piece; the others at least four.
+    let min_pieces = spec.grammars.iter().map(Vec::len).min().unwrap_or(1).clamp(1, 4);
+    if digitish.len() < min_pieces {
         return None;
     }
     let centre = |c: &Comp| (c.y0 + c.y1) as f64 / 2.0;

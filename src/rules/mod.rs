@@ -311,6 +311,11 @@ pub struct IdCardRead {
     /// The 有效期限 value's band and digit height.
     pub validity_band: [f64; 4],
     pub validity_digit_mm: f64,
+    /// The front's 性别 and 出生 values' bands, and the 出生 digits' height
+    /// (the number is compared with them).
+    pub sex_band: [f64; 4],
+    pub birth_band: [f64; 4],
+    pub birth_digit_mm: f64,
     /// A read whose least character probability is below this gives no
     /// verdict (only measurements).
     pub min_confidence: f64,

@@ -318,3 +318,48 @@ fn the_server_log_has_no_number_and_no_date() {
         assert!(!log.contains(secret), "{secret} in the log:\n{log}");
     }
 }
+
+#[test]
+fn a_number_unlike_the_printed_birth_date_or_sex_is_number_invalid() {
+    // The printed lines agree with the number: read, and no reason.
+    let t = text(30);
+    let r = shoot(false, &t, Cover::None, Surface::WhiteOnWhite, 30, None);
+    assert_eq!(r.measurements["card_printed_read"], true, "{:?}", r.measurements);
+    assert!(reading_codes(&r).is_empty(), "{:?}", codes(&r));
+    // The 出生 line says another day.
+    let mut t = text(31);
+    t.birth.2 = if t.birth.2 == 27 { 3 } else { 27 };
+    let r = shoot(false, &t, Cover::None, Surface::WhiteOnWhite, 31, None);
+    assert_eq!(
+        reading_codes(&r),
+        vec![Code::IdcardNumberInvalid],
+        "{:?}",
+        r.measurements
+    );
+    assert_eq!(
+        r.reasons
+            .iter()
+            .find(|x| x.code == Code::IdcardNumberInvalid)
+            .unwrap()
+            .detail["problem"],
+        "birth_line"
+    );
+    // The 性别 line says the other sex.
+    let mut t = text(32);
+    t.male = !t.male;
+    let r = shoot(false, &t, Cover::None, Surface::WhiteOnWhite, 32, None);
+    assert_eq!(
+        reading_codes(&r),
+        vec![Code::IdcardNumberInvalid],
+        "{:?}",
+        r.measurements
+    );
+    assert_eq!(
+        r.reasons
+            .iter()
+            .find(|x| x.code == Code::IdcardNumberInvalid)
+            .unwrap()
+            .detail["problem"],
+        "sex_line"
+    );
+}
