@@ -791,10 +791,10 @@ mod tests {
         for r in [0, 1, 3, 10, 60, 200] {
             let mut out = vec![0.0; v.len()];
             running_max(&v, r, &mut out);
-            for i in 0..v.len() {
+            for (i, got) in out.iter().enumerate() {
                 let (s, e) = (i.saturating_sub(r), (i + r + 1).min(v.len()));
                 let want = v[s..e].iter().copied().fold(f32::MIN, f32::max);
-                assert_eq!(out[i], want, "r {r} at {i}");
+                assert_eq!(*got, want, "r {r} at {i}");
             }
         }
     }
