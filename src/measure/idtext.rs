@@ -244,10 +244,11 @@ fn ink_map(b: &Band, radius: usize) -> Vec<f32> {
             paper[y * w + x] = out[y];
         }
     }
-    let mut sorted = b.v.clone();
-    sorted.sort_by(f32::total_cmp);
-    let dark = sorted[sorted.len() / 50];
-    let bright = sorted[sorted.len() * 9 / 10];
+    // Two percentiles by selection, not a sort of the whole band.
+    let mut values = b.v.clone();
+    let n = values.len();
+    let dark = *values.select_nth_unstable_by(n / 50, f32::total_cmp).1;
+    let bright = *values.select_nth_unstable_by(n * 9 / 10, f32::total_cmp).1;
     // Contrast of the ink: at least 40 levels, so that a blank band stays
     // paper instead of its noise becoming "ink".
     let contrast = (bright - dark).max(40.0);
