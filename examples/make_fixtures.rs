@@ -4,8 +4,12 @@
 //! * `fixtures/sample-application/`: a complete clause-1 application
 //!   (ecommerce-l2) whose files all pass;
 //! * `fixtures/sample-rejected/`: a blue-background photo, a selfie-shaped
-//!   photo, a truncated ID card, a form photo of too low a resolution, a
-//!   blank pledge and no integrity pledge.
+//!   photo, a truncated ID card, an expired ID card (valid 2016.05.20 to
+//!   2026.05.20), a form photo of too low a resolution, a blank pledge and
+//!   no integrity pledge.
+//!
+//! The ID cards are the text cards of `tests/support/cards.rs` on white
+//! paper (invented numbers, see there).
 //!
 //! Run with `cargo run --example make_fixtures`; the output is the same
 //! bytes on every run (the golden test relies on it).
@@ -14,6 +18,30 @@
 
 #[path = "../tests/support/synth.rs"]
 mod synth;
+
+#[path = "../tests/support/scenes.rs"]
+mod scenes;
+
+#[path = "../tests/support/glyphs.rs"]
+mod glyphs;
+
+#[path = "../tests/support/cards.rs"]
+mod cards;
+
+/// A text card on white paper in an 800 × 520 photo.
+fn card_photo(back: bool, text: &cards::CardText, seed: u64) -> image::RgbImage {
+    let object = scenes::Object::TextCard {
+        back,
+        text: Box::new(text.clone()),
+        cover: cards::Cover::None,
+    };
+    let mut s = scenes::Scene::new(object, seed);
+    s.surface = scenes::Surface::WhiteOnWhite;
+    s.light = scenes::Light::Even;
+    s.width = 800;
+    s.height = 520;
+    scenes::render(&s).image
+}
 
 use std::fs;
 use std::path::Path;
@@ -30,12 +58,15 @@ fn main() -> std::io::Result<()> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
 
     let ok = root.join("sample-application");
-    write(&ok, "身份证正面.jpg", &jpeg_exact(&id_card_photo(800, 520, 11), 72_000))?;
+    let mut text = cards::random_text(11);
+    text.valid_from = "2025.06.01".into();
+    text.valid_to = "2045.06.01".into();
     write(
         &ok,
-        "身份证反面.jpg",
-        &jpeg_exact(&id_card_back_photo(800, 520, 12), 68_000),
+        "身份证正面.jpg",
+        &jpeg_exact(&card_photo(false, &text, 11), 72_000),
     )?;
+    write(&ok, "身份证反面.jpg", &jpeg_exact(&card_photo(true, &text, 12), 68_000))?;
     write(
         &ok,
         "一寸照.jpg",
@@ -70,12 +101,15 @@ fn main() -> std::io::Result<()> {
         ..Default::default()
     };
     write(&bad, "证件照-自拍.jpg", &jpeg_exact(&portrait(&selfie), 76_000))?;
-    let front = jpeg_exact(&id_card_photo(800, 520, 13), 70_000);
+    let mut expired = cards::random_text(13);
+    expired.valid_from = "2016.05.20".into();
+    expired.valid_to = "2026.05.20".into();
+    let front = jpeg_exact(&card_photo(false, &expired, 13), 70_000);
     write(&bad, "身份证正面.jpg", &front[..front.len() * 3 / 5])?;
     write(
         &bad,
         "身份证反面.jpg",
-        &jpeg_exact(&id_card_back_photo(800, 520, 14), 66_000),
+        &jpeg_exact(&card_photo(true, &expired, 14), 66_000),
     )?;
     write(&bad, "职业技能认定申报表.jpg", &jpeg(&paper_photo(600, 800, 24), 75))?;
     let blank = form_photo(1200, 1600, FormPage::blank(Layout::Pledge), 25);
