@@ -213,6 +213,9 @@ pub struct CheckArgs {
     /// Reference date YYYY-MM-DD for the ID card's validity and --declared [default: today in China]
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<String>,
+    /// Show the ID card's full number in the report (masked by default: first 6 and last 4)
+    #[arg(long)]
+    pub unmask_id_number: bool,
     /// SLOT=PATH, or a PATH (file or folder)
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<String>,
@@ -445,6 +448,7 @@ fn check(args: CheckArgs, rules: &Rules) -> Result<ExitCode> {
     let options = CheckOptions {
         as_of: args.as_of.as_deref().map(|t| as_of_date(Some(t))).transpose()?,
         declared_id: declared.and_then(|d| d.id_number),
+        unmask_id: args.unmask_id_number,
         ..CheckOptions::default()
     };
     let mut report = check_application_with(&uploads, target, rules, lang, &options);

@@ -37,6 +37,7 @@ pub struct Budget {
     cancel: Option<Arc<AtomicBool>>,
     as_of: chrono::NaiveDate,
     declared_id: Option<String>,
+    unmask_id: bool,
 }
 
 impl Budget {
@@ -48,7 +49,20 @@ impl Budget {
             cancel,
             as_of: crate::eligibility::today(),
             declared_id: None,
+            unmask_id: false,
         }
+    }
+
+    /// Reports show the card's full number instead of the masked one (an
+    /// explicit choice: by default only the first 6 and last 4 characters).
+    pub fn with_unmasked_id(mut self, unmask: bool) -> Budget {
+        self.unmask_id = unmask;
+        self
+    }
+
+    /// Whether reports show the full number.
+    pub fn unmask_id(&self) -> bool {
+        self.unmask_id
     }
 
     /// Judges dates (an ID card's validity) at `date` instead of today.

@@ -77,6 +77,8 @@ pub struct CheckOptions {
     pub as_of: Option<chrono::NaiveDate>,
     /// The citizen number the applicant declared, compared with the card's.
     pub declared_id: Option<String>,
+    /// Show the card's full number in the report (masked by default).
+    pub unmask_id: bool,
 }
 
 /// [`check_application`] with the request's [`CheckOptions`].
@@ -92,7 +94,8 @@ pub fn check_application_with(
     // Each file has the rulebook's time budget of its own.
     let budget = || {
         let b = Budget::new(rules.limits().time_budget_ms, options.cancel.clone())
-            .with_declared_id(options.declared_id.clone());
+            .with_declared_id(options.declared_id.clone())
+            .with_unmasked_id(options.unmask_id);
         match options.as_of {
             Some(d) => b.with_as_of(d),
             None => b,

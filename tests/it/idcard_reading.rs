@@ -363,3 +363,28 @@ fn a_number_unlike_the_printed_birth_date_or_sex_is_number_invalid() {
         "sex_line"
     );
 }
+
+#[test]
+fn the_full_number_only_with_the_explicit_flag() {
+    let run = |extra: &[&str]| {
+        let mut args = vec!["check"];
+        args.extend_from_slice(extra);
+        args.push("fixtures/sample-application/身份证正面.jpg");
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_prescreen"))
+            .args(&args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env_remove("PRESCREEN_RULES")
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["files"][0]["measurements"]["card_id_number"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let masked = run(&[]);
+    let full = run(&["--unmask-id-number"]);
+    assert_eq!(full.len(), 18, "{full}");
+    assert!(full.chars().all(|c| c.is_ascii_digit() || c == 'X'), "{full}");
+    assert_eq!(masked, format!("{}********{}", &full[..6], &full[14..]));
+}
