@@ -39,6 +39,39 @@ pub enum Command {
     Eligibility(EligibilityArgs),
     /// Make an upload that passes from a photo whose only faults are size, crop or format
     Fix(FixArgs),
+    /// The reviewers' workspace over a batch's results (local web app), or --export its decisions
+    Review(ReviewArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReviewArgs {
+    /// The results.jsonl of `prescreen batch` (repeat for the shards of one run)
+    #[arg(long, required = true, value_name = "FILE")]
+    pub results: Vec<PathBuf>,
+    /// The archives the batch read (images are served only from inside them)
+    #[arg(value_name = "ARCHIVE", required_unless_present = "export")]
+    pub archives: Vec<PathBuf>,
+    /// The decisions file [default: RESULTS.decisions.sqlite beside the first results file]
+    #[arg(long, value_name = "FILE")]
+    pub db: Option<PathBuf>,
+    /// Write the current decisions as CSV and exit (no server)
+    #[arg(long, value_name = "CSV")]
+    pub export: Option<PathBuf>,
+    /// Leave the UTF-8 byte-order mark out of the CSV export (Excel needs it)
+    #[arg(long)]
+    pub no_bom: bool,
+    /// Address to listen on
+    #[arg(long, env = "PRESCREEN_REVIEW_BIND", default_value_t = prescreen::review::DEFAULT_BIND)]
+    pub bind: std::net::SocketAddr,
+    /// The port on the loopback address (shorthand for --bind 127.0.0.1:PORT)
+    #[arg(long, conflicts_with = "bind")]
+    pub port: Option<u16>,
+    /// Require this key (`Authorization: Bearer KEY`, or the login page) on every page
+    #[arg(long, env = "PRESCREEN_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+    /// The name put on decisions (the page can change it)
+    #[arg(long, env = "PRESCREEN_REVIEWER")]
+    pub reviewer: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -272,7 +305,48 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Report(args) => report(&args.results, args.csv.as_deref(), !args.no_bom, args.html.as_deref()),
         Command::Eligibility(args) => eligibility(args, &rules),
         Command::Fix(args) => fix(args, &rules),
+        Command::Review(args) => review(args, rules),
     }
+}
+
+fn review(args: ReviewArgs, rules: Rules) -> Result<ExitCode> {
+    use prescreen::review::{export, serve, store, Options, Workspace};
+    let db = args.db.clone().unwrap_or_else(|| store::default_path(&args.results[0]));
+    if let Some(csv) = &args.export {
+        let file = std::fs::File::create(csv).with_context(|| format!("creating {}", csv.display()))?;
+        let n = export(&db, std::io::BufWriter::new(file), !args.no_bom)?;
+        eprintln!("{n} decisions written to {}", csv.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let ws = Workspace::open(
+        Options {
+            results: args.results.clone(),
+            roots: args.archives.clone(),
+            db: Some(db.clone()),
+            reviewer: args.reviewer.clone(),
+            api_key: args.api_key.clone(),
+        },
+        std::sync::Arc::new(rules),
+    )?;
+    let apps = ws.apps().len();
+    let bind = match args.port {
+        Some(p) => std::net::SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), p),
+        None => args.bind,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime
+        .block_on(serve(std::sync::Arc::new(ws), bind, |addr| {
+            eprintln!(
+                "prescreen review: {apps} applications, decisions in {}; open http://{addr}/ (Ctrl-C stops)",
+                db.display()
+            );
+        }))
+        .with_context(|| format!("serving on {bind}"))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn batch(args: BatchArgs, rules: &Rules) -> Result<ExitCode> {

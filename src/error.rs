@@ -22,6 +22,9 @@ pub enum Error {
     /// A clause that the plan does not have.
     #[error("plan {plan} has no clause {n} (it has {known})")]
     UnknownClause { plan: String, n: u32, known: String },
+    /// The reviewers' decisions file could not be opened, read or written.
+    #[error("decisions {path}: {message}")]
+    Store { path: String, message: String },
     /// Any other misuse.
     #[error("{0}")]
     Usage(String),

@@ -148,7 +148,7 @@ fn width_for_long_side(img: &RgbImage, long: u32) -> u32 {
 /// The upright RGB pixels of a JPEG, PNG, WebP (or, built with the `heic`
 /// feature, HEIC) file, decoded at `long_side` or a little more when the
 /// format can scale while decoding (JPEG).
-fn decode(bytes: &[u8], long_side: Option<u32>, rules: &Rules, report: &mut FileReport) -> Option<RgbImage> {
+pub(crate) fn decode(bytes: &[u8], long_side: Option<u32>, rules: &Rules, report: &mut FileReport) -> Option<RgbImage> {
     let format = sniff(bytes);
     report.measure("fix_source_format", format.as_str());
     match format {
@@ -364,7 +364,7 @@ fn card_crop(img: &RgbImage, rules: &Rules, report: &mut FileReport) -> RgbImage
 
 /// Baseline JPEG, IJG quality tables, 4:2:0, no metadata (jpeg-encoder:
 /// several times faster than `image`'s encoder, which the search repeats).
-fn encode(img: &RgbImage, quality: u8) -> Option<Vec<u8>> {
+pub(crate) fn encode(img: &RgbImage, quality: u8) -> Option<Vec<u8>> {
     let (w, h) = (u16::try_from(img.width()).ok()?, u16::try_from(img.height()).ok()?);
     let mut out = Vec::new();
     jpeg_encoder::Encoder::new(&mut out, quality)
@@ -376,7 +376,7 @@ fn encode(img: &RgbImage, quality: u8) -> Option<Vec<u8>> {
 /// `source` scaled to `width` and a height of `width / aspect`, or itself
 /// when that is its size (Catmull-Rom through fast_image_resize's SIMD
 /// convolution: about a millisecond where `image`'s takes fifteen).
-fn scaled(source: &RgbImage, width: u32, aspect: f64) -> std::borrow::Cow<'_, RgbImage> {
+pub(crate) fn scaled(source: &RgbImage, width: u32, aspect: f64) -> std::borrow::Cow<'_, RgbImage> {
     use fast_image_resize::{images::Image, FilterType as Filter, PixelType, ResizeAlg, ResizeOptions, Resizer};
     let height = ((f64::from(width) / aspect).round() as u32).clamp(1, source.height().max(1));
     if (width, height) == source.dimensions() {

@@ -42,6 +42,9 @@
 //!   blocking workers behind an admission queue, metrics, OpenAPI.
 //! * [`batch`]: re-checks of archives (`prescreen batch`) with resume and
 //!   shards, and the summaries of `prescreen report`.
+//! * [`review`]: the reviewers' workspace over a batch's results
+//!   (`prescreen review`): queue, evidence drawn over each image,
+//!   decisions in SQLite.
 //!
 //! The CLI (`src/main.rs`, `src/cli.rs`) is a thin layer over these; the
 //! library never prints (batch progress goes to a [`batch::Progress`]).
@@ -58,6 +61,7 @@ pub mod input;
 pub mod measure;
 pub mod pipeline;
 pub mod report;
+pub mod review;
 pub mod rules;
 pub mod server;
 pub mod set;

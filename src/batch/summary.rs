@@ -37,7 +37,10 @@ fn io_err(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
 
 /// Calls `each` with every result of the JSON-lines files, in order (the
 /// files of the shards of one run read as one).
-fn for_each_result(paths: &[PathBuf], mut each: impl FnMut(&ResultLine) -> Result<(), Error>) -> Result<u64, Error> {
+pub(crate) fn for_each_result(
+    paths: &[PathBuf],
+    mut each: impl FnMut(&ResultLine) -> Result<(), Error>,
+) -> Result<u64, Error> {
     let mut bad = 0;
     for path in paths {
         let file = File::open(path).map_err(io_err(path))?;
@@ -175,7 +178,7 @@ fn verdict_str(v: Verdict) -> &'static str {
     }
 }
 
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

@@ -9,7 +9,7 @@ use crate::codes::Code;
 use crate::eligibility::idnumber::{self, mask};
 use crate::input::decode::Decoded;
 use crate::measure::blur::measure_blur;
-use crate::measure::card::{rectify, CARD_H};
+use crate::measure::card::{homography, project, rectify, CARD_H};
 use crate::measure::colour::lab;
 use crate::measure::exposure::measure_exposure;
 use crate::measure::glyphs::Model;
@@ -105,6 +105,9 @@ fn check_text(
     // Occlusion on the band the line was read from (the side it lay).
     let turned = [corners[2], corners[3], corners[0], corners[1]];
     let upside_down = way.unwrap_or(read.as_ref().is_some_and(|l| l.upside_down));
+    // Boxes in card shares, drawn for a reviewer as outlines in the upload's pixels.
+    let k = f64::from(d.original.0) / f64::from(d.rgb.width().max(1));
+    let outline = |frame: &[(f64, f64); 4], b: [f64; 4]| outline_in_image(frame, b, k);
     if let Some(b) = warp_band(&d.rgb, if upside_down { &turned } else { corners }, &spec) {
         let stroke = (0.22 * digit_mm * r.px_per_mm).round().max(1.0) as usize;
         let (fraction, bbox) = occlusion(&b, stroke, 45.0, 12.0);
@@ -117,6 +120,7 @@ fn check_text(
                     "fraction": r3(fraction),
                     "min_fraction": r.occlusion_min_fraction,
                     "box": bbox.map(r3),
+                    "outline": outline(if upside_down { &turned } else { corners }, bbox),
                 }),
             ));
             return;
@@ -130,6 +134,10 @@ fn check_text(
     report.measure("card_text_upside_down", read.upside_down);
     report.measure("card_text_confidence", r3(f64::from(read.confidence)));
     report.measure("card_text_box", json!(read.bbox().map(r3)));
+    report.measure(
+        "card_text_outline",
+        outline(if read.upside_down { &turned } else { corners }, read.bbox()),
+    );
     if back {
         check_validity(&read.text, confident, r, budget.as_of(), report);
     } else {
@@ -260,6 +268,23 @@ fn check_number(text: &str, confident: bool, printed: &Printed, budget: &Budget,
     }
 }
 
+/// The box `b` (x0, y0, x1, y1 in shares of the card lying as `frame`
+/// says) as four points in the upload's pixels (`k` per decoded pixel).
+fn outline_in_image(frame: &[(f64, f64); 4], b: [f64; 4], k: f64) -> serde_json::Value {
+    let unit = [(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)];
+    let Some(h) = homography(&unit, frame) else {
+        return serde_json::Value::Null;
+    };
+    let points: Vec<[f64; 2]> = [(b[0], b[1]), (b[2], b[1]), (b[2], b[3]), (b[0], b[3])]
+        .iter()
+        .map(|&p| {
+            let (x, y) = project(&h, p);
+            [r1(x * k), r1(y * k)]
+        })
+        .collect();
+    json!(points)
+}
+
 /// The card as geometry: `idcard.not_found` (no quadrilateral, or none of
 /// the card's shape), `idcard.cropped` (a corner outside the frame) and
 /// `idcard.too_small`. Returns the card when the other checks can look at it.
@@ -285,7 +310,9 @@ fn locate_card(d: &Decoded, rules: &IdCardRules, report: &mut FileReport) -> Opt
         ));
         return None;
     };
-    let corners: Vec<[f64; 2]> = card.corners.iter().map(|(x, y)| [r1(*x), r1(*y)]).collect();
+    // In the upload's pixels (a huge photo is decoded at a reduced scale).
+    let k = f64::from(d.original.0) / f64::from(d.rgb.width().max(1));
+    let corners: Vec<[f64; 2]> = card.corners.iter().map(|(x, y)| [r1(x * k), r1(y * k)]).collect();
     report.measure("card_corners", json!(corners));
     report.measure("card_aspect", r3(card.aspect));
     report.measure("card_area_fraction", r3(card.area_fraction));

@@ -185,6 +185,13 @@ pub fn rectify(img: &RgbImage, corners: &[(f64, f64); 4]) -> Option<RgbImage> {
     RgbImage::from_raw(CARD_W, CARD_H, out)
 }
 
+/// Where the homography `h` of [`homography`] takes the point `p`.
+pub fn project(h: &[f64; 8], p: (f64, f64)) -> (f64, f64) {
+    let (u, v) = p;
+    let w = h[6] * u + h[7] * v + 1.0;
+    ((h[0] * u + h[1] * v + h[2]) / w, (h[3] * u + h[4] * v + h[5]) / w)
+}
+
 /// The homography (h0..h7, h8 = 1) that maps each `from` point onto the
 /// matching `to` point; `None` when the points are degenerate.
 pub fn homography(from: &[(f64, f64); 4], to: &[(f64, f64); 4]) -> Option<[f64; 8]> {
