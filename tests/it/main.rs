@@ -39,6 +39,7 @@ mod idcard_reasons;
 mod localisation;
 mod one_road;
 mod photo_reasons;
+mod review;
 mod rulebook;
 mod server;
 mod set_reasons;
