@@ -300,11 +300,20 @@ pub fn router(ws: Arc<Workspace>) -> Router {
 pub async fn serve(ws: Arc<Workspace>, bind: SocketAddr, ready: impl FnOnce(SocketAddr)) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(bind).await?;
     ready(listener.local_addr()?);
-    axum::serve(listener, router(ws))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
+    serve_on(ws, listener, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+}
+
+/// Serves on `listener` until `shutdown` completes, then lets the requests
+/// under way finish and closes the connections.
+pub async fn serve_on(
+    ws: Arc<Workspace>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(ws)).with_graceful_shutdown(shutdown).await
 }
 
 async fn queue(State(ws): Shared, Query(filter): Query<Filter>) -> Response {
@@ -468,10 +477,9 @@ fn html(body: String) -> Response {
 /// A form post from this app's own pages: the browser's `Origin` (or
 /// `Sec-Fetch-Site`) says where it comes from.
 fn same_origin(headers: &HeaderMap) -> bool {
+    // Browsers of the last years say it outright.
     if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
-        if site != "same-origin" && site != "none" {
-            return false;
-        }
+        return site == "same-origin" || site == "none";
     }
     match (
         headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
@@ -554,7 +562,8 @@ async fn login(State(ws): Shared, headers: HeaderMap, body: Bytes) -> Response {
     resp
 }
 
-/// No inline script or style, no framing, no referrer, no sniffing.
+/// No inline script or style, no framing, no referrer to other sites (the
+/// application ids are in the addresses), no sniffing.
 async fn security_headers(req: Request, next: Next) -> Response {
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
@@ -565,7 +574,7 @@ async fn security_headers(req: Request, next: Next) -> Response {
         ),
     );
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     resp
 }
 

@@ -390,13 +390,17 @@ pub fn application(ws: &Workspace, app: &App, filter: &Filter, history: &[Decisi
         eid = esc(id),
         label = standing_label(app.standing, lang),
     );
+    // The evidence on the left, the decision beside it (sticky on a wide
+    // screen, after the evidence on a narrow one).
+    s.push_str("<div class=\"layout\"><main>");
     checklist(&mut s, ws, app, lang);
     reasons_list(&mut s, ws, &report.reasons, lang);
-    decision_form(&mut s, ws, app, filter, history);
     for (i, f) in report.files.iter().enumerate() {
         file_section(&mut s, ws, app, i, f, lang);
     }
-    s.push_str("</body></html>\n");
+    s.push_str("</main><aside>");
+    decision_form(&mut s, ws, app, filter, history);
+    s.push_str("</aside></div></body></html>\n");
     s
 }
 

@@ -40,6 +40,7 @@ mod localisation;
 mod one_road;
 mod photo_reasons;
 mod review;
+mod review_browser;
 mod rulebook;
 mod server;
 mod set_reasons;
