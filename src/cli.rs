@@ -162,9 +162,22 @@ pub struct BatchArgs {
     /// Leave the UTF-8 byte-order mark out of the CSV (Excel needs it)
     #[arg(long)]
     pub no_bom: bool,
-    /// Also write the HTML report here at the end
+    #[command(flatten)]
+    pub html: HtmlArgs,
+}
+
+/// The HTML report's options, for `report` and `batch`.
+#[derive(Debug, clap::Args)]
+pub struct HtmlArgs {
+    /// Write the self-contained HTML report (with `batch`: at the end)
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    /// Link each application to its page in `prescreen review` at this address (e.g. http://127.0.0.1:8090)
+    #[arg(long, value_name = "URL")]
+    pub review_url: Option<String>,
+    /// Leave the thumbnails (with the evidence drawn on them) out of the HTML report
+    #[arg(long)]
+    pub no_thumbnails: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -178,9 +191,8 @@ pub struct ReportArgs {
     /// Leave the UTF-8 byte-order mark out of the CSV (Excel needs it)
     #[arg(long)]
     pub no_bom: bool,
-    /// Write the self-contained HTML report
-    #[arg(long, value_name = "FILE")]
-    pub html: Option<PathBuf>,
+    #[command(flatten)]
+    pub html: HtmlArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -302,7 +314,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Rules(args) => list_rules(args, &rules),
         Command::Serve(args) => serve(args, rules, cli.rules.clone()),
         Command::Batch(args) => batch(args, &rules),
-        Command::Report(args) => report(&args.results, args.csv.as_deref(), !args.no_bom, args.html.as_deref()),
+        Command::Report(args) => report(&args.results, args.csv.as_deref(), !args.no_bom, &args.html, &rules),
         Command::Eligibility(args) => eligibility(args, &rules),
         Command::Fix(args) => fix(args, &rules),
         Command::Review(args) => review(args, rules),
@@ -420,7 +432,8 @@ fn batch(args: BatchArgs, rules: &Rules) -> Result<ExitCode> {
         std::slice::from_ref(&args.out),
         args.csv.as_deref(),
         !args.no_bom,
-        args.html.as_deref(),
+        &args.html,
+        rules,
     )
 }
 
@@ -428,15 +441,23 @@ fn report(
     results: &[PathBuf],
     csv: Option<&std::path::Path>,
     bom: bool,
-    html: Option<&std::path::Path>,
+    html: &HtmlArgs,
+    rules: &Rules,
 ) -> Result<ExitCode> {
-    use prescreen::batch::summary::{summarise, write_csv, write_html};
+    use prescreen::batch::summary::{summarise, write_csv, write_html_with, HtmlExtras};
     let summary = summarise(results)?;
     if let Some(path) = csv {
         write_csv(results, path, bom)?;
     }
-    if let Some(path) = html {
-        write_html(results, path, &summary)?;
+    if let Some(path) = &html.html {
+        let thumbnail = |line: &prescreen::batch::ResultLine, file: &prescreen::FileReport| {
+            prescreen::review::thumbnail(line, file, rules)
+        };
+        let extras = HtmlExtras {
+            review_url: html.review_url.as_deref(),
+            thumbnail: (!html.no_thumbnails).then_some(&thumbnail as _),
+        };
+        write_html_with(results, path, &summary, &extras)?;
     }
     write_stdout(&summary.render())?;
     Ok(if summary.rejected > 0 {

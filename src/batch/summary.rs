@@ -6,7 +6,7 @@
 use super::ResultLine;
 use crate::codes::Severity;
 use crate::error::Error;
-use crate::report::{Reason, Verdict};
+use crate::report::{FileReport, Reason, Verdict};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs::File;
@@ -193,9 +193,33 @@ pub(crate) fn esc(s: &str) -> String {
     out
 }
 
+/// Makes a file's thumbnail for the HTML report.
+pub type Thumbnailer<'a> = &'a dyn Fn(&ResultLine, &FileReport) -> Option<String>;
+
+/// What the HTML report may add to its rows.
+#[derive(Default)]
+pub struct HtmlExtras<'a> {
+    /// The address of a running `prescreen review`: each application's id
+    /// links to its page there.
+    pub review_url: Option<&'a str>,
+    /// A small image of a file with its evidence drawn on it, as HTML that
+    /// needs nothing outside the page (`review::thumbnail`).
+    pub thumbnail: Option<Thumbnailer<'a>>,
+}
+
 /// Writes a self-contained HTML page (inline CSS, no scripts, no network):
 /// the summary, then every rejected application with its reasons.
 pub fn write_html(results: &[PathBuf], html_path: &Path, summary: &Summary) -> Result<(), Error> {
+    write_html_with(results, html_path, summary, &HtmlExtras::default())
+}
+
+/// [`write_html`] with links to the review app and thumbnails.
+pub fn write_html_with(
+    results: &[PathBuf],
+    html_path: &Path,
+    summary: &Summary,
+    extras: &HtmlExtras<'_>,
+) -> Result<(), Error> {
     let file = File::create(html_path).map_err(io_err(html_path))?;
     let mut w = BufWriter::new(file);
     let io = io_err(html_path);
@@ -205,6 +229,10 @@ pub fn write_html(results: &[PathBuf], html_path: &Path, summary: &Summary) -> R
          body{font-family:system-ui,'PingFang SC','Microsoft YaHei',sans-serif;margin:2em;color:#222}\n\
          table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}\n\
          th{background:#f3f3f3}.reject{color:#b00020}.warn{color:#8a6d00}.n{text-align:right}\n\
+         .thumb{position:relative;display:block;line-height:0;margin-top:4px;width:max-content}.thumb img{display:block;max-width:200px;max-height:200px}\n\
+         .thumb svg{position:absolute;left:0;top:0;width:100%;height:100%}.overlay *{fill:none;stroke-width:1.5px;vector-effect:non-scaling-stroke}\n\
+         .overlay .face{stroke:#00c853}.overlay .limit{stroke:#ffab00;stroke-dasharray:4 3}.overlay .card,.overlay .page{stroke:#2979ff}\n\
+         .overlay .corner{fill:#2979ff;stroke:none}.overlay .text-line{stroke:#aa00ff}.overlay .occluded,.overlay .altered{stroke:#d50000}\n\
          </style></head><body>\n<h1>prescreen 批量复核报告</h1>\n",
     );
     let _ = writeln!(
@@ -230,12 +258,20 @@ pub fn write_html(results: &[PathBuf], html_path: &Path, summary: &Summary) -> R
         if v.verdict == Verdict::Pass {
             return Ok(());
         }
-        let id = esc(&line.id);
+        let id = match extras.review_url {
+            Some(base) => format!(
+                "<a href=\"{}/app/{}\">{}</a>",
+                esc(base.trim_end_matches('/')),
+                esc(&form_urlencoded::byte_serialize(line.id.as_bytes()).collect::<String>()),
+                esc(&line.id)
+            ),
+            None => esc(&line.id),
+        };
         let mut rows = String::new();
-        let mut row = |file: &str, r: &Reason| {
+        let mut row = |file: &str, thumb: &str, r: &Reason| {
             let _ = writeln!(
                 rows,
-                "<tr><td>{id}</td><td>{}</td><td class=\"{}\">{}</td><td>{}</td></tr>",
+                "<tr><td>{id}</td><td>{}{thumb}</td><td class=\"{}\">{}</td><td>{}</td></tr>",
                 esc(file),
                 r.severity.as_str(),
                 esc(r.code.as_str()),
@@ -243,11 +279,17 @@ pub fn write_html(results: &[PathBuf], html_path: &Path, summary: &Summary) -> R
             );
         };
         for r in &v.reasons {
-            row("", r);
+            row("", "", r);
         }
         for f in &v.files {
+            // The thumbnail once per file, beside its first reason.
+            let mut thumb = match (extras.thumbnail, f.reasons.is_empty()) {
+                (Some(make), false) => make(line, f).unwrap_or_default(),
+                _ => String::new(),
+            };
             for r in &f.reasons {
-                row(&f.name, r);
+                row(&f.name, &thumb, r);
+                thumb.clear();
             }
         }
         w.write_all(rows.as_bytes()).map_err(io_err(html_path))

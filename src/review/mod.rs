@@ -268,6 +268,25 @@ impl Workspace {
     }
 }
 
+/// The long side of a thumbnail in the batch's HTML report.
+pub const THUMBNAIL_LONG_SIDE: u32 = 200;
+
+/// A file of a results line as a small inline JPEG with its evidence drawn
+/// over it, for the self-contained HTML report; `None` when the file has no
+/// pixels to show or cannot be read. Only the application's own folder or
+/// zip is read.
+pub fn thumbnail(line: &ResultLine, file: &crate::report::FileReport, rules: &Rules) -> Option<String> {
+    use base64::Engine as _;
+    let svg = overlay::svg(file, rules.photo())?;
+    let app = PathBuf::from(&line.path).canonicalize().ok()?;
+    let img = files::load(std::slice::from_ref(&app), &app, &file.name, rules, THUMBNAIL_LONG_SIDE).ok()?;
+    let jpeg = files::preview(&img, THUMBNAIL_LONG_SIDE, 70)?;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(jpeg);
+    Some(format!(
+        "<span class=\"thumb\"><img alt=\"\" src=\"data:image/jpeg;base64,{b64}\">{svg}</span>"
+    ))
+}
+
 /// Writes the decisions file's current decisions as CSV (`review --export`).
 pub fn export(db: &Path, out: impl std::io::Write, bom: bool) -> Result<usize, Error> {
     if !db.exists() {

@@ -452,3 +452,46 @@ async fn with_a_key_every_page_needs_it_and_the_login_sets_a_cookie() {
         .unwrap();
     assert_eq!(send(&app, with_cookie).await.0, StatusCode::OK);
 }
+
+#[test]
+fn the_html_report_links_to_the_review_and_shows_thumbnails_with_the_evidence() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, results) = prepared(dir.path());
+    let html = dir.path().join("report.html");
+    let run = |extra: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_prescreen"))
+            .arg("report")
+            .arg(&results)
+            .arg("--html")
+            .arg(&html)
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "a rejected application: exit 1");
+        std::fs::read_to_string(&html).unwrap()
+    };
+    let page = run(&["--review-url", "http://127.0.0.1:8090/"]);
+    assert!(
+        page.contains("<a href=\"http://127.0.0.1:8090/app/B-reject\">B-reject</a>"),
+        "{page}"
+    );
+    // One thumbnail per rejected file with pixels, inline, with its overlay.
+    let thumbs = page
+        .matches("<span class=\"thumb\"><img alt=\"\" src=\"data:image/jpeg;base64,")
+        .count();
+    assert_eq!(
+        thumbs, 5,
+        "two forms, two photos, the back of the card (the corrupt front has none)"
+    );
+    assert!(
+        page.contains("<rect class=\"face\""),
+        "the face box on the photo's thumbnail"
+    );
+    assert!(page.contains("card-corner"), "the card's corners on its thumbnail");
+    assert!(
+        !page.contains("src=\"http") && !page.contains("<script"),
+        "self-contained, no scripts"
+    );
+    let page = run(&["--no-thumbnails"]);
+    assert!(!page.contains("class=\"thumb\"") && !page.contains("/app/B-reject"));
+}
