@@ -195,20 +195,15 @@ pub fn queue(ws: &Workspace, filter: &Filter, decisions: &HashMap<String, Decisi
 
 fn filters(s: &mut String, ws: &Workspace, filter: &Filter) {
     let lang = filter.lang();
-    let mut codes: Vec<&str> = ws
-        .apps
-        .iter()
-        .flat_map(|a| a.codes.iter().map(String::as_str))
-        .collect();
-    codes.sort_unstable();
-    codes.dedup();
-    let mut slots: Vec<&str> = ws
-        .apps
-        .iter()
-        .flat_map(|a| a.slots.iter().map(String::as_str))
-        .collect();
-    slots.sort_unstable();
-    slots.dedup();
+    // Each value any application has, once, sorted.
+    let distinct = |of: fn(&App) -> &[String]| -> Vec<&str> {
+        let mut v: Vec<&str> = ws.apps.iter().flat_map(|a| of(a).iter().map(String::as_str)).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    let codes = distinct(|a| &a.codes);
+    let slots = distinct(|a| &a.slots);
     let mut clauses: Vec<String> = ws
         .apps
         .iter()

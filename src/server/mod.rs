@@ -4,7 +4,7 @@
 //! behind a bounded admission queue. Uploads live in memory for the length
 //! of a request: they are never written to disk and never logged.
 
-mod api;
+pub(crate) mod api;
 mod metrics;
 mod openapi;
 
