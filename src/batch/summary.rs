@@ -232,7 +232,7 @@ pub fn write_html_with(
          .thumb{position:relative;display:block;line-height:0;margin-top:4px;width:max-content}.thumb img{display:block;max-width:200px;max-height:200px}\n\
          .thumb svg{position:absolute;left:0;top:0;width:100%;height:100%}.overlay *{fill:none;stroke-width:1.5px;vector-effect:non-scaling-stroke}\n\
          .overlay .face{stroke:#00c853}.overlay .limit{stroke:#ffab00;stroke-dasharray:4 3}.overlay .card,.overlay .page{stroke:#2979ff}\n\
-         .overlay .corner{fill:#2979ff;stroke:none}.overlay .text-line{stroke:#aa00ff}.overlay .occluded,.overlay .altered{stroke:#d50000}\n\
+         .overlay .corner{fill:#2979ff;stroke:none}.overlay .text-line{stroke:#aa00ff}.overlay .occluded,.overlay .altered{stroke:#d50000}.overlay .glare{stroke:#ff6d00}\n\
          </style></head><body>\n<h1>prescreen 批量复核报告</h1>\n",
     );
     let _ = writeln!(

@@ -57,7 +57,14 @@ pub fn check_idcard(d: &Decoded, slot: &str, rules: &IdCardRules, budget: &Budge
         return;
     };
     let y = luma(&rectified);
-    check_card_image(&y, rules, report);
+    let frame = first_side(card.corners, true);
+    check_card_image(
+        &y,
+        &frame,
+        f64::from(d.original.0) / f64::from(d.rgb.width().max(1)),
+        rules,
+        report,
+    );
     let (side_ok, emblem_turned) = check_side(&rectified, slot, rules, report);
     if side_ok && !budget.stop("card_text", report) {
         let back = slot == rules.back_slot;
@@ -392,7 +399,7 @@ fn check_background(d: &Decoded, card: &Quad, rules: &IdCardRules, report: &mut 
 
 /// `idcard.blurry`, `idcard.exposure`, `idcard.glare` on the rectified
 /// card's luma.
-fn check_card_image(y: &GrayImage, rules: &IdCardRules, report: &mut FileReport) {
+fn check_card_image(y: &GrayImage, frame: &[(f64, f64); 4], k: f64, rules: &IdCardRules, report: &mut FileReport) {
     let blur = measure_blur(y, CARD_H);
     report.measure("card_blur", r3(blur));
     if blur > rules.max_blur {
@@ -422,12 +429,56 @@ fn check_card_image(y: &GrayImage, rules: &IdCardRules, report: &mut FileReport)
     // Blown out: the exposure measure's clipped share (luma >= 250).
     let glare = ex.clipped_fraction;
     report.measure("card_glare_fraction", r3(glare));
+    // Where the largest spot is, for a reviewer (only when there is one worth
+    // seeing: a tenth of the limit).
+    let spot = (glare > rules.max_glare_fraction / 10.0)
+        .then(|| glare_spot(y, region(cw, ch, x0, y0, x1, y1)))
+        .flatten();
+    let outline = spot.map(|b| outline_in_image(frame, b, k));
+    if let (Some(b), Some(o)) = (spot, &outline) {
+        report.measure("card_glare_box", json!(b.map(r3)));
+        report.measure("card_glare_outline", o.clone());
+    }
     if glare > rules.max_glare_fraction && median <= rules.max_median {
         report.push(Reason::new(
             Code::IdcardGlare,
-            json!({ "glare_fraction": r3(glare), "max_glare_fraction": rules.max_glare_fraction }),
+            json!({ "glare_fraction": r3(glare), "max_glare_fraction": rules.max_glare_fraction, "outline": outline }),
         ));
     }
+}
+
+/// The largest 8-connected spot of blown-out pixels (luma >= 250) inside
+/// `area` of the rectified card, as a box in card shares.
+fn glare_spot(y: &GrayImage, (x0, y0, x1, y1): (u32, u32, u32, u32)) -> Option<[f64; 4]> {
+    use imageproc::region_labelling::{connected_components, Connectivity};
+    let (w, h) = y.dimensions();
+    let clipped = GrayImage::from_fn(w, h, |x, yy| {
+        let inside = (x0..x1).contains(&x) && (y0..y1).contains(&yy);
+        image::Luma([if inside && y.get_pixel(x, yy).0[0] >= 250 {
+            255
+        } else {
+            0
+        }])
+    });
+    let labels = connected_components(&clipped, Connectivity::Eight, image::Luma([0u8]));
+    // Per label: pixel count and box.
+    let mut spots: std::collections::HashMap<u32, (u32, [u32; 4])> = std::collections::HashMap::new();
+    for (x, yy, l) in labels.enumerate_pixels() {
+        if l.0[0] == 0 {
+            continue;
+        }
+        let e = spots.entry(l.0[0]).or_insert((0, [x, yy, x, yy]));
+        e.0 += 1;
+        e.1 = [e.1[0].min(x), e.1[1].min(yy), e.1[2].max(x), e.1[3].max(yy)];
+    }
+    let (_, b) = spots.into_values().max_by_key(|(n, _)| *n)?;
+    let (fw, fh) = (f64::from(w), f64::from(h));
+    Some([
+        f64::from(b[0]) / fw,
+        f64::from(b[1]) / fh,
+        f64::from(b[2] + 1) / fw,
+        f64::from(b[3] + 1) / fh,
+    ])
 }
 
 /// `idcard.wrong_side`: the red emblem sits in `emblem_region` of the back

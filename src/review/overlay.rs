@@ -1,6 +1,6 @@
 //! The evidence of one file drawn as SVG over its image: the face box with
 //! the 1-inch limit lines, the card's and the page's outlines and corners,
-//! the lines read on the card, what covers it, and the boxes of
+//! the lines read on the card, its glare spot, what covers it, and the boxes of
 //! `form.altered`. Everything comes from the report's measurements (the
 //! results file), nothing is measured again. Coordinates are the upload's
 //! pixels: the SVG's `viewBox` is the image's width × height, so it scales
@@ -35,6 +35,9 @@ pub fn svg(file: &FileReport, photo: &PhotoRules) -> Option<String> {
     }
     if let Some(c) = corners(m.get("card_text_outline")) {
         polygon(&mut s, "text-line", &c);
+    }
+    if let Some(c) = corners(m.get("card_glare_outline")) {
+        polygon(&mut s, "glare", &c);
     }
     let page = corners(m.get("form_page_corners")).or_else(|| corners(m.get("page_corners")));
     if let Some(c) = &page {

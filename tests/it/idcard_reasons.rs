@@ -2,7 +2,7 @@
 //! synthetically at an angle, in perspective, on paper or a desk, blurred,
 //! dark or with glare; each reason made to fire, and the good cases pass.
 
-use crate::common::{check, codes};
+use crate::common::{check, codes, reason};
 use crate::synth::{id_scene, jpeg_in_window, IdScene};
 use prescreen::{Code, FileReport, Verdict};
 
@@ -116,6 +116,31 @@ fn glare_on_the_card_is_reported() {
         "id_card_front",
     );
     assert_eq!(codes(&r), [Code::IdcardGlare], "{:?}", r.measurements);
+    // The spot, for a reviewer: the scene puts it right of the card's
+    // middle, a little above it.
+    let points = |v: &serde_json::Value| -> Vec<(f64, f64)> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p[0].as_f64().unwrap(), p[1].as_f64().unwrap()))
+            .collect()
+    };
+    let centre = |p: &[(f64, f64)]| {
+        (
+            p.iter().map(|q| q.0).sum::<f64>() / p.len() as f64,
+            p.iter().map(|q| q.1).sum::<f64>() / p.len() as f64,
+        )
+    };
+    let spot = centre(&points(&r.measurements["card_glare_outline"]));
+    let card = centre(&points(&r.measurements["card_corners"]));
+    assert!(
+        spot.0 > card.0 + 20.0 && (spot.1 - card.1).abs() < 40.0,
+        "spot {spot:?}, card {card:?}"
+    );
+    assert_eq!(
+        reason(&r, Code::IdcardGlare).detail["outline"],
+        r.measurements["card_glare_outline"]
+    );
 }
 
 #[test]
