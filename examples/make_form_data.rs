@@ -1,12 +1,16 @@
 //! Rebuilds the generated form pages in `tests/data/` (see
 //! fixtures/README.md):
 //!
-//! `cargo run --example make_form_data -- PRINT_FONT HAND_FONT`
+//! `cargo run --example make_form_data -- PRINT_FONT HAND_FONT HANZI_DATA`
 //!
 //! * PRINT_FONT: `wqy-microhei.ttc` from Debian's `fonts-wqy-microhei`
 //!   (Apache-2.0 or GPL-3+ with the font exception), for the printed layout.
 //! * HAND_FONT: `ukai.ttc` from Debian's `fonts-arphic-ukai` (Arphic Public
 //!   License), a brush script standing in for handwriting.
+//! * HANZI_DATA: the folder of the npm package `hanzi-writer-data` 2.0.1
+//!   (`npm pack hanzi-writer-data`, unpacked: `package/`), one JSON file per
+//!   character with its stroke medians, from the Make Me a Hanzi project
+//!   (Arphic Public License).
 //!
 //! Writes, at A4 and 150 dpi (1240 × 1754, grey, white paper = 255):
 //! `form-print.png` (the 申报表 layout: title, a ruled table of labels and
@@ -18,6 +22,15 @@
 //! baseline and spacing jittered (seeded), larger than the print, as hands
 //! write. Names, numbers and companies are invented; the ID number has the
 //! non-existent region code 99.
+//!
+//! The same entries are also written two other ways, for
+//! `form.not_handwritten`: `*-typed.png`, typed before printing (the print
+//! font, one size, one baseline, as a word processor sets it), and
+//! `*-strokes.png`, handwriting drawn from stroke data: each character's
+//! stroke medians (Make Me a Hanzi; digits and punctuation from a small
+//! table here) with every stroke moved, bent and given its own width and
+//! pressure, and the character's size, slant and baseline jittered — so no
+//! two written characters are the same, unlike a font's.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -73,6 +86,265 @@ fn hand(img: &mut GrayImage, font: &FontRef, rng: &mut ChaCha8Rng, size: f32, x:
     }
 }
 
+/// The three ways an entry is written: the Kai font jittered (`writing`),
+/// typed (`typed`), strokes (`strokes`).
+struct Fill<'a> {
+    writing: GrayImage,
+    typed: GrayImage,
+    strokes: GrayImage,
+    hand_font: &'a FontRef<'a>,
+    print_font: &'a FontRef<'a>,
+    hanzi: &'a std::path::Path,
+    stroke_rng: ChaCha8Rng,
+}
+
+impl Fill<'_> {
+    fn new<'a>(
+        hand_font: &'a FontRef<'a>,
+        print_font: &'a FontRef<'a>,
+        hanzi: &'a std::path::Path,
+        seed: u64,
+    ) -> Fill<'a> {
+        Fill {
+            writing: GrayImage::from_pixel(W, H, Luma([255])),
+            typed: GrayImage::from_pixel(W, H, Luma([255])),
+            strokes: GrayImage::from_pixel(W, H, Luma([255])),
+            hand_font,
+            print_font,
+            hanzi,
+            stroke_rng: ChaCha8Rng::seed_from_u64(seed),
+        }
+    }
+
+    /// Writes `s` at (x, y) all three ways; `rng` drives the Kai writing
+    /// (the same sequence as before the other two were added).
+    fn write(&mut self, rng: &mut ChaCha8Rng, size: f32, x: f32, y: f32, s: &str) {
+        hand(&mut self.writing, self.hand_font, rng, size, x, y, s);
+        // Typed: a 12 pt body font, on the line the hand would use.
+        text(&mut self.typed, self.print_font, 26.0, x, y, s);
+        strokes(&mut self.strokes, self.hanzi, &mut self.stroke_rng, size, x, y, s);
+    }
+}
+
+/// Stroke medians of the characters Make Me a Hanzi does not have, in its
+/// frame (1024 wide, y up, baseline near -124, top 900): digits and marks.
+fn latin_medians(c: char) -> Option<Vec<Vec<(f32, f32)>>> {
+    // Drawn in a unit box (x right 0..1, y down 0..1) for a digit 0.5 em
+    // wide and 0.7 em tall on the baseline.
+    let unit: Vec<Vec<(f32, f32)>> = match c {
+        '0' => vec![(0..=16)
+            .map(|i| {
+                let t = i as f32 / 16.0 * std::f32::consts::TAU;
+                (0.5 + 0.45 * t.sin(), 0.5 - 0.5 * t.cos())
+            })
+            .collect()],
+        '1' => vec![vec![(0.25, 0.2), (0.55, 0.0), (0.55, 1.0)]],
+        '2' => vec![vec![
+            (0.05, 0.25),
+            (0.2, 0.03),
+            (0.5, 0.0),
+            (0.8, 0.1),
+            (0.85, 0.3),
+            (0.7, 0.55),
+            (0.05, 1.0),
+            (0.95, 1.0),
+        ]],
+        '3' => vec![vec![
+            (0.1, 0.1),
+            (0.5, 0.0),
+            (0.85, 0.15),
+            (0.8, 0.4),
+            (0.45, 0.5),
+            (0.85, 0.6),
+            (0.9, 0.85),
+            (0.5, 1.0),
+            (0.05, 0.9),
+        ]],
+        '4' => vec![vec![(0.65, 1.0), (0.65, 0.0), (0.0, 0.7), (1.0, 0.7)]],
+        '5' => vec![vec![
+            (0.85, 0.0),
+            (0.15, 0.0),
+            (0.1, 0.45),
+            (0.5, 0.38),
+            (0.85, 0.55),
+            (0.85, 0.85),
+            (0.5, 1.0),
+            (0.05, 0.9),
+        ]],
+        '6' => vec![vec![
+            (0.8, 0.05),
+            (0.4, 0.1),
+            (0.1, 0.5),
+            (0.15, 0.9),
+            (0.5, 1.0),
+            (0.85, 0.8),
+            (0.8, 0.55),
+            (0.45, 0.5),
+            (0.12, 0.65),
+        ]],
+        '7' => vec![vec![(0.05, 0.0), (0.95, 0.0), (0.4, 1.0)]],
+        '8' => vec![vec![
+            (0.5, 0.5),
+            (0.15, 0.3),
+            (0.2, 0.05),
+            (0.5, 0.0),
+            (0.8, 0.05),
+            (0.85, 0.3),
+            (0.5, 0.5),
+            (0.1, 0.72),
+            (0.2, 0.95),
+            (0.5, 1.0),
+            (0.8, 0.95),
+            (0.9, 0.72),
+            (0.5, 0.5),
+        ]],
+        '9' => vec![vec![
+            (0.85, 0.35),
+            (0.55, 0.5),
+            (0.2, 0.45),
+            (0.12, 0.2),
+            (0.45, 0.0),
+            (0.85, 0.1),
+            (0.88, 0.4),
+            (0.75, 1.0),
+        ]],
+        '.' => vec![vec![(0.45, 0.93), (0.55, 0.97)]],
+        '-' => vec![vec![(0.1, 0.55), (0.9, 0.55)]],
+        ':' | '：' => vec![vec![(0.45, 0.3), (0.55, 0.34)], vec![(0.45, 0.9), (0.55, 0.94)]],
+        _ => return None,
+    };
+    // Unit box to the hanzi frame: 0.5 em wide from x 260, 0.7 em tall
+    // standing on y = -80.
+    Some(
+        unit.into_iter()
+            .map(|s| {
+                s.into_iter()
+                    .map(|(u, v)| (260.0 + u * 512.0, -80.0 + (1.0 - v) * 717.0))
+                    .collect()
+            })
+            .collect(),
+    )
+}
+
+/// The stroke medians of `c`: from the hanzi data, or the table above.
+fn medians(hanzi: &std::path::Path, c: char) -> Option<Vec<Vec<(f32, f32)>>> {
+    if let Some(m) = latin_medians(c) {
+        return Some(m);
+    }
+    let text = std::fs::read_to_string(hanzi.join(format!("{c}.json"))).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    Some(
+        v["medians"]
+            .as_array()?
+            .iter()
+            .map(|s| {
+                s.as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|p| Some((p[0].as_f64()? as f32, p[1].as_f64()? as f32)))
+                    .collect()
+            })
+            .collect(),
+    )
+}
+
+/// Handwriting from stroke data: each stroke of each character shifted,
+/// bent and drawn with its own width and a pen's pressure (thin at the
+/// ends); the character's size, slant and baseline jittered; the baseline
+/// drifting over the line.
+fn strokes(img: &mut GrayImage, hanzi: &std::path::Path, rng: &mut ChaCha8Rng, size: f32, x: f32, y: f32, s: &str) {
+    let drift = rng.random_range(-0.04f32..0.04);
+    let mut pen = x;
+    for c in s.chars() {
+        let Some(ms) = medians(hanzi, c) else {
+            panic!("no stroke data for {c:?}");
+        };
+        let sz = size * rng.random_range(0.86f32..1.14);
+        let base = y + (pen - x) * drift + rng.random_range(-3.0f32..3.0);
+        let slant = rng.random_range(-0.12f32..0.12);
+        let em = sz / 1024.0;
+        let width_px = (sz * 0.075).max(1.6);
+        // The frame's baseline is near y = -124: the em box's bottom.
+        let to_px = |(u, v): (f32, f32)| {
+            let yy = base - (v + 124.0) * em * 0.92;
+            (pen + u * em + (base - yy) * slant, yy)
+        };
+        let mut max_u = 0.0f32;
+        for stroke in &ms {
+            let (dx, dy) = (rng.random_range(-22.0f32..22.0), rng.random_range(-22.0f32..22.0));
+            let bend = rng.random_range(-18.0f32..18.0);
+            let n = stroke.len().max(2) as f32;
+            let mut pts: Vec<(f32, f32)> = stroke
+                .iter()
+                .enumerate()
+                .map(|(i, &(u, v))| {
+                    // A bow across the stroke, largest in its middle.
+                    let t = i as f32 / (n - 1.0);
+                    let b = bend * (std::f32::consts::PI * t).sin();
+                    max_u = max_u.max(u);
+                    (
+                        u + dx + b + rng.random_range(-8.0f32..8.0),
+                        v + dy - b + rng.random_range(-8.0f32..8.0),
+                    )
+                })
+                .collect();
+            // Chaikin corner cutting twice: a pen's curve, not a polyline.
+            for _ in 0..2 {
+                let mut out = vec![pts[0]];
+                for w in pts.windows(2) {
+                    let (a, b) = (w[0], w[1]);
+                    out.push((0.75 * a.0 + 0.25 * b.0, 0.75 * a.1 + 0.25 * b.1));
+                    out.push((0.25 * a.0 + 0.75 * b.0, 0.25 * a.1 + 0.75 * b.1));
+                }
+                out.push(pts[pts.len() - 1]);
+                pts = out;
+            }
+            let w_stroke = width_px * rng.random_range(0.75f32..1.25);
+            let px: Vec<(f32, f32)> = pts.into_iter().map(to_px).collect();
+            let total: f32 = px
+                .windows(2)
+                .map(|w| ((w[1].0 - w[0].0).powi(2) + (w[1].1 - w[0].1).powi(2)).sqrt())
+                .sum();
+            let mut along = 0.0f32;
+            for w in px.windows(2) {
+                let len = ((w[1].0 - w[0].0).powi(2) + (w[1].1 - w[0].1).powi(2)).sqrt();
+                let steps = (len / 0.4).ceil().max(1.0) as usize;
+                for k in 0..=steps {
+                    let t = k as f32 / steps as f32;
+                    let p = (w[0].0 + (w[1].0 - w[0].0) * t, w[0].1 + (w[1].1 - w[0].1) * t);
+                    // Pressure: full in the middle, lighter at both ends.
+                    let f = if total > 0.0 { (along + len * t) / total } else { 0.5 };
+                    let pressure = 0.55 + 0.45 * (std::f32::consts::PI * f).sin();
+                    disc(img, p, 0.5 * w_stroke * pressure);
+                }
+                along += len;
+            }
+        }
+        let advance = if latin_medians(c).is_some() { 0.62 } else { 1.0 };
+        pen += sz * advance + rng.random_range(-1.0f32..4.0);
+    }
+}
+
+/// A filled disc of radius `r` at `p`, anti-aliased, darkening the page.
+fn disc(img: &mut GrayImage, p: (f32, f32), r: f32) {
+    let r = r.max(0.6);
+    let (x0, x1) = ((p.0 - r - 1.0).floor() as i32, (p.0 + r + 1.0).ceil() as i32);
+    let (y0, y1) = ((p.1 - r - 1.0).floor() as i32, (p.1 + r + 1.0).ceil() as i32);
+    for yy in y0..=y1 {
+        for xx in x0..=x1 {
+            if xx < 0 || yy < 0 || xx as u32 >= W || yy as u32 >= H {
+                continue;
+            }
+            let d = ((xx as f32 + 0.5 - p.0).powi(2) + (yy as f32 + 0.5 - p.1).powi(2)).sqrt();
+            let cov = (r + 0.5 - d).clamp(0.0, 1.0);
+            if cov > 0.0 {
+                let px = img.get_pixel_mut(xx as u32, yy as u32);
+                px.0[0] = px.0[0].min((255.0 * (1.0 - cov)) as u8);
+            }
+        }
+    }
+}
+
 fn hline(img: &mut GrayImage, x0: u32, x1: u32, y: u32) {
     for x in x0..=x1 {
         for t in 0..2 {
@@ -98,11 +370,12 @@ fn main() {
     let hand_font = std::fs::read(args.next().expect("HAND_FONT")).unwrap();
     let pf = FontRef::try_from_slice_and_index(&print_font, 0).unwrap();
     let hf = FontRef::try_from_slice_and_index(&hand_font, 0).unwrap();
+    let hanzi = std::path::PathBuf::from(args.next().expect("HANZI_DATA"));
     let mut rng = ChaCha8Rng::seed_from_u64(2026);
 
     // --- 申报表 ---------------------------------------------------------
     let mut print = GrayImage::from_pixel(W, H, Luma([255]));
-    let mut writing = GrayImage::from_pixel(W, H, Luma([255]));
+    let mut fill = Fill::new(&hf, &pf, &hanzi, 0x5742_0001);
     let title = "职业技能等级认定申报表";
     let tw = width(&pf, 46.0, title);
     text(&mut print, &pf, 46.0, (W as f32 - tw) / 2.0, 150.0, title);
@@ -196,15 +469,7 @@ fn main() {
                 text(&mut print, &pf, 22.0, cx, (y0 + row_h / 2 + 8) as f32, label);
             }
             if let Some(s) = fills[i][j] {
-                hand(
-                    &mut writing,
-                    &hf,
-                    &mut rng,
-                    36.0,
-                    (x0 + 14) as f32,
-                    (y0 + row_h / 2 + 14) as f32,
-                    s,
-                );
+                fill.write(&mut rng, 36.0, (x0 + 14) as f32, (y0 + row_h / 2 + 14) as f32, s);
             }
         }
     }
@@ -233,16 +498,18 @@ fn main() {
     y += 60.0;
     let x = text(&mut print, &pf, 24.0, 100.0, y, "申报人签名：");
     hline(&mut print, x as u32, x as u32 + 300, y as u32 + 8);
-    hand(&mut writing, &hf, &mut rng, 40.0, x + 30.0, y - 4.0, "王小明");
+    fill.write(&mut rng, 40.0, x + 30.0, y - 4.0, "王小明");
     let x = text(&mut print, &pf, 24.0, 720.0, y, "日期：");
     hline(&mut print, x as u32, x as u32 + 300, y as u32 + 8);
-    hand(&mut writing, &hf, &mut rng, 34.0, x + 12.0, y - 4.0, "2026年11月20日");
+    fill.write(&mut rng, 34.0, x + 12.0, y - 4.0, "2026年11月20日");
     print.save("tests/data/form-print.png").unwrap();
-    writing.save("tests/data/form-writing.png").unwrap();
+    fill.writing.save("tests/data/form-writing.png").unwrap();
+    fill.typed.save("tests/data/form-typed.png").unwrap();
+    fill.strokes.save("tests/data/form-strokes.png").unwrap();
 
     // --- 承诺书 ---------------------------------------------------------
     let mut print = GrayImage::from_pixel(W, H, Luma([255]));
-    let mut writing = GrayImage::from_pixel(W, H, Luma([255]));
+    let mut fill = Fill::new(&hf, &pf, &hanzi, 0x5742_0002);
     let title = "个人诚信承诺书";
     let tw = width(&pf, 46.0, title);
     text(&mut print, &pf, 46.0, (W as f32 - tw) / 2.0, 170.0, title);
@@ -268,9 +535,11 @@ fn main() {
     ] {
         let x = text(&mut print, &pf, 28.0, 560.0, y, label);
         hline(&mut print, x as u32, 1120, y as u32 + 8);
-        hand(&mut writing, &hf, &mut rng, size, x + 16.0, y - 4.0, written);
+        fill.write(&mut rng, size, x + 16.0, y - 4.0, written);
         y += 90.0;
     }
     print.save("tests/data/pledge-print.png").unwrap();
-    writing.save("tests/data/pledge-writing.png").unwrap();
+    fill.writing.save("tests/data/pledge-writing.png").unwrap();
+    fill.typed.save("tests/data/pledge-typed.png").unwrap();
+    fill.strokes.save("tests/data/pledge-strokes.png").unwrap();
 }

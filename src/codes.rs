@@ -120,6 +120,7 @@ codes! {
     IdcardValidityInvalid => "idcard.validity_invalid", Reject;
     IdcardNumberInvalid => "idcard.number_invalid", Reject;
     IdcardOccluded => "idcard.occluded", Reject;
+    FormNotHandwritten => "form.not_handwritten", Warn;
 }
 
 impl Code {

@@ -7,6 +7,7 @@ use crate::checks::cut_off;
 use crate::codes::Code;
 use crate::input::decode::Decoded;
 use crate::measure::blur::measure_blur;
+use crate::measure::handwriting::measure_fills_in;
 use crate::measure::ink::{flatten, measure_ink, FlatPage, InkMeasure, InkParams};
 use crate::measure::page::{digital_signs, measure_page, white_outside, DigitalSigns, PageMeasure};
 use crate::measure::quad::{dist, first_side, QuadSearch};
@@ -362,7 +363,60 @@ fn check_writing(
     let outline: Vec<[f64; 2]> = corners.iter().map(|(x, y)| [r1(x * k), r1(y * k)]).collect();
     report.measure("form_page_corners", json!(outline));
     check_blank(&ink, rules, report);
+    // A blank form's fields hold only print: typed or not is moot.
+    if !report.has(Code::FormBlank) {
+        check_typed(d, corners, &flat, &ink.field_boxes, rules, report);
+    }
     check_altered(ink, &flat, rules, report);
+}
+
+/// `form.not_handwritten`: the fill-ins' characters repeat at one size, as
+/// typed text does, and little of their ink is a pen's blue. The fields are
+/// sampled again at the photo's own resolution of the page.
+fn check_typed(
+    d: &Decoded,
+    corners: &[(f64, f64); 4],
+    flat: &FlatPage,
+    fields: &[[u32; 4]],
+    rules: &FormRules,
+    report: &mut FileReport,
+) {
+    let (fw, fh) = flat.luma.dimensions();
+    let page_width = (dist(corners[0], corners[1]) + dist(corners[3], corners[2])) / 2.0;
+    let page_height = (dist(corners[0], corners[3]) + dist(corners[1], corners[2])) / 2.0;
+    let native = page_width.min(page_height) / f64::from(fw.min(fh).max(1));
+    let s = measure_fills_in(
+        &d.rgb,
+        corners,
+        (fw, fh),
+        fields,
+        native.clamp(1.0, 2.0),
+        rules.ink_ratio,
+        rules.blue_excess,
+        rules.typed_similarity,
+    );
+    let share = s.same_size_share();
+    report.measure("form_fill_characters", s.characters);
+    report.measure("form_fill_similar_pairs", s.similar_pairs);
+    report.measure("form_fill_same_size_share", r3(share));
+    report.measure("form_fill_blue_share", r3(s.blue_share));
+    if s.similar_pairs >= rules.typed_min_pairs
+        && share >= rules.typed_min_share
+        && s.blue_share < rules.typed_max_blue_share
+    {
+        report.push(
+            Reason::new(
+                Code::FormNotHandwritten,
+                json!({
+                    "similar_pairs": s.similar_pairs,
+                    "same_size_share": r3(share),
+                    "min_share": rules.typed_min_share,
+                    "blue_share": r3(s.blue_share),
+                }),
+            )
+            .with_severity(rules.not_handwritten_severity),
+        );
+    }
 }
 
 /// `form.blank`: enough fields found, enough of them empty, and little blue

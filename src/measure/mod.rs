@@ -11,6 +11,7 @@ pub mod exposure;
 pub mod face;
 pub mod glyphs;
 pub mod halftone;
+pub mod handwriting;
 pub mod idtext;
 pub mod ink;
 pub mod page;

@@ -433,6 +433,17 @@ pub struct FormRules {
     /// form.altered when a mark lies inside a field (a cell, a fill-in
     /// line's strip): what was written was changed.
     pub altered_in_field_severity: Severity,
+    /// form.not_handwritten: characters of the fill-ins whose shapes
+    /// correlate by at least `typed_similarity` are one character; when at
+    /// least `typed_min_pairs` such pairs are found and at least
+    /// `typed_min_share` of them are also of one size, and under
+    /// `typed_max_blue_share` of the fill-in ink is blue (a pen's), the
+    /// entries were typed.
+    pub typed_similarity: f64,
+    pub typed_min_pairs: u32,
+    pub typed_min_share: f64,
+    pub typed_max_blue_share: f64,
+    pub not_handwritten_severity: Severity,
 }
 
 /// What `prescreen fix` makes of a photo: `[fix]`.

@@ -3,7 +3,7 @@
 //! `synth::doc_scene` with the generated 申报表 and 承诺书.
 
 use crate::common::{check, codes, num, reason};
-use crate::synth::{doc_scene, jpeg, with_exif, DocScene, FormPage, Layout, BLACK_PEN, BLUE_PEN};
+use crate::synth::{doc_scene, jpeg, with_exif, DocScene, FormPage, Hand, Layout, BLACK_PEN, BLUE_PEN};
 use prescreen::{Code, FileReport, Severity, Verdict};
 
 fn shot(s: &DocScene, slot: &str) -> FileReport {
@@ -510,5 +510,44 @@ fn overexposure_on_unseen_scene_families() {
             }
         }
         eprintln!("{surface:?}: {tally:?}");
+    }
+}
+
+#[test]
+fn forms_handwritten_from_strokes_or_a_font_are_not_called_typed() {
+    for hand in [Hand::Strokes, Hand::Font] {
+        for (name, scene) in scenes(|layout, pen| FormPage {
+            hand,
+            ..FormPage::filled(layout, pen)
+        }) {
+            let r = shot(&scene, "application_form");
+            assert_eq!(codes(&r), [], "{hand:?} {name}: {:?}", r.measurements);
+            let share = r.measurements["form_fill_same_size_share"].as_f64().unwrap();
+            assert!(share < 0.45, "{hand:?} {name}: {share}");
+        }
+    }
+}
+
+#[test]
+fn a_form_typed_before_printing_warns_not_handwritten() {
+    // The 申报表 typed in (the print font, one size): the warning, and
+    // nothing else wrong with it.
+    for (angle, seed) in [(3.0, 31), (-2.0, 32)] {
+        let scene = DocScene {
+            angle,
+            seed,
+            form: FormPage {
+                hand: Hand::Typed,
+                ..FormPage::filled(Layout::Application, BLACK_PEN)
+            },
+            ..Default::default()
+        };
+        let r = shot(&scene, "application_form");
+        assert_eq!(codes(&r), [Code::FormNotHandwritten], "{angle}°: {:?}", r.measurements);
+        let typed = reason(&r, Code::FormNotHandwritten);
+        assert_eq!(typed.severity, Severity::Warn);
+        assert_eq!(r.verdict, Verdict::Pass, "a warning: a reviewer looks");
+        assert!(num(typed, "same_size_share") >= num(typed, "min_share"));
+        assert!(num(typed, "similar_pairs") >= 4.0);
     }
 }

@@ -623,7 +623,8 @@ impl Default for DocScene {
 /// A clean digital render of the filled 申报表 at `width` × `height`:
 /// pure white paper, pure black print and writing, no light, no noise.
 pub fn form_render(width: u32, height: u32) -> RgbImage {
-    let (print, writing) = form_layers(Layout::Application);
+    let layers = form_layers(Layout::Application);
+    let (print, writing) = (&layers.print, &layers.font);
     let (pw, ph) = print.dimensions();
     RgbImage::from_fn(width, height, |x, y| {
         let (sx, sy) = (x * pw / width, y * ph / height);
@@ -715,10 +716,24 @@ pub enum Layout {
 pub const BLUE_PEN: [u8; 3] = [28, 48, 140];
 pub const BLACK_PEN: [u8; 3] = [24, 24, 30];
 
+/// How the entries of a form were written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Hand {
+    /// A Kai (brush) font, each character's size and baseline jittered.
+    #[default]
+    Font,
+    /// Typed before printing: the print font, one size, one baseline.
+    Typed,
+    /// Handwriting drawn from stroke data, every stroke perturbed.
+    Strokes,
+}
+
 /// A printed form and what is on it.
 #[derive(Debug, Clone)]
 pub struct FormPage {
     pub layout: Layout,
+    /// How the entries were written (the writing layer used).
+    pub hand: Hand,
     /// The colour of the applicant's pen; `None` leaves the form blank.
     pub pen: Option<[u8; 3]>,
     /// Dense strokes over an ellipse at (330, 485) of the page: a word in
@@ -738,6 +753,7 @@ impl FormPage {
     pub fn filled(layout: Layout, pen: [u8; 3]) -> FormPage {
         FormPage {
             layout,
+            hand: Hand::Font,
             pen: Some(pen),
             scribble: false,
             tape: false,
@@ -754,26 +770,30 @@ impl FormPage {
     }
 }
 
-fn form_layers(layout: Layout) -> &'static (image::GrayImage, image::GrayImage) {
-    type Layers = std::sync::OnceLock<(image::GrayImage, image::GrayImage)>;
-    static APPLICATION: Layers = std::sync::OnceLock::new();
-    static PLEDGE: Layers = std::sync::OnceLock::new();
-    let load = |print: &[u8], writing: &[u8]| {
-        let gray = |b: &[u8]| image::load_from_memory(b).expect("form layer").to_luma8();
-        (gray(print), gray(writing))
-    };
+/// The print and the three writing layers (font, typed, strokes) of a form.
+struct Layers {
+    print: image::GrayImage,
+    font: image::GrayImage,
+    typed: image::GrayImage,
+    strokes: image::GrayImage,
+}
+
+fn form_layers(layout: Layout) -> &'static Layers {
+    static APPLICATION: std::sync::OnceLock<Layers> = std::sync::OnceLock::new();
+    static PLEDGE: std::sync::OnceLock<Layers> = std::sync::OnceLock::new();
+    let gray = |b: &[u8]| image::load_from_memory(b).expect("form layer").to_luma8();
     match layout {
-        Layout::Application => APPLICATION.get_or_init(|| {
-            load(
-                include_bytes!("../data/form-print.png"),
-                include_bytes!("../data/form-writing.png"),
-            )
+        Layout::Application => APPLICATION.get_or_init(|| Layers {
+            print: gray(include_bytes!("../data/form-print.png")),
+            font: gray(include_bytes!("../data/form-writing.png")),
+            typed: gray(include_bytes!("../data/form-typed.png")),
+            strokes: gray(include_bytes!("../data/form-strokes.png")),
         }),
-        Layout::Pledge => PLEDGE.get_or_init(|| {
-            load(
-                include_bytes!("../data/pledge-print.png"),
-                include_bytes!("../data/pledge-writing.png"),
-            )
+        Layout::Pledge => PLEDGE.get_or_init(|| Layers {
+            print: gray(include_bytes!("../data/pledge-print.png")),
+            font: gray(include_bytes!("../data/pledge-writing.png")),
+            typed: gray(include_bytes!("../data/pledge-typed.png")),
+            strokes: gray(include_bytes!("../data/pledge-strokes.png")),
         }),
     }
 }
@@ -782,7 +802,13 @@ fn form_layers(layout: Layout) -> &'static (image::GrayImage, image::GrayImage) 
 /// fibre noise, black print, and the applicant's writing, scribble,
 /// correction tape and strike-through as asked.
 pub fn form_page(f: &FormPage, seed: u64) -> RgbImage {
-    let (print, writing) = form_layers(f.layout);
+    let layers = form_layers(f.layout);
+    let print = &layers.print;
+    let writing = match f.hand {
+        Hand::Font => &layers.font,
+        Hand::Typed => &layers.typed,
+        Hand::Strokes => &layers.strokes,
+    };
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xF0F0);
     let paper = [236.0f32, 234.0, 227.0];
     let toner = [30.0f32, 30.0, 32.0];
@@ -803,8 +829,10 @@ pub fn form_page(f: &FormPage, seed: u64) -> RgbImage {
             [0, 1, 2].map(|i| paper[i] * (1.0 - a) + toner[i] * a)
         };
         if f.pen.is_some() {
+            // Typed entries were printed with the form: toner, not the pen.
+            let ink = if f.hand == Hand::Typed { toner } else { pen };
             let a = 1.0 - f32::from(writing.get_pixel(x, y).0[0]) / 255.0;
-            c = [0, 1, 2].map(|i| c[i] * (1.0 - a) + pen[i] * a);
+            c = [0, 1, 2].map(|i| c[i] * (1.0 - a) + ink[i] * a);
         }
         if let Some(tilt) = f.strike {
             // Through the middle of the writing, a 3.5 px pen line with a
