@@ -530,20 +530,30 @@ fn forms_handwritten_from_strokes_or_a_font_are_not_called_typed() {
 
 #[test]
 fn a_form_typed_before_printing_warns_not_handwritten() {
-    // The 申报表 typed in (the print font, one size): the warning, and
-    // nothing else wrong with it.
-    for (angle, seed) in [(3.0, 31), (-2.0, 32)] {
+    // Both forms typed in (the print font, one size): the warning, and
+    // nothing else wrong with them.
+    for (layout, angle, seed) in [
+        (Layout::Application, 3.0, 31),
+        (Layout::Application, -2.0, 32),
+        (Layout::Pledge, 3.0, 31),
+        (Layout::Pledge, -2.0, 32),
+    ] {
         let scene = DocScene {
             angle,
             seed,
             form: FormPage {
                 hand: Hand::Typed,
-                ..FormPage::filled(Layout::Application, BLACK_PEN)
+                ..FormPage::filled(layout, BLACK_PEN)
             },
             ..Default::default()
         };
         let r = shot(&scene, "application_form");
-        assert_eq!(codes(&r), [Code::FormNotHandwritten], "{angle}°: {:?}", r.measurements);
+        assert_eq!(
+            codes(&r),
+            [Code::FormNotHandwritten],
+            "{layout:?} {angle}°: {:?}",
+            r.measurements
+        );
         let typed = reason(&r, Code::FormNotHandwritten);
         assert_eq!(typed.severity, Severity::Warn);
         assert_eq!(r.verdict, Verdict::Pass, "a warning: a reviewer looks");
