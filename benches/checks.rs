@@ -307,8 +307,34 @@ fn card_reading(c: &mut Criterion) {
     group.finish();
 }
 
+/// `prescreen review`'s image: a form photo of an application folder read,
+/// decoded upright and encoded as the page's 1200 px preview.
+fn review_preview(c: &mut Criterion) {
+    use prescreen::review::files::{load, preview};
+    let rules = Rules::builtin().expect("rulebook");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .canonicalize()
+        .expect("fixtures");
+    let app = root.join("sample-application");
+    let mut group = c.benchmark_group("review");
+    for (label, name) in [
+        ("preview_form_1200x1600", "职业技能认定申报表.jpg"),
+        ("preview_card_800x520", "身份证正面.jpg"),
+    ] {
+        group.bench_function(label, |b| {
+            b.iter(|| {
+                let img = load(std::slice::from_ref(&root), &app, name, &rules, 1200).expect("image");
+                preview(&img, 1200, 85)
+            })
+        });
+    }
+    group.finish();
+}
+
 criterion_group!(
     benches,
+    review_preview,
     card_reading,
     per_file,
     localisation,
