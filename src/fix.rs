@@ -136,7 +136,7 @@ fn aspect_of(img: &RgbImage) -> f64 {
 }
 
 /// The width that brings `img`'s long side to `long` or below.
-fn width_for_long_side(img: &RgbImage, long: u32) -> u32 {
+pub(crate) fn width_for_long_side(img: &RgbImage, long: u32) -> u32 {
     let (w, h) = img.dimensions();
     if w.max(h) <= long {
         w

@@ -132,6 +132,11 @@ pub struct Report {
 }
 
 impl Report {
+    /// Every reason: the files' in order, then the application's.
+    pub fn all_reasons(&self) -> impl Iterator<Item = &Reason> {
+        self.files.iter().flat_map(|f| &f.reasons).chain(&self.reasons)
+    }
+
     /// Recomputes the verdict from the files and the application reasons.
     pub fn settle(&mut self) {
         let rejected = self.files.iter().any(|f| f.verdict == Verdict::Reject)

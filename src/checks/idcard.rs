@@ -9,7 +9,7 @@ use crate::codes::Code;
 use crate::eligibility::idnumber::{self, mask};
 use crate::input::decode::Decoded;
 use crate::measure::blur::measure_blur;
-use crate::measure::card::{homography, project, rectify, CARD_H};
+use crate::measure::card::{box_in_frame, rectify, CARD_H};
 use crate::measure::colour::lab;
 use crate::measure::exposure::measure_exposure;
 use crate::measure::glyphs::Model;
@@ -58,13 +58,7 @@ pub fn check_idcard(d: &Decoded, slot: &str, rules: &IdCardRules, budget: &Budge
     };
     let y = luma(&rectified);
     let frame = first_side(card.corners, true);
-    check_card_image(
-        &y,
-        &frame,
-        f64::from(d.original.0) / f64::from(d.rgb.width().max(1)),
-        rules,
-        report,
-    );
+    check_card_image(&y, &frame, upload_scale(d), rules, report);
     let (side_ok, emblem_turned) = check_side(&rectified, slot, rules, report);
     if side_ok && !budget.stop("card_text", report) {
         let back = slot == rules.back_slot;
@@ -113,7 +107,7 @@ fn check_text(
     let turned = [corners[2], corners[3], corners[0], corners[1]];
     let upside_down = way.unwrap_or(read.as_ref().is_some_and(|l| l.upside_down));
     // Boxes in card shares, drawn for a reviewer as outlines in the upload's pixels.
-    let k = f64::from(d.original.0) / f64::from(d.rgb.width().max(1));
+    let k = upload_scale(d);
     let outline = |frame: &[(f64, f64); 4], b: [f64; 4]| outline_in_image(frame, b, k);
     if let Some(b) = warp_band(&d.rgb, if upside_down { &turned } else { corners }, &spec) {
         let stroke = (0.22 * digit_mm * r.px_per_mm).round().max(1.0) as usize;
@@ -278,18 +272,16 @@ fn check_number(text: &str, confident: bool, printed: &Printed, budget: &Budget,
 /// The box `b` (x0, y0, x1, y1 in shares of the card lying as `frame`
 /// says) as four points in the upload's pixels (`k` per decoded pixel).
 fn outline_in_image(frame: &[(f64, f64); 4], b: [f64; 4], k: f64) -> serde_json::Value {
-    let unit = [(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)];
-    let Some(h) = homography(&unit, frame) else {
-        return serde_json::Value::Null;
-    };
-    let points: Vec<[f64; 2]> = [(b[0], b[1]), (b[2], b[1]), (b[2], b[3]), (b[0], b[3])]
-        .iter()
-        .map(|&p| {
-            let (x, y) = project(&h, p);
-            [r1(x * k), r1(y * k)]
-        })
-        .collect();
-    json!(points)
+    match box_in_frame(frame, b) {
+        Some(q) => json!(q.map(|(x, y)| [r1(x * k), r1(y * k)])),
+        None => serde_json::Value::Null,
+    }
+}
+
+/// Upload pixels per decoded pixel (a huge photo is decoded at a reduced
+/// scale; reports give positions in the upload's pixels).
+fn upload_scale(d: &Decoded) -> f64 {
+    f64::from(d.original.0) / f64::from(d.rgb.width().max(1))
 }
 
 /// The card as geometry: `idcard.not_found` (no quadrilateral, or none of
@@ -317,8 +309,7 @@ fn locate_card(d: &Decoded, rules: &IdCardRules, report: &mut FileReport) -> Opt
         ));
         return None;
     };
-    // In the upload's pixels (a huge photo is decoded at a reduced scale).
-    let k = f64::from(d.original.0) / f64::from(d.rgb.width().max(1));
+    let k = upload_scale(d);
     let corners: Vec<[f64; 2]> = card.corners.iter().map(|(x, y)| [r1(x * k), r1(y * k)]).collect();
     report.measure("card_corners", json!(corners));
     report.measure("card_aspect", r3(card.aspect));

@@ -60,16 +60,20 @@ impl Decoded {
     /// Turns the image clockwise by `degrees` (0, 90, 180, 270), as a PDF
     /// page's /Rotate asks.
     pub fn rotate(&mut self, degrees: u32) {
-        let rgb = std::mem::take(&mut self.rgb);
-        self.rgb = match degrees % 360 {
-            90 => image::imageops::rotate90(&rgb),
-            180 => image::imageops::rotate180(&rgb),
-            270 => image::imageops::rotate270(&rgb),
-            _ => rgb,
-        };
+        self.rgb = turn(std::mem::take(&mut self.rgb), degrees);
         if degrees % 180 == 90 {
             self.original = (self.original.1, self.original.0);
         }
+    }
+}
+
+/// `rgb` turned clockwise by `degrees` (0, 90, 180, 270).
+pub fn turn(rgb: RgbImage, degrees: u32) -> RgbImage {
+    match degrees % 360 {
+        90 => image::imageops::rotate90(&rgb),
+        180 => image::imageops::rotate180(&rgb),
+        270 => image::imageops::rotate270(&rgb),
+        _ => rgb,
     }
 }
 

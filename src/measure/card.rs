@@ -185,6 +185,15 @@ pub fn rectify(img: &RgbImage, corners: &[(f64, f64); 4]) -> Option<RgbImage> {
     RgbImage::from_raw(CARD_W, CARD_H, out)
 }
 
+/// The box `b` (x0, y0, x1, y1 as shares of a quadrilateral `frame`, whose
+/// corners are clockwise from the one at share (0, 0)) as four points,
+/// clockwise from (x0, y0); `None` when the frame is degenerate.
+pub fn box_in_frame(frame: &[(f64, f64); 4], b: [f64; 4]) -> Option<[(f64, f64); 4]> {
+    let unit = [(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)];
+    let h = homography(&unit, frame)?;
+    Some([(b[0], b[1]), (b[2], b[1]), (b[2], b[3]), (b[0], b[3])].map(|p| project(&h, p)))
+}
+
 /// Where the homography `h` of [`homography`] takes the point `p`.
 pub fn project(h: &[f64; 8], p: (f64, f64)) -> (f64, f64) {
     let (u, v) = p;

@@ -8,6 +8,7 @@
 
 use crate::format::{sniff, Format};
 use crate::input::archive::read_archive;
+use crate::input::decode::turn;
 use crate::report::FileReport;
 use crate::rules::Rules;
 use crate::unpack::{pdf_pages, PageContent};
@@ -167,12 +168,7 @@ pub fn load(
                     PageContent::Image(d) => Some(d.rgb),
                     PageContent::Problem(_) => None,
                 };
-                image = rgb.map(|rgb| match page.rotate % 360 {
-                    90 => image::imageops::rotate90(&rgb),
-                    180 => image::imageops::rotate180(&rgb),
-                    270 => image::imageops::rotate270(&rgb),
-                    _ => rgb,
-                });
+                image = rgb.map(|rgb| turn(rgb, page.rotate));
             });
             image.ok_or_else(|| unreadable(&scratch))
         }
@@ -182,13 +178,8 @@ pub fn load(
 /// A JPEG preview no longer than `long_side` on its long side.
 pub fn preview(img: &RgbImage, long_side: u32, quality: u8) -> Option<Vec<u8>> {
     let (w, h) = img.dimensions();
-    let long = w.max(h).max(1);
-    let small = if long > long_side {
-        let width = ((f64::from(w) * f64::from(long_side) / f64::from(long)).round() as u32).max(1);
-        crate::fix::scaled(img, width, f64::from(w) / f64::from(h.max(1)))
-    } else {
-        std::borrow::Cow::Borrowed(img)
-    };
+    let width = crate::fix::width_for_long_side(img, long_side);
+    let small = crate::fix::scaled(img, width, f64::from(w) / f64::from(h.max(1)));
     crate::fix::encode(&small, quality)
 }
 

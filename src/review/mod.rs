@@ -22,7 +22,7 @@ use axum::body::Bytes;
 use axum::extract::{Path as UrlPath, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use std::collections::{BTreeMap, HashMap};
@@ -59,13 +59,7 @@ impl Standing {
         if line.report.verdict == Verdict::Reject {
             return Standing::Rejected;
         }
-        let warned = line
-            .report
-            .files
-            .iter()
-            .flat_map(|f| &f.reasons)
-            .chain(&line.report.reasons)
-            .any(|r| r.severity == Severity::Warn);
+        let warned = line.report.all_reasons().any(|r| r.severity == Severity::Warn);
         if warned {
             Standing::Warned
         } else {
@@ -88,14 +82,7 @@ pub struct App {
 impl App {
     fn new(line: ResultLine) -> App {
         let standing = Standing::of(&line);
-        let mut codes: Vec<String> = line
-            .report
-            .files
-            .iter()
-            .flat_map(|f| &f.reasons)
-            .chain(&line.report.reasons)
-            .map(|r| r.code.as_str().to_string())
-            .collect();
+        let mut codes: Vec<String> = line.report.all_reasons().map(|r| r.code.as_str().to_string()).collect();
         codes.sort();
         codes.dedup();
         let mut slots: Vec<String> = line.report.files.iter().filter_map(|f| f.slot.clone()).collect();
@@ -338,7 +325,7 @@ pub async fn serve_on(
 
 async fn queue(State(ws): Shared, Query(filter): Query<Filter>) -> Response {
     let decisions = ws.store().all_current().unwrap_or_default();
-    html(pages::queue(&ws, &filter, &decisions))
+    Html(pages::queue(&ws, &filter, &decisions)).into_response()
 }
 
 async fn application(State(ws): Shared, UrlPath(id): UrlPath<String>, Query(filter): Query<Filter>) -> Response {
@@ -346,7 +333,7 @@ async fn application(State(ws): Shared, UrlPath(id): UrlPath<String>, Query(filt
         return not_found().await.into_response();
     };
     let history = ws.store().history(&id).unwrap_or_default();
-    html(pages::application(&ws, app, &filter, &history))
+    Html(pages::application(&ws, app, &filter, &history)).into_response()
 }
 
 /// The decision form: `choice`, `codes` (repeated), `message`, `reviewer`.
@@ -490,10 +477,6 @@ async fn not_found() -> Response {
     (StatusCode::NOT_FOUND, "not found").into_response()
 }
 
-fn html(body: String) -> Response {
-    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
-}
-
 /// A form post from this app's own pages: the browser's `Origin` (or
 /// `Sec-Fetch-Site`) says where it comes from.
 fn same_origin(headers: &HeaderMap) -> bool {
@@ -546,14 +529,6 @@ async fn require_key(State(ws): Shared, req: Request, next: Next) -> Response {
         next.run(req).await
     } else {
         (StatusCode::UNAUTHORIZED, Html(pages::login(false))).into_response()
-    }
-}
-
-struct Html(String);
-
-impl IntoResponse for Html {
-    fn into_response(self) -> Response {
-        html(self.0)
     }
 }
 

@@ -7,7 +7,7 @@
 //! with the image it lies over.
 
 use crate::codes::Code;
-use crate::measure::card::{homography, project};
+use crate::measure::card::box_in_frame;
 use crate::report::FileReport;
 use crate::rules::PhotoRules;
 use serde_json::Value;
@@ -132,10 +132,6 @@ fn outline(s: &mut String, class: &str, c: &[(f64, f64); 4], stroke: f64) {
 /// The boxes of `form.altered` (shares of the flattened page whose corners
 /// are `page`) as quadrilaterals in the upload's pixels.
 fn altered(s: &mut String, detail: &serde_json::Map<String, Value>, page: &[(f64, f64); 4]) {
-    let unit = [(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)];
-    let Some(hm) = homography(&unit, page) else {
-        return;
-    };
     for (key, class) in [
         ("scribbles", "scribble"),
         ("correction_patches", "tape"),
@@ -150,8 +146,9 @@ fn altered(s: &mut String, detail: &serde_json::Map<String, Value>, page: &[(f64
             if v.len() != 4 {
                 continue;
             }
-            let q = [(v[0], v[1]), (v[2], v[1]), (v[2], v[3]), (v[0], v[3])].map(|p| project(&hm, p));
-            polygon(s, &format!("altered {class}"), &q);
+            if let Some(q) = box_in_frame(page, [v[0], v[1], v[2], v[3]]) {
+                polygon(s, &format!("altered {class}"), &q);
+            }
         }
     }
 }

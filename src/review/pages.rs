@@ -501,10 +501,7 @@ fn decision_form(s: &mut String, ws: &Workspace, app: &App, filter: &Filter, his
     let rejected: Vec<&Reason> = app
         .line
         .report
-        .files
-        .iter()
-        .flat_map(|f| &f.reasons)
-        .chain(&app.line.report.reasons)
+        .all_reasons()
         .filter(|r| r.severity == Severity::Reject)
         .collect();
     for code in &app.codes {
@@ -512,10 +509,7 @@ fn decision_form(s: &mut String, ws: &Workspace, app: &App, filter: &Filter, his
         let msg = app
             .line
             .report
-            .files
-            .iter()
-            .flat_map(|f| &f.reasons)
-            .chain(&app.line.report.reasons)
+            .all_reasons()
             .find(|r| r.code.as_str() == code)
             .map(|r| message(ws, r, lang))
             .unwrap_or_default();
