@@ -365,7 +365,7 @@ fn check_writing(
     check_blank(&ink, rules, report);
     // A blank form's fields hold only print: typed or not is moot.
     if !report.has(Code::FormBlank) {
-        check_typed(d, corners, &flat, &ink.field_boxes, rules, report);
+        check_typed(d, corners, &flat, &ink.written, rules, report);
     }
     check_altered(ink, &flat, rules, report);
 }

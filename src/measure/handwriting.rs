@@ -14,8 +14,9 @@
 //! the fill-in ink is reported beside it.
 
 use super::ink::{Box4, FlatPage};
+use super::luma;
 use image::{GrayImage, RgbImage};
-use imageproc::geometric_transformations::Projection;
+use imageproc::geometric_transformations::{warp_into_with, Border, Interpolation, Projection};
 
 /// Grid a character's ink is resampled to for the shape comparison.
 const GRID_W: usize = 9;
@@ -82,61 +83,58 @@ pub fn measure_fills_in(
     let Some(back) = Projection::from_control_points(from, to) else {
         return FillStats::default();
     };
-    let (iw, ih) = img.dimensions();
-    if iw < 2 || ih < 2 {
-        return FillStats::default();
-    }
-    let s = scale.clamp(1.0, 3.0);
-    let pages: Vec<FlatPage> = fields
+    let s = scale.clamp(1.0, 3.0) as f32;
+    let fields: Vec<FlatPage> = fields
         .iter()
         .filter_map(|f| {
             let (w, h) = (
-                (f64::from(f[2].saturating_sub(f[0])) * s).round() as u32,
-                (f64::from(f[3].saturating_sub(f[1])) * s).round() as u32,
+                (f[2].saturating_sub(f[0]) as f32 * s).round() as u32,
+                (f[3].saturating_sub(f[1]) as f32 * s).round() as u32,
             );
             if w < 8 || h < 8 {
                 return None;
             }
-            let mut luma = GrayImage::new(w, h);
-            let mut blue = GrayImage::new(w, h);
-            for y in 0..h {
-                for x in 0..w {
-                    let (fx, fy) = (
-                        f[0] as f32 + (x as f32 + 0.5) / s as f32,
-                        f[1] as f32 + (y as f32 + 0.5) / s as f32,
-                    );
-                    let (sx, sy) = back * (fx, fy);
-                    let px = bilinear(img, sx - 0.5, sy - 0.5);
-                    let (r, g, b) = (px[0], px[1], px[2]);
-                    luma.put_pixel(
-                        x,
-                        y,
-                        image::Luma([((299.0 * r + 587.0 * g + 114.0 * b) / 1000.0) as u8]),
-                    );
-                    if b > r.max(g) + f32::from(blue_excess) {
-                        blue.put_pixel(x, y, image::Luma([255]));
-                    }
-                }
-            }
-            Some(FlatPage { luma, blue })
+            // Each output pixel's centre on the flattened page, then in the
+            // photo (imageproc puts pixel centres on whole coordinates).
+            let (ox, oy) = (f[0] as f32, f[1] as f32);
+            let mut rgb = RgbImage::new(w, h);
+            warp_into_with(
+                img,
+                |x, y| {
+                    let (px, py) = back * (ox + (x + 0.5) / s, oy + (y + 0.5) / s);
+                    (px - 0.5, py - 0.5)
+                },
+                Interpolation::Bilinear,
+                Border::Replicate,
+                &mut rgb,
+            );
+            let blue = GrayImage::from_fn(w, h, |x, y| {
+                let [r, g, b] = rgb.get_pixel(x, y).0;
+                image::Luma([if b > r.max(g).saturating_add(blue_excess) {
+                    255
+                } else {
+                    0
+                }])
+            });
+            Some(FlatPage { luma: luma(&rgb), blue })
         })
         .collect();
-    // Characters are paired within a field only: the print in a label cell
-    // is one size too, and its characters seldom repeat inside one cell,
-    // while an entry's (an ID number, a phone number, a date) do.
+    measure_fills(&fields, ink_ratio, similarity)
+}
+
+/// Measures the fill-ins of `fields`, each a field's own image: `ink_ratio`
+/// is the ink threshold (a share of the field's paper level), `similarity`
+/// the least correlation of two characters' shapes that makes them one
+/// character. Characters are paired within a field only: the print in a
+/// label cell is one size too, and its characters seldom repeat inside one
+/// cell, while an entry's (an ID number, a phone number, a date) do.
+pub fn measure_fills(fields: &[FlatPage], ink_ratio: f64, similarity: f64) -> FillStats {
     let mut total = FillStats::default();
     let (mut ink, mut blue) = (0u64, 0u64);
-    for p in &pages {
+    for p in fields {
         let mut glyphs = Vec::new();
-        cut(
-            p,
-            &[0, 0, p.luma.width(), p.luma.height()],
-            ink_ratio,
-            &mut glyphs,
-            &mut ink,
-            &mut blue,
-        );
-        let s = pairs(glyphs, 0, 0, similarity);
+        cut(p, ink_ratio, &mut glyphs, &mut ink, &mut blue);
+        let s = pairs(&glyphs, similarity);
         total.characters += s.characters;
         total.similar_pairs += s.similar_pairs;
         total.same_size_pairs += s.same_size_pairs;
@@ -145,36 +143,10 @@ pub fn measure_fills_in(
     total
 }
 
-/// `img` at (x, y) between pixel centres, clamped to the image.
-fn bilinear(img: &RgbImage, x: f32, y: f32) -> [f32; 3] {
-    let (w, h) = img.dimensions();
-    let x = x.clamp(0.0, (w - 1) as f32);
-    let y = y.clamp(0.0, (h - 1) as f32);
-    let (x0, y0) = (x.floor() as u32, y.floor() as u32);
-    let (x1, y1) = ((x0 + 1).min(w - 1), (y0 + 1).min(h - 1));
-    let (tx, ty) = (x - x0 as f32, y - y0 as f32);
-    let p = |x: u32, y: u32| img.get_pixel(x, y).0.map(f32::from);
-    let (a, b, c, d) = (p(x0, y0), p(x1, y0), p(x0, y1), p(x1, y1));
-    [0, 1, 2].map(|i| (a[i] * (1.0 - tx) + b[i] * tx) * (1.0 - ty) + (c[i] * (1.0 - tx) + d[i] * tx) * ty)
-}
-
-/// Measures the fill-ins of `fields` on `page`: `ink_ratio` is the ink
-/// threshold (a share of the field's paper level), `similarity` the least
-/// correlation of two characters' shapes that makes them one character.
-pub fn measure_fills(page: &FlatPage, fields: &[Box4], ink_ratio: f64, similarity: f64) -> FillStats {
-    let mut glyphs = Vec::new();
-    let (mut ink, mut blue) = (0u64, 0u64);
-    for f in fields {
-        cut(page, f, ink_ratio, &mut glyphs, &mut ink, &mut blue);
-    }
-    pairs(glyphs, ink, blue, similarity)
-}
-
 /// Pairs the characters of one shape and counts those of one size.
-fn pairs(glyphs: Vec<Glyph>, ink: u64, blue: u64, similarity: f64) -> FillStats {
+fn pairs(glyphs: &[Glyph], similarity: f64) -> FillStats {
     let mut stats = FillStats {
         characters: glyphs.len() as u32,
-        blue_share: if ink == 0 { 0.0 } else { blue as f64 / ink as f64 },
         ..FillStats::default()
     };
     for (i, a) in glyphs.iter().enumerate() {
@@ -203,11 +175,10 @@ fn pairs(glyphs: Vec<Glyph>, ink: u64, blue: u64, similarity: f64) -> FillStats 
 
 /// Cuts the characters of one field: ink darker than `ink_ratio` of the
 /// field's paper level (its 90th percentile), split at empty columns.
-fn cut(page: &FlatPage, f: &Box4, ink_ratio: f64, out: &mut Vec<Glyph>, ink: &mut u64, blue: &mut u64) {
+fn cut(page: &FlatPage, ink_ratio: f64, out: &mut Vec<Glyph>, ink: &mut u64, blue: &mut u64) {
     let (w, h) = page.luma.dimensions();
     // Two pixels in from the cell's borders.
-    let (x0, y0) = (f[0] + 2, f[1] + 2);
-    let (x1, y1) = (f[2].saturating_sub(2).min(w), f[3].saturating_sub(2).min(h));
+    let (x0, y0, x1, y1) = (2, 2, w.saturating_sub(2), h.saturating_sub(2));
     if x1 <= x0 + 4 || y1 <= y0 + 4 {
         return;
     }
@@ -348,9 +319,9 @@ mod tests {
     use super::*;
     use image::Luma;
 
-    /// A page with a field holding `n` copies of a small "8"-like ring,
+    /// A field holding `n` copies of a small "8"-like ring,
     /// each `scale(i)` times the size.
-    fn page(n: u32, scale: impl Fn(u32) -> f64) -> (FlatPage, Vec<Box4>) {
+    fn page(n: u32, scale: impl Fn(u32) -> f64) -> FlatPage {
         let mut luma = GrayImage::from_pixel(400, 60, Luma([235]));
         let mut x = 10.0;
         for i in 0..n {
@@ -366,18 +337,16 @@ mod tests {
             x += 2.0 * rw + 6.0;
         }
         let blue = GrayImage::new(400, 60);
-        (FlatPage { luma, blue }, vec![[0, 0, 400, 60]])
+        FlatPage { luma, blue }
     }
 
     #[test]
     fn copies_of_one_size_are_typed_and_of_many_sizes_are_not() {
-        let (p, f) = page(8, |_| 1.0);
-        let typed = measure_fills(&p, &f, 0.7, 0.85);
+        let typed = measure_fills(&[page(8, |_| 1.0)], 0.7, 0.85);
         assert_eq!(typed.characters, 8);
         assert_eq!(typed.similar_pairs, 28);
         assert!(typed.same_size_share() > 0.95, "{typed:?}");
-        let (p, f) = page(8, |i| 0.85 + 0.045 * f64::from(i));
-        let hand = measure_fills(&p, &f, 0.7, 0.85);
+        let hand = measure_fills(&[page(8, |i| 0.85 + 0.045 * f64::from(i))], 0.7, 0.85);
         assert!(hand.similar_pairs >= 20, "one shape at many sizes: {hand:?}");
         assert!(hand.same_size_share() < 0.4, "{hand:?}");
     }

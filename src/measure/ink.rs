@@ -96,7 +96,14 @@ pub struct InkMeasure {
     /// Where the writing goes: the inside of each table cell and the strip
     /// above each fill-in line.
     pub field_boxes: Vec<Box4>,
+    /// The extent of the ink in each field written in (grown by
+    /// [`WRITTEN_MARGIN`], within the field): all a reading of the
+    /// fill-ins needs to look at.
+    pub written: Vec<Box4>,
 }
+
+/// Paper kept around the ink of a written field, in flattened pixels.
+const WRITTEN_MARGIN: u32 = 8;
 
 /// Warps the quadrilateral `corners` (clockwise from the top-left, in
 /// `img`'s pixels) to `width` pixels wide at A4 proportions (portrait, or
@@ -309,6 +316,29 @@ fn separators(ink: &[bool], w: u32, &[x0, y0, x1, y1]: &Box4, cover: f64) -> Vec
 }
 
 /// Ink pixels in a box.
+/// The ink's bounding box in field `f`, grown by `margin` within it; `None`
+/// with less than `min_ink` ink pixels.
+fn ink_extent(ink: &[bool], w: u32, f: &Box4, min_ink: u32, margin: u32) -> Option<Box4> {
+    let mut n = 0;
+    let mut b = [u32::MAX, u32::MAX, 0, 0];
+    for y in f[1]..f[3] {
+        for x in f[0]..f[2] {
+            if ink[(y * w + x) as usize] {
+                n += 1;
+                b = [b[0].min(x), b[1].min(y), b[2].max(x + 1), b[3].max(y + 1)];
+            }
+        }
+    }
+    (n >= min_ink.max(1)).then(|| {
+        [
+            b[0].saturating_sub(margin).max(f[0]),
+            b[1].saturating_sub(margin).max(f[1]),
+            (b[2] + margin).min(f[2]),
+            (b[3] + margin).min(f[3]),
+        ]
+    })
+}
+
 fn ink_in(ink: &[bool], w: u32, &[x0, y0, x1, y1]: &Box4) -> u32 {
     (y0..y1)
         .map(|y| (x0..x1).filter(|&x| ink[(y * w + x) as usize]).count() as u32)
@@ -724,6 +754,11 @@ pub fn measure_ink(page: &FlatPage, p: &InkParams) -> InkMeasure {
         .count();
     let fields = find_fields(&ink, w, h, p);
     let (count, empty, skipped_rows) = count_fields(&ink, w, &fields, p.min_field_ink);
+    let written = fields
+        .boxes
+        .iter()
+        .filter_map(|f| ink_extent(&ink, w, f, p.min_field_ink, WRITTEN_MARGIN))
+        .collect();
 
     let r = p.scribble_radius;
     let solid = erode(&ink, w as usize, r as usize);
@@ -747,6 +782,7 @@ pub fn measure_ink(page: &FlatPage, p: &InkParams) -> InkMeasure {
         tape_patches,
         strikes,
         field_boxes: fields.boxes,
+        written,
     }
 }
 
