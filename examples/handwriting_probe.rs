@@ -6,9 +6,13 @@
 //! flagged, and the measurements' range.
 //!
 //! The rulebook's constants were chosen on the surfaces marked "tuned"
-//! (the same split as `scene_probe`); the others are held out.
+//! (the same split as `scene_probe`); the others are held out. With
+//! `--desk 1` it runs instead on a family never looked at while tuning: the
+//! desk photos of `synth::doc_scene` (the forms' own tests and `form_probe`)
+//! turned −6° to 6°, at 12 MP, dim, soft, in perspective, under a lamp's
+//! reflection, small in the frame and as a scanner app's crop.
 //!
-//! `cargo run --release --example handwriting_probe [-- --n N] [--seed-offset K]`
+//! `cargo run --release --example handwriting_probe [-- --n N] [--seed-offset K] [--desk 1]`
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../tests/support/synth.rs"]
@@ -27,7 +31,16 @@ use prescreen::{check_file, Code, Rules};
 use rayon::prelude::*;
 use scenes::{render, Clutter, Light, Object, Scene, Surface};
 use std::collections::BTreeMap;
-use synth::{jpeg, FormPage, Hand, Layout, BLACK_PEN, BLUE_PEN};
+use synth::{doc_scene, jpeg, DocScene, FormPage, Hand, Layout, BLACK_PEN, BLUE_PEN};
+
+/// The entries' hands: name, how written, pen.
+const HANDS: [(&str, Hand, [u8; 3]); 5] = [
+    ("typed", Hand::Typed, BLACK_PEN),
+    ("font blue", Hand::Font, BLUE_PEN),
+    ("font black", Hand::Font, BLACK_PEN),
+    ("strokes blue", Hand::Strokes, BLUE_PEN),
+    ("strokes black", Hand::Strokes, BLACK_PEN),
+];
 
 const TUNED: [Surface; 4] = [Surface::Wood, Surface::Granite, Surface::Light, Surface::ClutteredDesk];
 
@@ -52,13 +65,10 @@ fn main() {
     let rules = Rules::builtin().unwrap();
     let n = arg("--n", 216) as usize;
     let offset = arg("--seed-offset", 0);
-    let hands = [
-        ("typed", Hand::Typed, BLACK_PEN),
-        ("font blue", Hand::Font, BLUE_PEN),
-        ("font black", Hand::Font, BLACK_PEN),
-        ("strokes blue", Hand::Strokes, BLUE_PEN),
-        ("strokes black", Hand::Strokes, BLACK_PEN),
-    ];
+    if arg("--desk", 0) == 1 {
+        return desk(&rules, offset);
+    }
+    let hands = HANDS;
     let mut scenes = Vec::new();
     for i in 0..n {
         let (hname, hand, pen) = hands[i % hands.len()];
@@ -141,5 +151,132 @@ fn main() {
             q(0.5),
             q(1.0)
         );
+    }
+}
+
+/// The desk photos: every hand on both forms under each condition, three
+/// seeds each; prints per hand and per condition how many were warned.
+fn desk(rules: &Rules, offset: u64) {
+    let conditions: Vec<(&str, DocScene)> = {
+        let base = DocScene::default();
+        let mut c = Vec::new();
+        for angle in [-6.0f32, -3.0, 0.0, 3.0, 6.0] {
+            c.push((
+                ["turned -6", "turned -3", "turned 0", "turned 3", "turned 6"][((angle + 6.0) / 3.0) as usize],
+                DocScene { angle, ..base.clone() },
+            ));
+        }
+        c.push((
+            "12 MP",
+            DocScene {
+                width: 3000,
+                height: 4000,
+                ..base.clone()
+            },
+        ));
+        c.push((
+            "dim (gain 0.7)",
+            DocScene {
+                gain: 0.7,
+                ..base.clone()
+            },
+        ));
+        c.push((
+            "soft (blur 1.2)",
+            DocScene {
+                blur: 1.2,
+                ..base.clone()
+            },
+        ));
+        c.push((
+            "perspective",
+            DocScene {
+                keystone: 0.08,
+                vignette: 0.3,
+                ..base.clone()
+            },
+        ));
+        c.push((
+            "lamp +30",
+            DocScene {
+                glare: 30.0,
+                ..base.clone()
+            },
+        ));
+        c.push((
+            "small (55 % wide)",
+            DocScene {
+                page_width: 0.55,
+                ..base.clone()
+            },
+        ));
+        c.push((
+            "scanner crop",
+            DocScene {
+                width: 1240,
+                height: 1754,
+                page_width: 1.0,
+                angle: 0.0,
+                ..base.clone()
+            },
+        ));
+        c
+    };
+    let mut cases = Vec::new();
+    for (cname, scene) in &conditions {
+        for (hname, hand, pen) in HANDS {
+            for layout in [Layout::Application, Layout::Pledge] {
+                for k in 0..3u64 {
+                    let mut form = FormPage::filled(layout, pen);
+                    form.hand = hand;
+                    let s = DocScene {
+                        form,
+                        seed: offset + 300 + k,
+                        ..scene.clone()
+                    };
+                    cases.push((*cname, hname, s));
+                }
+            }
+        }
+    }
+    let slot = rules.slot("application_form");
+    let outcomes: Vec<(&str, &str, bool)> = cases
+        .into_par_iter()
+        .map(|(cname, hname, s)| {
+            let r = check_file(&jpeg(&doc_scene(&s), 85), "form.jpg", slot, rules);
+            let flagged = r.has(Code::FormNotHandwritten);
+            if std::env::var("SHOW").is_ok() && flagged != (hname == "typed") {
+                let m = |k: &str| r.measurements.get(k).cloned().unwrap_or_default();
+                eprintln!(
+                    "{hname} {cname} {:?} seed {}: characters {} pairs {} share {} blue {}",
+                    s.form.layout,
+                    s.seed,
+                    m("form_fill_characters"),
+                    m("form_fill_similar_pairs"),
+                    m("form_fill_same_size_share"),
+                    m("form_fill_blue_share")
+                );
+            }
+            (cname, hname, flagged)
+        })
+        .collect();
+    let mut by: BTreeMap<(&str, &str), (u32, u32)> = BTreeMap::new();
+    for (cname, hname, flagged) in &outcomes {
+        let kind = if *hname == "typed" { "typed" } else { "handwritten" };
+        let mut keys = vec![(kind, "all"), (kind, *cname)];
+        if *hname != kind {
+            keys.push((*hname, *cname));
+        }
+        for key in keys {
+            let t = by.entry(key).or_default();
+            t.0 += 1;
+            t.1 += u32::from(*flagged);
+        }
+    }
+    println!("{:14} {:20} {:>4} {:>7}", "entries", "condition", "n", "warned");
+    for ((kind, cname), (n, flagged)) in &by {
+        if ["typed", "handwritten"].contains(kind) || *flagged > 0 {
+            println!("{kind:14} {cname:20} {n:>4} {flagged:>7}");
+        }
     }
 }

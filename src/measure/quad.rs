@@ -1035,6 +1035,59 @@ fn plausible(q: &[(f64, f64); 4]) -> bool {
     true
 }
 
+/// Whether quad `q` (in `img`'s pixels, sides on the frame marked) is a
+/// rectangle printed on paper, not paper's edge: each of its real sides, at
+/// least three, is a dark ruled line with the same paper on both sides of
+/// it. A page's edge is a step to the desk or a soft shadow, never a dark
+/// line between two equal paper tones. Read in the photo itself (a ruled
+/// line is under a pixel wide at the analysis size), as medians over points
+/// along the middle 70 % of a side, so that print beside a line does not
+/// count; `reach` is an analysis pixel in `img`'s pixels.
+fn printed_rectangle(img: &RgbImage, q: &[(f64, f64); 4], frame_side: &[bool; 4], reach: f64) -> bool {
+    /// Points sampled along a side; how far out each side's paper is read,
+    /// and how far either way the line may lie from the fitted side, in
+    /// analysis pixels.
+    const POINTS: usize = 32;
+    const OUT: f64 = 5.0;
+    const WITHIN: f64 = 2.0;
+    let (w, h) = (f64::from(img.width()), f64::from(img.height()));
+    let luma = |x: f64, y: f64| {
+        (x >= 0.0 && y >= 0.0 && x < w && y < h).then(|| {
+            let c = img.get_pixel(x as u32, y as u32).0;
+            0.299 * f32::from(c[0]) + 0.587 * f32::from(c[1]) + 0.114 * f32::from(c[2])
+        })
+    };
+    let median = |v: &mut Vec<f32>| {
+        let mid = v.len() / 2;
+        (!v.is_empty()).then(|| *v.select_nth_unstable_by(mid, f32::total_cmp).1)
+    };
+    let steps = (WITHIN * reach).ceil().max(1.0) as i32;
+    let ruled = |a: (f64, f64), b: (f64, f64)| -> bool {
+        let len = dist(a, b).max(1.0);
+        let (nx, ny) = (-(b.1 - a.1) / len, (b.0 - a.0) / len);
+        let (mut line, mut one, mut other) = (Vec::new(), Vec::new(), Vec::new());
+        for k in 0..POINTS {
+            let t = 0.15 + 0.7 * (k as f64 + 0.5) / POINTS as f64;
+            let (x, y) = (a.0 + t * (b.0 - a.0), a.1 + t * (b.1 - a.1));
+            let darkest = (-steps..=steps)
+                .filter_map(|o| luma(x + nx * f64::from(o), y + ny * f64::from(o)))
+                .fold(f32::INFINITY, f32::min);
+            let out = OUT * reach;
+            if let (Some(u), Some(v)) = (luma(x + nx * out, y + ny * out), luma(x - nx * out, y - ny * out)) {
+                line.push(darkest);
+                one.push(u);
+                other.push(v);
+            }
+        }
+        let (Some(l), Some(u), Some(v)) = (median(&mut line), median(&mut one), median(&mut other)) else {
+            return false;
+        };
+        (u - v).abs() <= 0.08 * u.max(v) && l <= 0.8 * u.min(v)
+    };
+    let real: Vec<usize> = (0..4).filter(|&i| !frame_side[i]).collect();
+    real.len() >= 3 && real.iter().all(|&i| ruled(q[i], q[(i + 1) % 4]))
+}
+
 /// Whether paper (light, neutral, like the frame's brightest part) lines
 /// at least 90 % of every frame edge, with something printed inside.
 fn paper_to_every_edge(p: &Planes) -> bool {
@@ -1138,8 +1191,11 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
         .map(|(q, _)| q);
     // The whole frame encloses everything: like any enclosing candidate it
     // wins at NEST_RATIO of the best (a blank form's table is not the page).
+    // A printed rectangle (a form's table) is on the page whatever it
+    // scores, when the page fills the frame.
+    let printed = |c: &Quad| printed_rectangle(img, &c.corners, &c.frame_side, scene.scale.0.max(scene.scale.1));
     let chosen = match (chosen, full) {
-        (Some(c), Some(f)) if f.score < NEST_RATIO * c.score => Some(c),
+        (Some(c), Some(f)) if f.score < NEST_RATIO * c.score && !printed(&c) => Some(c),
         (c, f) => f.or(c),
     };
     QuadFind {
