@@ -1960,6 +1960,42 @@ mod tests {
     }
 
     #[test]
+    fn a_ruled_table_is_a_printed_rectangle_and_a_sheet_on_a_desk_is_not() {
+        let q = [(100.0, 100.0), (700.0, 100.0), (700.0, 500.0), (100.0, 500.0)];
+        let sides = [false; 4];
+        // A 3 px black ruled frame on paper (233), paper beyond it.
+        let table = RgbImage::from_fn(800, 600, |x, y| {
+            let on = |v: u32, at: u32| v + 1 >= at && v <= at + 1;
+            let inside = (99..=701).contains(&x) && (99..=501).contains(&y);
+            let ruled = inside && (on(x, 100) || on(x, 700) || on(y, 100) || on(y, 500));
+            image::Rgb(if ruled { [30, 30, 30] } else { [233, 233, 230] })
+        });
+        assert!(printed_rectangle(&table, &q, &sides, 2.0));
+        // The same outline as a sheet's edge: paper inside, a grey desk out.
+        let sheet = RgbImage::from_fn(800, 600, |x, y| {
+            let inside = (100..700).contains(&x) && (100..500).contains(&y);
+            image::Rgb(if inside { [233, 233, 230] } else { [150, 140, 120] })
+        });
+        assert!(!printed_rectangle(&sheet, &q, &sides, 2.0));
+        // White on white with a soft shadow round the sheet: no dark line.
+        let soft = RgbImage::from_fn(800, 600, |x, y| {
+            let d = (100i32 - x as i32)
+                .max(x as i32 - 700)
+                .max(100 - y as i32)
+                .max(y as i32 - 500);
+            let v = if d < 0 {
+                236
+            } else if d < 6 {
+                205
+            } else {
+                232
+            };
+            image::Rgb([v, v, v])
+        });
+        assert!(!printed_rectangle(&soft, &q, &sides, 2.0));
+    }
+
+    #[test]
     fn aspect_of_a_tilted_rectangle_is_recovered() {
         for tilt in [0.0, 15.0, 30.0] {
             // Keystone only (one vanishing point): the default focal length.
