@@ -1035,6 +1035,42 @@ fn plausible(q: &[(f64, f64); 4]) -> bool {
     true
 }
 
+/// Whether quads `a` and `b` lie either side of one line: a real side of
+/// each within 1.5 % of the frame's diagonal and 3° of the other's, with the
+/// two centres on opposite sides of it.
+fn neighbours(a: &Quad, b: &Quad) -> bool {
+    let centre = |q: &Quad| {
+        let c = q.corners;
+        (
+            (c[0].0 + c[1].0 + c[2].0 + c[3].0) / 4.0,
+            (c[0].1 + c[1].1 + c[2].1 + c[3].1) / 4.0,
+        )
+    };
+    let (ca, cb) = (centre(a), centre(b));
+    let span = a
+        .corners
+        .iter()
+        .chain(&b.corners)
+        .fold(0f64, |m, p| m.max(p.0.abs()).max(p.1.abs()));
+    let near = 0.015 * span.max(1.0);
+    let sides = |q: &Quad| {
+        (0..4)
+            .filter(|&i| !q.frame_side[i])
+            .map(|i| (q.corners[i], q.corners[(i + 1) % 4]))
+            .collect::<Vec<_>>()
+    };
+    sides(a).iter().any(|&(p, q)| {
+        let len = dist(p, q).max(1.0);
+        let n = (-(q.1 - p.1) / len, (q.0 - p.0) / len);
+        let off = |x: (f64, f64)| (x.0 - p.0) * n.0 + (x.1 - p.1) * n.1;
+        sides(b).iter().any(|&(s, t)| {
+            let l2 = dist(s, t).max(1.0);
+            let cos = (((q.0 - p.0) * (t.0 - s.0) + (q.1 - p.1) * (t.1 - s.1)) / (len * l2)).abs();
+            cos >= 3f64.to_radians().cos() && off(s).abs() <= near && off(t).abs() <= near && off(ca) * off(cb) < 0.0
+        })
+    })
+}
+
 /// Whether quad `q` (in `img`'s pixels, sides on the frame marked) is a
 /// rectangle printed on paper, not paper's edge: each of its real sides, at
 /// least three, is a dark ruled line with the same paper on both sides of
@@ -1184,6 +1220,13 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
         >= OBJECTNESS_MIN;
     let weight = if telling { OBJECTNESS_WEIGHT } else { 0.0 };
     let weigh = |(q, o): &(Quad, f64)| q.score * (1.0 - weight + weight * o);
+    // A region run into the frame on the far side of the four-sided
+    // candidate's own side is the surface beside the object, not another
+    // object: a strip of tiles below a card, bounded by the card's edge.
+    let framed = match (&real, framed) {
+        (Some((r, _)), Some((f, _))) if neighbours(r, &f) => None,
+        (_, f) => f,
+    };
     let chosen = [real, framed]
         .into_iter()
         .flatten()
