@@ -1199,6 +1199,9 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
     let mut found = scene.candidates();
     if let Some(b) = found.best.as_mut() {
         scene.outermost(b, &found.pool);
+        if search.full_frame_score.is_some() {
+            scene.past_print(img, b, &found.pool);
+        }
     }
     let real = found.best.as_ref().map(|c| scene.snapped(c));
     let full = search
@@ -1535,6 +1538,37 @@ impl Scene<'_> {
                 })
                 .max_by(|x, y| x.1.total_cmp(&y.1));
             let Some(&(q, s, ls, _)) = enclosing else { break };
+            *b = Cand {
+                lines: ls,
+                corners: q,
+                score: s,
+                raw: s,
+            };
+        }
+    }
+
+    /// A sheet's printed rectangle (a form's table) is not the sheet: while
+    /// the best is one, the best candidate enclosing it takes its place,
+    /// whatever its score above the minimum (the table's ruled lines are
+    /// often crisper than the page's edge against the desk).
+    fn past_print(&self, img: &RgbImage, b: &mut Cand, pool: &[Pooled]) {
+        let inside = |outer: &[(f64, f64); 4], inner: &[(f64, f64); 4]| inner.iter().all(|p| contains(outer, p.0, p.1));
+        let reach = self.scale.0.max(self.scale.1);
+        let in_img = |q: &[(f64, f64); 4]| q.map(|(x, y)| (x * self.scale.0, y * self.scale.1));
+        for _ in 0..3 {
+            let frame_side = b.lines.map(|l| self.lines[l].frame);
+            if !printed_rectangle(img, &in_img(&b.corners), &frame_side, reach) {
+                return;
+            }
+            let enclosing = pool
+                .iter()
+                .filter(|(q, s, _, _)| {
+                    *s >= self.search.min_score
+                        && polygon_area(q) > 1.05 * polygon_area(&b.corners)
+                        && inside(q, &b.corners)
+                })
+                .max_by(|x, y| x.1.total_cmp(&y.1));
+            let Some(&(q, s, ls, _)) = enclosing else { return };
             *b = Cand {
                 lines: ls,
                 corners: q,
