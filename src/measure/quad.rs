@@ -1522,29 +1522,32 @@ impl Scene<'_> {
     /// and scores nearly as well (NEST_RATIO) takes its place, also one that
     /// runs on past the frame (a page cut off around its whole table).
     fn outermost(&self, b: &mut Cand, pool: &[Pooled]) {
+        // One that runs past the frame must score as well as the enclosed:
+        // a page's strip of table beside the frame is not evidence enough.
+        while let Some(c) = self.best_enclosing(b, pool, |frames| if frames > 0 { 1.0 } else { NEST_RATIO }) {
+            *b = c;
+        }
+    }
+
+    /// The best-scoring candidate of `pool` that encloses `b`, is larger
+    /// by 5 %, scores the search's minimum and at least `ratio(frame
+    /// sides)` of `b`'s score.
+    fn best_enclosing(&self, b: &Cand, pool: &[Pooled], ratio: impl Fn(usize) -> f64) -> Option<Cand> {
         let inside = |outer: &[(f64, f64); 4], inner: &[(f64, f64); 4]| inner.iter().all(|p| contains(outer, p.0, p.1));
-        loop {
-            let enclosing = pool
-                .iter()
-                .filter(|(q, s, _, frames)| {
-                    // One that runs past the frame must score as well as
-                    // the enclosed: a page's strip of table beside the
-                    // frame is not evidence enough.
-                    let ratio = if *frames > 0 { 1.0 } else { NEST_RATIO };
-                    *s >= ratio * b.score
-                        && *s >= self.search.min_score
-                        && polygon_area(q) > 1.05 * polygon_area(&b.corners)
-                        && inside(q, &b.corners)
-                })
-                .max_by(|x, y| x.1.total_cmp(&y.1));
-            let Some(&(q, s, ls, _)) = enclosing else { break };
-            *b = Cand {
+        pool.iter()
+            .filter(|(q, s, _, frames)| {
+                *s >= ratio(*frames) * b.score
+                    && *s >= self.search.min_score
+                    && polygon_area(q) > 1.05 * polygon_area(&b.corners)
+                    && inside(q, &b.corners)
+            })
+            .max_by(|x, y| x.1.total_cmp(&y.1))
+            .map(|&(q, s, ls, _)| Cand {
                 lines: ls,
                 corners: q,
                 score: s,
                 raw: s,
-            };
-        }
+            })
     }
 
     /// A sheet's printed rectangle (a form's table) is not the sheet: while
@@ -1552,7 +1555,6 @@ impl Scene<'_> {
     /// whatever its score above the minimum (the table's ruled lines are
     /// often crisper than the page's edge against the desk).
     fn past_print(&self, img: &RgbImage, b: &mut Cand, pool: &[Pooled]) {
-        let inside = |outer: &[(f64, f64); 4], inner: &[(f64, f64); 4]| inner.iter().all(|p| contains(outer, p.0, p.1));
         let reach = self.scale.0.max(self.scale.1);
         let in_img = |q: &[(f64, f64); 4]| q.map(|(x, y)| (x * self.scale.0, y * self.scale.1));
         for _ in 0..3 {
@@ -1560,21 +1562,10 @@ impl Scene<'_> {
             if !printed_rectangle(img, &in_img(&b.corners), &frame_side, reach) {
                 return;
             }
-            let enclosing = pool
-                .iter()
-                .filter(|(q, s, _, _)| {
-                    *s >= self.search.min_score
-                        && polygon_area(q) > 1.05 * polygon_area(&b.corners)
-                        && inside(q, &b.corners)
-                })
-                .max_by(|x, y| x.1.total_cmp(&y.1));
-            let Some(&(q, s, ls, _)) = enclosing else { return };
-            *b = Cand {
-                lines: ls,
-                corners: q,
-                score: s,
-                raw: s,
+            let Some(c) = self.best_enclosing(b, pool, |_| 0.0) else {
+                return;
             };
+            *b = c;
         }
     }
 
