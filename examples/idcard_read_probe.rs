@@ -35,6 +35,10 @@ use scenes::{render, Clutter, Light, Object, Scene, Surface};
 use std::collections::BTreeMap;
 
 struct Outcome {
+    seed: u64,
+    /// How far the scene's clutter (a pen) lies over the card, as a share
+    /// of its width.
+    clutter_depth: f64,
     surface: Surface,
     light: Light,
     clutter: Clutter,
@@ -48,6 +52,20 @@ struct Outcome {
     codes: Vec<Code>,
     occlusion: f64,
     printed_read: bool,
+}
+
+impl Outcome {
+    /// Nothing on the card: no cover, and the clutter at most touching it
+    /// (under 1 % of its width over it).
+    fn bare(&self) -> bool {
+        self.cover == Cover::None && self.clutter_depth < 0.01
+    }
+    /// Something on the card: a cover, or the clutter (a pen) 3 % of its
+    /// width or more over it. Between the two (a pen along the edge) is
+    /// neither.
+    fn covered(&self) -> bool {
+        self.cover != Cover::None || self.clutter_depth >= 0.03
+    }
 }
 
 fn synth_window(img: &image::RgbImage) -> Vec<u8> {
@@ -171,7 +189,15 @@ fn main() {
             let expired = back
                 && text.valid_to != "长期"
                 && NaiveDate::parse_from_str(&text.valid_to, "%Y.%m.%d").unwrap() < as_of;
+            // DUMP=dir writes the scenes SEEDS (comma-separated) lists.
+            if let (Ok(dir), Ok(list)) = (std::env::var("DUMP"), std::env::var("SEEDS")) {
+                if list.split(',').any(|v| v == seed.to_string()) {
+                    shot.image.save(format!("{dir}/card-{seed}.png")).unwrap();
+                }
+            }
             Outcome {
+                seed,
+                clutter_depth: shot.clutter_depth,
                 surface: s.surface,
                 light: s.light,
                 clutter: s.clutter,
@@ -210,7 +236,7 @@ fn main() {
         groups.entry(("all".into(), side)).or_default().push(o);
     }
     for ((surface, side), v) in &groups {
-        let clean: Vec<&&Outcome> = v.iter().filter(|o| o.cover == Cover::None && o.located).collect();
+        let clean: Vec<&&Outcome> = v.iter().filter(|o| o.bare() && o.located).collect();
         let exact = clean
             .iter()
             .filter(|o| o.read.as_deref() == Some(o.truth.as_str()))
@@ -241,7 +267,7 @@ fn main() {
                     .any(|c| reading.contains(c) || *c == Code::IdcardOccluded)
             })
             .count();
-        let covered: Vec<&&Outcome> = v.iter().filter(|o| o.cover != Cover::None && o.located).collect();
+        let covered: Vec<&&Outcome> = v.iter().filter(|o| o.covered() && o.located).collect();
         let found = covered
             .iter()
             .filter(|o| o.codes.contains(&Code::IdcardOccluded))
@@ -260,22 +286,26 @@ fn main() {
     }
     let mut per_cover: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     for o in outcomes.iter().filter(|o| o.located) {
-        let e = per_cover.entry(format!("{:?}", o.cover)).or_default();
+        let what = if o.cover == Cover::None && o.covered() {
+            "clutter pen on the card".to_string()
+        } else if o.cover == Cover::None && !o.bare() {
+            "clutter pen along the edge".to_string()
+        } else {
+            format!("{:?}", o.cover)
+        };
+        let e = per_cover.entry(what).or_default();
         e.1 += 1;
         e.0 += usize::from(o.codes.contains(&Code::IdcardOccluded));
     }
     println!("\nidcard.occluded per cover: {per_cover:?}");
-    let fronts: Vec<&Outcome> = outcomes
-        .iter()
-        .filter(|o| !o.back && o.located && o.cover == Cover::None)
-        .collect();
+    let fronts: Vec<&Outcome> = outcomes.iter().filter(|o| !o.back && o.located && o.bare()).collect();
     println!(
         "fronts whose 出生 and 性别 were both read: {} of {}",
         fronts.iter().filter(|o| o.printed_read).count(),
         fronts.len()
     );
     let mut alarms: BTreeMap<String, (usize, usize)> = BTreeMap::new();
-    for o in outcomes.iter().filter(|o| o.located && o.cover == Cover::None) {
+    for o in outcomes.iter().filter(|o| o.located && o.bare()) {
         for key in [format!("light {:?}", o.light), format!("clutter {:?}", o.clutter)] {
             let e = alarms.entry(key).or_default();
             e.1 += 1;
@@ -286,7 +316,7 @@ fn main() {
     for covered in [false, true] {
         let mut f: Vec<f64> = outcomes
             .iter()
-            .filter(|o| o.located && (o.cover != Cover::None) == covered)
+            .filter(|o| o.located && if covered { o.covered() } else { o.bare() })
             .map(|o| o.occlusion)
             .collect();
         f.sort_by(f64::total_cmp);
@@ -309,11 +339,14 @@ fn main() {
     if std::env::var("SHOW").is_ok() {
         for o in outcomes
             .iter()
-            .filter(|o| o.cover == Cover::None && o.located && o.read.as_deref() != Some(o.truth.as_str()))
+            .filter(|o| o.bare() && o.located && o.read.as_deref() != Some(o.truth.as_str()))
         {
             println!(
-                "{:?} {} truth {} read {:?} codes {:?}",
+                "{} {:?} {:?} {:?} {} truth {} read {:?} codes {:?}",
+                o.seed,
                 o.surface,
+                o.light,
+                o.clutter,
                 if o.back { "back" } else { "front" },
                 o.truth,
                 o.read,

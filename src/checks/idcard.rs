@@ -9,7 +9,7 @@ use crate::codes::Code;
 use crate::eligibility::idnumber::{self, mask};
 use crate::input::decode::Decoded;
 use crate::measure::blur::measure_blur;
-use crate::measure::card::{box_in_frame, rectify, CARD_H};
+use crate::measure::card::{box_in_frame, margin_objects, rectify, CARD_H};
 use crate::measure::colour::lab;
 use crate::measure::exposure::measure_exposure;
 use crate::measure::glyphs::Model;
@@ -59,6 +59,7 @@ pub fn check_idcard(d: &Decoded, slot: &str, rules: &IdCardRules, budget: &Budge
     let y = luma(&rectified);
     let frame = first_side(card.corners, true);
     check_card_image(&y, &frame, upload_scale(d), rules, report);
+    check_margin(&rectified, &frame, upload_scale(d), rules, report);
     let (side_ok, emblem_turned) = check_side(&rectified, slot, rules, report);
     if side_ok && !budget.stop("card_text", report) {
         let back = slot == rules.back_slot;
@@ -114,16 +115,19 @@ fn check_text(
         let (fraction, bbox) = occlusion(&b, stroke, 45.0, 12.0);
         report.measure("card_occlusion_fraction", r3(fraction));
         if fraction >= r.occlusion_min_fraction {
-            report.push(Reason::new(
-                Code::IdcardOccluded,
-                json!({
-                    "line": name,
-                    "fraction": r3(fraction),
-                    "min_fraction": r.occlusion_min_fraction,
-                    "box": bbox.map(r3),
-                    "outline": outline(if upside_down { &turned } else { corners }, bbox),
-                }),
-            ));
+            // One reason for what covers the card: the margin's, if found.
+            if !report.has(Code::IdcardOccluded) {
+                report.push(Reason::new(
+                    Code::IdcardOccluded,
+                    json!({
+                        "line": name,
+                        "fraction": r3(fraction),
+                        "min_fraction": r.occlusion_min_fraction,
+                        "box": bbox.map(r3),
+                        "outline": outline(if upside_down { &turned } else { corners }, bbox),
+                    }),
+                ));
+            }
             return;
         }
     }
@@ -383,6 +387,35 @@ fn check_background(d: &Decoded, card: &Quad, rules: &IdCardRules, report: &mut 
                 "min_lightness": rules.background_min_lightness,
                 "max_darker": rules.background_max_darker,
                 "max_chroma": rules.background_max_chroma,
+            }),
+        ));
+    }
+}
+
+/// `idcard.occluded` at the card's edge: something lying across its quiet
+/// margin (a pen, a finger holding it, a phone over it), as pieces of the
+/// margin ring that are not card (`measure::card::margin_objects`) and
+/// reach across most of the ring.
+fn check_margin(card: &RgbImage, frame: &[(f64, f64); 4], k: f64, rules: &IdCardRules, report: &mut FileReport) {
+    let pieces = margin_objects(card, rules.margin_ring_mm, rules.margin_corner_mm);
+    let found = pieces
+        .iter()
+        .find(|p| p.area_mm2 >= rules.margin_object_min_mm2 && p.depth >= rules.margin_object_min_depth);
+    report.measure(
+        "card_margin_object_mm2",
+        r3(found.or(pieces.first()).map_or(0.0, |p| p.area_mm2)),
+    );
+    if let Some(p) = found {
+        report.push(Reason::new(
+            Code::IdcardOccluded,
+            json!({
+                "line": "card_margin",
+                "area_mm2": r3(p.area_mm2),
+                "min_area_mm2": rules.margin_object_min_mm2,
+                "depth": r3(p.depth),
+                "min_depth": rules.margin_object_min_depth,
+                "box": p.bbox.map(r3),
+                "outline": outline_in_image(frame, p.bbox, k),
             }),
         ));
     }

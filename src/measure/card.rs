@@ -239,3 +239,218 @@ pub fn homography(from: &[(f64, f64); 4], to: &[(f64, f64); 4]) -> Option<[f64; 
     }
     Some(h)
 }
+
+/// Something lying on the card's margin: a piece of the ring just inside
+/// the card's edge that is not the card.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MarginObject {
+    /// Its area on the ring, in mm² of the card.
+    pub area_mm2: f64,
+    /// How far across the ring it reaches: the span of its distances from
+    /// the card's edge over the ring's width, 0-1.
+    pub depth: f64,
+    /// Its box, x0, y0, x1, y1 as shares of the card.
+    pub bbox: [f64; 4],
+}
+
+/// The pieces of the rectified card's margin ring (`ring_mm` from its edge,
+/// corners within `corner_mm` left out for the rounding) that are not the
+/// card, largest first. The second-generation card prints nothing but its
+/// pale guilloche within about 5 mm of its edges, so what is there and much
+/// darker (under half the ring's fitted light: a phone's shadow leaves about
+/// two thirds) or of another hue (a finger, a blue pen) lies on the card:
+/// a pen across it, a finger holding it, a phone over its edge. A piece
+/// that only hugs the outer edge is the localisation's error, not an
+/// object: the caller asks for depth.
+pub fn margin_objects(card: &RgbImage, ring_mm: [f64; 2], corner_mm: f64) -> Vec<MarginObject> {
+    use imageproc::distance_transform::Norm;
+    use imageproc::region_labelling::{connected_components, Connectivity};
+    let (w, h) = card.dimensions();
+    if w < 16 || h < 16 {
+        return Vec::new();
+    }
+    let ppm = f64::from(w) / 85.6;
+    let (wf, hf) = (f64::from(w), f64::from(h));
+    // Distance from the nearest edge in mm, or None off the ring.
+    let ring = |x: u32, y: u32| -> Option<f64> {
+        let (xf, yf) = (f64::from(x) + 0.5, f64::from(y) + 0.5);
+        let (dx, dy) = (xf.min(wf - xf) / ppm, yf.min(hf - yf) / ppm);
+        if dx < corner_mm && dy < corner_mm {
+            return None;
+        }
+        let d = dx.min(dy);
+        (ring_mm[0]..=ring_mm[1]).contains(&d).then_some(d)
+    };
+    let luma = |p: [u8; 3]| (f64::from(p[0]) + f64::from(p[1]) + f64::from(p[2])) / 3.0;
+    let hue = |p: [u8; 3]| {
+        let s = f64::from(p[0]) + f64::from(p[1]) + f64::from(p[2]) + 1.0;
+        (f64::from(p[0]) / s, f64::from(p[1]) / s)
+    };
+    // The ring's light: a plane fitted to its luma, refitted without what
+    // lies far from the first fit; its hue: the medians.
+    let mut coef = [0.0f64, 0.0, 0.0];
+    let mut hues: (Vec<f64>, Vec<f64>) = (Vec::new(), Vec::new());
+    for pass in 0..3 {
+        let mut m = [[0.0f64; 4]; 3];
+        for y in (0..h).step_by(2) {
+            for x in (0..w).step_by(2) {
+                if ring(x, y).is_none() {
+                    continue;
+                }
+                let p = card.get_pixel(x, y).0;
+                let v = luma(p);
+                let (xs, ys) = (f64::from(x) / wf, f64::from(y) / hf);
+                if pass > 0 && (v - (coef[0] + coef[1] * xs + coef[2] * ys)).abs() > 25.0 {
+                    continue;
+                }
+                if pass == 2 {
+                    let (a, b) = hue(p);
+                    hues.0.push(a);
+                    hues.1.push(b);
+                }
+                let r = [1.0, xs, ys];
+                for i in 0..3 {
+                    for j in 0..3 {
+                        m[i][j] += r[i] * r[j];
+                    }
+                    m[i][3] += r[i] * v;
+                }
+            }
+        }
+        match super::solve3(m) {
+            Some(c) => coef = c,
+            None => return Vec::new(),
+        }
+    }
+    if hues.0.len() < 32 {
+        return Vec::new();
+    }
+    let median = |v: &mut Vec<f64>| {
+        let mid = v.len() / 2;
+        *v.select_nth_unstable_by(mid, f64::total_cmp).1
+    };
+    let base = (median(&mut hues.0), median(&mut hues.1));
+    let mask = image::GrayImage::from_fn(w, h, |x, y| {
+        let foreign = ring(x, y).is_some() && {
+            let p = card.get_pixel(x, y).0;
+            let light = coef[0] + coef[1] * f64::from(x) / wf + coef[2] * f64::from(y) / hf;
+            let (a, b) = hue(p);
+            let v = luma(p);
+            // Hue means little in the dark, where noise moves it.
+            v < DARK_SHARE * light || (v > 40.0 && ((a - base.0).powi(2) + (b - base.1).powi(2)).sqrt() > MARGIN_HUE)
+        };
+        Luma([if foreign { 255 } else { 0 }])
+    });
+    // Noise and JPEG speckles are a pixel or two.
+    let mask = imageproc::morphology::open(&mask, Norm::LInf, 1);
+    let labels = connected_components(&mask, Connectivity::Eight, Luma([0u8]));
+    // Per label: pixels, box, least and greatest distance from the edge.
+    let mut pieces: std::collections::HashMap<u32, (u32, [u32; 4], f64, f64)> = std::collections::HashMap::new();
+    for (x, y, l) in labels.enumerate_pixels() {
+        if l.0[0] == 0 {
+            continue;
+        }
+        let d = ring(x, y).unwrap_or(ring_mm[0]);
+        let e = pieces.entry(l.0[0]).or_insert((0, [x, y, x, y], d, d));
+        e.0 += 1;
+        e.1 = [e.1[0].min(x), e.1[1].min(y), e.1[2].max(x), e.1[3].max(y)];
+        e.2 = e.2.min(d);
+        e.3 = e.3.max(d);
+    }
+    let mut out: Vec<MarginObject> = pieces
+        .into_values()
+        .map(|(n, b, lo, hi)| MarginObject {
+            area_mm2: f64::from(n) / (ppm * ppm),
+            depth: ((hi - lo) / (ring_mm[1] - ring_mm[0]).max(1e-6)).min(1.0),
+            bbox: [
+                f64::from(b[0]) / wf,
+                f64::from(b[1]) / hf,
+                f64::from(b[2] + 1) / wf,
+                f64::from(b[3] + 1) / hf,
+            ],
+        })
+        .collect();
+    out.sort_by(|a, b| b.area_mm2.total_cmp(&a.area_mm2));
+    out
+}
+
+/// A margin pixel under this share of the ring's fitted light is not card.
+const DARK_SHARE: f64 = 0.5;
+/// Distance in (r, g) / (r + g + b) from the ring's median hue beyond which
+/// a margin pixel is not card (skin is about 0.09 from a white card, a
+/// pale guilloche line 0.02).
+const MARGIN_HUE: f64 = 0.06;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::Rgb;
+
+    /// A rectified card: pale, with wavy guilloche lines 14 levels darker
+    /// and a light ramp across it.
+    fn card() -> RgbImage {
+        RgbImage::from_fn(CARD_W, CARD_H, |x, y| {
+            let (xf, yf) = (x as f32, y as f32);
+            let line = if (yf * 0.05 + 6.0 * (xf * 0.02).sin()).sin() > 0.9 {
+                14.0
+            } else {
+                0.0
+            };
+            let v = 232.0 - line - 20.0 * xf / CARD_W as f32;
+            Rgb([v as u8 - 4, v as u8 - 2, v as u8])
+        })
+    }
+
+    fn found(c: &RgbImage) -> Vec<MarginObject> {
+        margin_objects(c, [1.0, 4.0], 4.0)
+            .into_iter()
+            .filter(|p| p.area_mm2 >= 2.5 && p.depth >= 0.6)
+            .collect()
+    }
+
+    #[test]
+    fn a_pen_across_the_margin_is_found_and_the_cards_own_print_is_not() {
+        let clean = card();
+        assert!(
+            found(&clean).is_empty(),
+            "{:?}",
+            margin_objects(&clean, [1.0, 4.0], 4.0)
+        );
+        // A blue pen, 1 mm wide, from outside the top edge into the card.
+        let mut pen = clean.clone();
+        for (x, y, p) in pen.enumerate_pixels_mut() {
+            let d = (f64::from(x) - 200.0) * 0.8 - f64::from(y) * 0.6;
+            if d.abs() <= 2.5 && y < 60 {
+                *p = Rgb([30, 40, 120]);
+            }
+        }
+        let f = found(&pen);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(f[0].bbox[1] < 0.03 && f[0].depth > 0.9, "{f:?}");
+    }
+
+    #[test]
+    fn a_shadow_or_the_outlines_error_is_not_an_object() {
+        // A phone's shadow (two thirds of the light) over the left half.
+        let mut shadow = card();
+        for (x, _, p) in shadow.enumerate_pixels_mut() {
+            if x < CARD_W / 2 {
+                p.0 = p.0.map(|c| (f32::from(c) * 0.65) as u8);
+            }
+        }
+        assert!(
+            found(&shadow).is_empty(),
+            "{:?}",
+            margin_objects(&shadow, [1.0, 4.0], 4.0)
+        );
+        // The outline 1.5 mm too large on the left: dark wood along the
+        // edge, never across the ring.
+        let mut off = card();
+        for (x, _, p) in off.enumerate_pixels_mut() {
+            if x < 8 {
+                *p = Rgb([90, 60, 40]);
+            }
+        }
+        assert!(found(&off).is_empty(), "{:?}", margin_objects(&off, [1.0, 4.0], 4.0));
+    }
+}

@@ -690,7 +690,7 @@ pub fn occlusion(b: &Band, stroke: usize, dark: f32, light: f32) -> (f64, [f64; 
                 }
             }
         }
-        if let Some(c) = solve3(m) {
+        if let Some(c) = super::solve3(m) {
             coef = c;
         }
     }
@@ -718,26 +718,6 @@ pub fn occlusion(b: &Band, stroke: usize, dark: f32, light: f32) -> (f64, [f64; 
             oy + big.y1 as f64 * sy,
         ],
     )
-}
-
-fn solve3(mut m: [[f64; 4]; 3]) -> Option<[f64; 3]> {
-    for col in 0..3 {
-        let pivot = (col..3).max_by(|&i, &j| m[i][col].abs().total_cmp(&m[j][col].abs()))?;
-        if m[pivot][col].abs() < 1e-9 {
-            return None;
-        }
-        m.swap(col, pivot);
-        let pivot_row = m[col];
-        for (row, r) in m.iter_mut().enumerate() {
-            if row != col {
-                let f = r[col] / pivot_row[col];
-                for (v, p) in r.iter_mut().zip(pivot_row.iter()).skip(col) {
-                    *v -= f * p;
-                }
-            }
-        }
-    }
-    Some([m[0][3] / m[0][0], m[1][3] / m[1][1], m[2][3] / m[2][2]])
 }
 
 /// Square erosion (all set within `r`), rows then columns.

@@ -151,6 +151,28 @@ pub fn percentile(hist: &[u32; 256], q: f64) -> u8 {
     255
 }
 
+/// The solution of three linear equations (rows: coefficients, then the
+/// right-hand side) by elimination with partial pivoting; `None` when singular.
+pub(crate) fn solve3(mut m: [[f64; 4]; 3]) -> Option<[f64; 3]> {
+    for col in 0..3 {
+        let pivot = (col..3).max_by(|&i, &j| m[i][col].abs().total_cmp(&m[j][col].abs()))?;
+        if m[pivot][col].abs() < 1e-9 {
+            return None;
+        }
+        m.swap(col, pivot);
+        let pivot_row = m[col];
+        for (row, r) in m.iter_mut().enumerate() {
+            if row != col {
+                let f = r[col] / pivot_row[col];
+                for (v, p) in r.iter_mut().zip(pivot_row.iter()).skip(col) {
+                    *v -= f * p;
+                }
+            }
+        }
+    }
+    Some([m[0][3] / m[0][0], m[1][3] / m[1][1], m[2][3] / m[2][2]])
+}
+
 #[cfg(test)]
 mod shrink_tests {
     use super::*;

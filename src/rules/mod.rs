@@ -283,6 +283,14 @@ pub struct IdCardRules {
     pub background_max_darker: f64,
     /// … and its a*b* no further than this from the card margin's.
     pub background_max_chroma: f64,
+    /// idcard.occluded at the card's edge: the ring (mm inside the outline)
+    /// searched for something lying on the card, the rounded corners left
+    /// out, and the smallest piece (mm², share of the ring's width spanned)
+    /// that counts (see `measure::card::margin_objects`).
+    pub margin_ring_mm: [f64; 2],
+    pub margin_corner_mm: f64,
+    pub margin_object_min_mm2: f64,
+    pub margin_object_min_depth: f64,
     /// The red emblem of the back: pixels with a* above this, as a fraction
     /// of the card's top-left quarter.
     pub emblem_min_a: f64,
@@ -1118,6 +1126,7 @@ fn validate_fractions(book: &Rulebook) -> Result<(), Problem> {
         ("id_card.max_shape_area", id.max_shape_area),
         ("id_card.background_band_inner", id.background_band_inner),
         ("id_card.background_band_outer", id.background_band_outer),
+        ("id_card.margin_object_min_depth", id.margin_object_min_depth),
         ("document.corner_margin", doc.corner_margin),
         ("document.frame_side_factor", doc.frame_side_factor),
         ("document.page_aspect_tolerance", doc.page_aspect_tolerance),
@@ -1184,6 +1193,14 @@ fn validate_paper(book: &Rulebook) -> Result<(), Problem> {
         ));
     }
     let id = &book.id_card;
+    // The ring must lie inside the card's 5 mm quiet margin.
+    let [r0, r1] = id.margin_ring_mm;
+    if !(0.0 <= r0 && r0 < r1 && r1 <= 10.0 && (0.0..=10.0).contains(&id.margin_corner_mm)) {
+        return Err(problem(
+            "id_card.margin_ring_mm",
+            "id_card.margin_ring_mm must be [inner, outer] with 0 <= inner < outer <= 10 mm, and margin_corner_mm 0-10",
+        ));
+    }
     for (key, b) in [("inner_region", id.inner_region), ("emblem_region", id.emblem_region)] {
         if !is_box(b) {
             return Err(problem(

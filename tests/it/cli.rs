@@ -52,6 +52,9 @@ fn sample_application_passes_and_matches_golden() {
         "1",
         "--format",
         "json",
+        // The golden file holds the reference date: fixed, not today.
+        "--as-of",
+        "2026-11-27",
         "fixtures/sample-application",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -74,6 +77,8 @@ fn sample_rejected_exits_1_and_matches_golden() {
         "ecommerce-l2",
         "--clause",
         "1",
+        "--as-of",
+        "2026-11-27",
         "fixtures/sample-rejected",
     ]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
@@ -106,6 +111,8 @@ fn text_output_in_english() {
         "text",
         "--lang",
         "en",
+        "--as-of",
+        "2026-11-27",
         "fixtures/sample-rejected",
     ]);
     assert_eq!(o.status.code(), Some(1));

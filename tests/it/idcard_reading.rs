@@ -4,7 +4,7 @@
 
 use crate::cards::{random_text, CardText, Cover};
 use crate::common::{codes, reason, rules};
-use crate::scenes::{render, Light, Object, Scene, Surface};
+use crate::scenes::{render, Clutter, Light, Object, Scene, Surface};
 use crate::synth::jpeg_in_window;
 use chrono::NaiveDate;
 use prescreen::pipeline::{check_upload_within, Budget};
@@ -366,4 +366,63 @@ fn the_full_number_only_with_the_explicit_flag() {
     assert_eq!(full.len(), 18, "{full}");
     assert!(full.chars().all(|c| c.is_ascii_digit() || c == 'X'), "{full}");
     assert_eq!(masked, format!("{}********{}", &full[..6], &full[14..]));
+}
+
+/// A text card on wood with `clutter`, the first of seeds 300.. whose
+/// clutter reaches over the card as `depth` asks: its report and how far.
+fn with_clutter(clutter: Clutter, depth: impl Fn(f64) -> bool) -> (FileReport, f64) {
+    for seed in 300u64..340 {
+        let mut s = Scene::new(
+            Object::TextCard {
+                back: seed.is_multiple_of(2),
+                text: Box::new(text(seed)),
+                cover: Cover::None,
+            },
+            seed,
+        );
+        s.surface = Surface::Wood;
+        s.light = Light::Even;
+        s.clutter = clutter;
+        let shot = render(&s);
+        if !depth(shot.clutter_depth) {
+            continue;
+        }
+        let bytes = jpeg_in_window(&shot.image, 70_000);
+        let slot = if s.seed.is_multiple_of(2) {
+            "id_card_back"
+        } else {
+            "id_card_front"
+        };
+        let upload = Upload::sniffed(
+            "card.jpg",
+            Some(slot.into()),
+            bytes.clone(),
+            bytes.len() as u64,
+            prescreen::format::sniff(&bytes),
+        );
+        let budget = Budget::new(10_000, None).with_as_of(as_of());
+        return (
+            check_upload_within(&upload, rules().slot(slot), rules(), &budget).swap_remove(0),
+            shot.clutter_depth,
+        );
+    }
+    panic!("no scene of {clutter:?} with that depth among the seeds");
+}
+
+#[test]
+fn a_pen_lying_across_the_cards_edge_is_occluded_and_a_phone_beside_it_is_not() {
+    // 证件上无杂物: a pen over the card, wherever it crosses, is found on the
+    // margin ring.
+    let (r, depth) = with_clutter(Clutter::Pen, |d| d >= 0.1);
+    let occ = reason(&r, Code::IdcardOccluded);
+    assert_eq!(occ.detail["line"], "card_margin", "{depth}: {:?}", occ.detail);
+    assert!(occ.detail["depth"].as_f64().unwrap() >= 0.6, "{:?}", occ.detail);
+    // A phone lying against the card's edge is not on it.
+    let (r, depth) = with_clutter(Clutter::Phone, |d| d == 0.0);
+    assert!(
+        !codes(&r).contains(&Code::IdcardOccluded),
+        "{depth}: {:?} {:?}",
+        codes(&r),
+        r.measurements
+    );
 }

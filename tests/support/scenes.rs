@@ -179,6 +179,10 @@ pub struct Shot {
     pub whole: bool,
     /// The object's area inside the frame / the frame's area.
     pub area_fraction: f64,
+    /// How far the clutter lies over the object, inwards from its edge, as
+    /// a share of the object's width (0 when it only touches or lies
+    /// beside it): a pen across a card reaches far in.
+    pub clutter_depth: f64,
 }
 
 fn gray_texture(
@@ -623,6 +627,7 @@ pub fn render(s: &Scene) -> Shot {
     }
 
     // Clutter over the object's edge.
+    let mut clutter_depth = 0.0;
     match s.clutter {
         Clutter::Cup => {
             let p = edge_point(rng.random_range(0.25..0.75));
@@ -635,6 +640,7 @@ pub fn render(s: &Scene) -> Shot {
                 0.2 * r
             };
             let c = (p.0 + normal.0 * (r - over), p.1 + normal.1 * (r - over));
+            clutter_depth = over.max(0.0) / obj_w;
             disc(&mut img, c, r * 1.04, [120, 120, 118], 0.5);
             disc(&mut img, c, r, [236, 236, 232], 1.0);
             disc(&mut img, c, r * 0.62, [214, 214, 210], 1.0);
@@ -647,13 +653,17 @@ pub fn render(s: &Scene) -> Shot {
             let len = obj_w * if is_card { 0.9 } else { 0.5 };
             let (dx, dy) = (ang.cos() * len / 2.0, ang.sin() * len / 2.0);
             let colour = [[20, 30, 110], [20, 20, 24], [180, 30, 30]][rng.random_range(0..3)];
-            capsule(
-                &mut img,
-                (p.0 - dx, p.1 - dy),
-                (p.0 + dx, p.1 + dy),
-                0.008 * wf.max(hf),
-                colour,
-            );
+            let radius = 0.008 * wf.max(hf);
+            // The deepest point of the pen's axis inside the object, plus
+            // its radius.
+            let deepest = (0..=64)
+                .map(|k| {
+                    let t = f64::from(k) / 64.0 * 2.0 - 1.0;
+                    inward_depth(&corners, (p.0 + t * dx, p.1 + t * dy))
+                })
+                .fold(f64::NEG_INFINITY, f64::max);
+            clutter_depth = ((deepest + radius) / obj_w).max(0.0);
+            capsule(&mut img, (p.0 - dx, p.1 - dy), (p.0 + dx, p.1 + dy), radius, colour);
         }
         Clutter::Phone => {
             // A phone is larger than a card: beside a card it lies along the
@@ -681,6 +691,7 @@ pub fn render(s: &Scene) -> Shot {
                 p.0 as f32 + normal.0 as f32 * (reach - over),
                 p.1 as f32 + normal.1 as f32 * (reach - over),
             );
+            clutter_depth = f64::from(over.max(0.0)) / obj_w;
             fill_rotated_rect(&mut img, c, half, ang, [22, 22, 26]);
         }
         Clutter::None | Clutter::SecondSheet => {}
@@ -773,7 +784,27 @@ pub fn render(s: &Scene) -> Shot {
         corners,
         whole,
         area_fraction,
+        clutter_depth,
     }
+}
+
+/// Distance of `p` inside the convex quadrilateral `q` from its nearest
+/// side (negative outside).
+fn inward_depth(q: &[(f64, f64); 4], p: (f64, f64)) -> f64 {
+    let c = (
+        q.iter().map(|v| v.0).sum::<f64>() / 4.0,
+        q.iter().map(|v| v.1).sum::<f64>() / 4.0,
+    );
+    (0..4)
+        .map(|i| {
+            let (a, b) = (q[i], q[(i + 1) % 4]);
+            let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+            let l = dx.hypot(dy).max(1e-9);
+            let side = |v: (f64, f64)| (dx * (v.1 - a.1) - dy * (v.0 - a.0)) / l;
+            // Signed so that the centre is positive.
+            side(p) * side(c).signum()
+        })
+        .fold(f64::INFINITY, f64::min)
 }
 
 fn point_in(q: &[(f64, f64); 4], x: f64, y: f64) -> bool {
