@@ -182,7 +182,7 @@ fn run(cards: bool, n: usize, offset: u64) -> Vec<Outcome> {
                 detail: report
                     .reasons
                     .iter()
-                    .filter(|r| localisation_code(r.code))
+                    .filter(|r| localisation_code(r.code) || r.code == Code::IdcardOccluded)
                     .map(|r| serde_json::to_string(&r.detail).unwrap_or_default())
                     .chain(
                         ["background_lab", "card_margin_lab"]
