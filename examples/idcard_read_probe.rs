@@ -39,6 +39,8 @@ struct Outcome {
     /// How far the scene's clutter (a pen) lies over the card, as a share
     /// of its width.
     clutter_depth: f64,
+    /// The `idcard.occluded` reason's detail, when given.
+    occluded: String,
     surface: Surface,
     light: Light,
     clutter: Clutter,
@@ -91,8 +93,11 @@ fn main() {
     let as_of = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
     let rules = Rules::builtin().unwrap();
     let model = Model::embedded().expect("model");
+    // ONLY=seed runs that one scene.
+    let only: Option<u64> = std::env::var("ONLY").ok().and_then(|v| v.parse().ok());
     let outcomes: Vec<Outcome> = (0..n)
         .into_par_iter()
+        .filter(|i| only.is_none_or(|s| s == offset + 20_000 + *i as u64))
         .map(|i| {
             let seed = offset + 20_000 + i as u64;
             let back = i % 2 == 1;
@@ -198,6 +203,12 @@ fn main() {
             Outcome {
                 seed,
                 clutter_depth: shot.clutter_depth,
+                occluded: report
+                    .reasons
+                    .iter()
+                    .filter(|r| r.code == Code::IdcardOccluded)
+                    .map(|r| serde_json::to_string(&r.detail).unwrap_or_default())
+                    .collect(),
                 surface: s.surface,
                 light: s.light,
                 clutter: s.clutter,
@@ -337,6 +348,21 @@ fn main() {
         );
     }
     if std::env::var("SHOW").is_ok() {
+        for o in outcomes
+            .iter()
+            .filter(|o| o.bare() && o.located && o.codes.contains(&Code::IdcardOccluded))
+        {
+            println!(
+                "false occlusion: {} {:?} {:?} {:?} {} fraction {:.3} {}",
+                o.seed,
+                o.surface,
+                o.light,
+                o.clutter,
+                if o.back { "back" } else { "front" },
+                o.occlusion,
+                o.occluded
+            );
+        }
         for o in outcomes
             .iter()
             .filter(|o| o.bare() && o.located && o.read.as_deref() != Some(o.truth.as_str()))
