@@ -713,51 +713,43 @@ pub fn occlusion(b: &Band, stroke: usize, dark: f32, light: f32) -> (f64, [f64; 
         .collect();
     let opened = dilate(&erode(&mask, w, h, stroke), w, h, stroke);
     let (labels, comps) = components(&opened, w, h);
-    // Per piece: its mean luma, the fitted light's mean under it, and its
-    // ink (pixels far under the light, as print is).
-    let mut sums = vec![(0.0f64, 0.0f64, 0usize); comps.len() + 1];
+    let plane = |x: usize, y: usize| coef[0] + coef[1] * x as f64 / w as f64 + coef[2] * y as f64 / h as f64;
+    // Per piece: its summed luma and the fitted light's under it.
+    let mut sums = vec![(0.0f64, 0.0f64); comps.len() + 1];
     for (i, &l) in labels.iter().enumerate() {
         if l != 0 {
-            let (xf, yf) = ((i % w) as f64 / w as f64, (i / w) as f64 / h as f64);
             let e = &mut sums[l as usize];
-            let light = coef[0] + coef[1] * xf + coef[2] * yf;
             e.0 += f64::from(b.v[i]);
-            e.1 += light;
+            e.1 += plane(i % w, i / w);
         }
     }
-    // Print inside each piece's box, a stroke in from its left and right
-    // (the piece itself holds none: print is never lighter than the light;
-    // the line runs on either side of a label, not under it). Stored per
-    // box pixel, in 1/10 000.
-    let inner = |c: &Comp| {
+    // The share of print in a piece's box, a stroke in from its left and
+    // right (the piece itself holds none: print is never lighter than the
+    // light; the line runs on either side of a label, not under it).
+    let print_share = |c: &Comp| {
         let k = stroke + 1;
-        (c.x0 + k..c.x1.saturating_sub(k), c.y0..c.y1)
-    };
-    for c in &comps {
-        let (xs, ys) = inner(c);
         let (mut ink, mut n) = (0usize, 0usize);
-        for y in ys {
-            for x in xs.clone() {
+        for y in c.y0..c.y1 {
+            for x in c.x0 + k..c.x1.saturating_sub(k) {
                 n += 1;
-                let light = coef[0] + coef[1] * x as f64 / w as f64 + coef[2] * y as f64 / h as f64;
-                ink += usize::from(f64::from(b.v[y * w + x]) < INK_SHARE * light);
+                ink += usize::from(f64::from(b.v[y * w + x]) < INK_SHARE * plane(x, y));
             }
         }
-        sums[c.label as usize].2 = ink * 10_000 / n.max(1);
-    }
+        ink as f64 / n.max(1) as f64
+    };
     // A shadow falling across the card (a phone's, a hand's) is a darker
     // piece spanning the band's height from one of its ends, still over
     // half the light; an object that comes in from beyond the card is found
     // on its margin ring (`card::margin_objects`), so such a piece is not
     // taken for one here.
     let shadow = |c: &Comp| {
-        let (v, light, ink) = sums[c.label as usize];
+        let (v, light) = sums[c.label as usize];
         let sides = usize::from(c.y0 == 0) + usize::from(c.y1 == h) + usize::from(c.x0 == 0) + usize::from(c.x1 == w);
         if v >= light {
             // Lighter: a label hides the print; the lit side of a shadow
             // that falls across the band shows it, or runs to the band's
             // edges.
-            ink as f64 >= PRINT_SHOWS * 10_000.0 || sides >= 2
+            sides >= 2 || print_share(c) >= PRINT_SHOWS
         } else {
             c.y0 == 0 && c.y1 == h && (c.x0 == 0 || c.x1 == w) && v >= SHADOW_SHARE * light
         }
@@ -840,7 +832,7 @@ mod tests {
 
     /// A validity band, 520 × 100 px: pale card, a line of digit-like
     /// bars in its middle rows from x 40 to 300.
-    fn band(f: impl Fn(usize, usize, f32) -> f32) -> Band {
+    fn band(f: &dyn Fn(usize, usize, f32) -> f32) -> Band {
         let (w, h) = (520, 100);
         let v = (0..w * h)
             .map(|i| {
@@ -863,38 +855,29 @@ mod tests {
         let shade = |x: usize, y: usize| if x + y / 2 > 200 { 0.65 } else { 1.0 };
         // A phone's shadow over the right of the band: neither its dark
         // side nor the lit side beside it is something lying on the card.
-        let (f, _) = occlusion(&band(|x, y, v| v * shade(x, y)), 5, 45.0, 12.0);
+        let occ = |f: &dyn Fn(usize, usize, f32) -> f32| occlusion(&band(f), 5, 45.0, 12.0);
+        let (f, _) = occ(&|x, y, v| v * shade(x, y));
         assert!(f < 0.06, "{f}");
         // A white label (247, under the clipping that is glare) over part of
         // the digits hides their print.
-        let (f, b) = occlusion(
-            &band(|x, y, v| {
-                if (120..220).contains(&x) && (25..70).contains(&y) {
-                    247.0
-                } else {
-                    v
-                }
-            }),
-            5,
-            45.0,
-            12.0,
-        );
+        let (f, b) = occ(&|x, y, v| {
+            if (120..220).contains(&x) && (25..70).contains(&y) {
+                247.0
+            } else {
+                v
+            }
+        });
         assert!(f >= 0.06, "{f}");
         assert!((b[0] - 0.48).abs() < 0.01, "{b:?}");
         // A finger-toned blob in the middle, under the same shadow rule,
         // stays a cover.
-        let (f, _) = occlusion(
-            &band(|x, y, v| {
-                if (150..230).contains(&x) && (20..90).contains(&y) {
-                    150.0
-                } else {
-                    v
-                }
-            }),
-            5,
-            45.0,
-            12.0,
-        );
+        let (f, _) = occ(&|x, y, v| {
+            if (150..230).contains(&x) && (20..90).contains(&y) {
+                150.0
+            } else {
+                v
+            }
+        });
         assert!(f >= 0.06, "{f}");
     }
 
