@@ -365,6 +365,22 @@ fn main() {
         }
         for o in outcomes
             .iter()
+            .filter(|o| o.covered() && o.located && !o.codes.contains(&Code::IdcardOccluded))
+        {
+            println!(
+                "missed cover: {} {:?} {:?} {:?} {:?} {} fraction {:.3} codes {:?}",
+                o.seed,
+                o.cover,
+                o.surface,
+                o.light,
+                o.clutter,
+                if o.back { "back" } else { "front" },
+                o.occlusion,
+                o.codes
+            );
+        }
+        for o in outcomes
+            .iter()
             .filter(|o| o.bare() && o.located && o.read.as_deref() != Some(o.truth.as_str()))
         {
             println!(

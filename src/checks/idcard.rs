@@ -60,12 +60,10 @@ pub fn check_idcard(d: &Decoded, slot: &str, rules: &IdCardRules, budget: &Budge
     let frame = first_side(card.corners, true);
     check_card_image(&y, &frame, upload_scale(d), rules, report);
     check_margin(&rectified, &frame, upload_scale(d), rules, report);
-    let (side_ok, emblem_turned) = check_side(&rectified, slot, rules, report);
+    let (side_ok, turned) = check_side(&rectified, &y, slot, rules, report);
     if side_ok && !budget.stop("card_text", report) {
         let back = slot == rules.back_slot;
-        // The back's emblem says which way up it lies; the front is read both ways.
-        let way = back.then_some(emblem_turned);
-        check_text(d, &first_side(card.corners, true), back, way, rules, budget, report);
+        check_text(d, &first_side(card.corners, true), back, turned, rules, budget, report);
     }
 }
 
@@ -78,7 +76,7 @@ fn check_text(
     d: &Decoded,
     corners: &[(f64, f64); 4],
     back: bool,
-    way: Option<bool>,
+    turned: bool,
     rules: &IdCardRules,
     budget: &Budget,
     report: &mut FileReport,
@@ -103,16 +101,23 @@ fn check_text(
         px_per_mm: r.px_per_mm,
         grammars,
     };
-    let read = read_line(&d.rgb, corners, &spec, model, way);
+    // The back's emblem says which way up it lies; the front is read both
+    // ways (its number is the surer sign), its portrait decides when the
+    // number is not read.
+    let read = read_line(&d.rgb, corners, &spec, model, back.then_some(turned));
+    let confident = |l: &crate::measure::idtext::LineRead| f64::from(l.confidence) >= r.min_confidence;
     // Occlusion on the band the line was read from (the side it lay).
+    let upside_down = match &read {
+        Some(l) if !back && confident(l) => l.upside_down,
+        _ => turned,
+    };
     let turned = [corners[2], corners[3], corners[0], corners[1]];
-    let upside_down = way.unwrap_or(read.as_ref().is_some_and(|l| l.upside_down));
     // Boxes in card shares, drawn for a reviewer as outlines in the upload's pixels.
     let k = upload_scale(d);
     let outline = |frame: &[(f64, f64); 4], b: [f64; 4]| outline_in_image(frame, b, k);
     if let Some(b) = warp_band(&d.rgb, if upside_down { &turned } else { corners }, &spec) {
         let stroke = (0.22 * digit_mm * r.px_per_mm).round().max(1.0) as usize;
-        let (fraction, bbox) = occlusion(&b, stroke, 45.0, 12.0);
+        let (fraction, bbox) = occlusion(&b, stroke, r.occlusion_dark_share, r.occlusion_light_levels);
         report.measure("card_occlusion_fraction", r3(fraction));
         if fraction >= r.occlusion_min_fraction {
             // One reason for what covers the card: the margin's, if found.
@@ -135,7 +140,7 @@ fn check_text(
         report.measure("card_text_read", false);
         return;
     };
-    let confident = f64::from(read.confidence) >= r.min_confidence;
+    let confident = confident(&read);
     report.measure("card_text_upside_down", read.upside_down);
     report.measure("card_text_confidence", r3(f64::from(read.confidence)));
     report.measure("card_text_box", json!(read.bbox().map(r3)));
@@ -510,7 +515,13 @@ fn glare_spot(y: &GrayImage, (x0, y0, x1, y1): (u32, u32, u32, u32)) -> Option<[
 /// opposite corner, so the region turned half a turn counts too. Returns
 /// whether the side is the slot's, and whether the emblem lies turned
 /// (the card upside down).
-fn check_side(rectified: &RgbImage, slot: &str, rules: &IdCardRules, report: &mut FileReport) -> (bool, bool) {
+fn check_side(
+    rectified: &RgbImage,
+    y: &GrayImage,
+    slot: &str,
+    rules: &IdCardRules,
+    report: &mut FileReport,
+) -> (bool, bool) {
     let (cw, ch) = rectified.dimensions();
     let red = |(x0, y0, x1, y1): (u32, u32, u32, u32)| {
         let (mut k, mut m) = (0u32, 0u32);
@@ -526,9 +537,13 @@ fn check_side(rectified: &RgbImage, slot: &str, rules: &IdCardRules, report: &mu
             f64::from(k) / f64::from(m)
         }
     };
-    let [x0, y0, x1, y1] = rules.emblem_region;
-    let upright = red(region(cw, ch, x0, y0, x1, y1));
-    let upside_down = red(region(cw, ch, 1.0 - x1, 1.0 - y1, 1.0 - x0, 1.0 - y0));
+    let either_way = |[x0, y0, x1, y1]: [f64; 4], f: &dyn Fn((u32, u32, u32, u32)) -> f64| {
+        (
+            f(region(cw, ch, x0, y0, x1, y1)),
+            f(region(cw, ch, 1.0 - x1, 1.0 - y1, 1.0 - x0, 1.0 - y0)),
+        )
+    };
+    let (upright, upside_down) = either_way(rules.emblem_region, &red);
     let emblem = upright.max(upside_down);
     report.measure("emblem_fraction", r3(emblem));
     let is_back = emblem >= rules.emblem_min_fraction;
@@ -549,8 +564,42 @@ fn check_side(rectified: &RgbImage, slot: &str, rules: &IdCardRules, report: &mu
             }),
         ));
     }
+    let turned = if is_back {
+        upside_down > upright
+    } else {
+        // The front: the portrait's hair and clothes are far darker than the
+        // card, its text on the other side is thin.
+        let mut hist = [0u32; 256];
+        for p in y.pixels() {
+            hist[usize::from(p.0[0])] += 1;
+        }
+        let mut seen = 0u32;
+        let half = y.pixels().len() as u32 / 2;
+        let paper = (0..256usize)
+            .find(|&v| {
+                seen += hist[v];
+                seen >= half
+            })
+            .map_or(255.0, |v| v as f64);
+        let dark = |(x0, y0, x1, y1): (u32, u32, u32, u32)| {
+            let (mut k, mut m) = (0u32, 0u32);
+            for yy in y0..y1 {
+                for xx in x0..x1 {
+                    m += 1;
+                    k += u32::from(f64::from(y.get_pixel(xx, yy).0[0]) < DARK_PORTRAIT * paper);
+                }
+            }
+            f64::from(k) / f64::from(m.max(1))
+        };
+        let (upright, upside_down) = either_way(rules.portrait_region, &dark);
+        upside_down > upright
+    };
     (
         expected.is_none() && (slot == rules.front_slot || slot == rules.back_slot),
-        upside_down > upright,
+        turned,
     )
 }
+
+/// A pixel under this share of the card's median luma is dark for the
+/// portrait's side (hair and clothes, not skin or the card's print tint).
+const DARK_PORTRAIT: f64 = 0.5;

@@ -298,6 +298,8 @@ pub struct IdCardRules {
     /// Where the emblem is on the back (x0, y0, x1, y1 as shares of the
     /// rectified card); turned half a turn for a card upside down.
     pub emblem_region: [f64; 4],
+    /// Where the portrait is on the front, likewise.
+    pub portrait_region: [f64; 4],
     /// Which slot holds which side.
     pub front_slot: String,
     pub back_slot: String,
@@ -332,6 +334,12 @@ pub struct IdCardRead {
     /// idcard.occluded: something covering at least this share of a line's
     /// band in one piece (see `measure::idtext::occlusion`).
     pub occlusion_min_fraction: f64,
+    /// A piece of the band counts toward it when darker than the fitted
+    /// light by this share of it (a stain, a finger: reflectance, so dim
+    /// light scales it) …
+    pub occlusion_dark_share: f64,
+    /// … or lighter by this many levels (a label; noise is averaged first).
+    pub occlusion_light_levels: f64,
 }
 
 /// Photographed paper: forms and certificates.
@@ -1201,7 +1209,23 @@ fn validate_paper(book: &Rulebook) -> Result<(), Problem> {
             "id_card.margin_ring_mm must be [inner, outer] with 0 <= inner < outer <= 10 mm, and margin_corner_mm 0-10",
         ));
     }
-    for (key, b) in [("inner_region", id.inner_region), ("emblem_region", id.emblem_region)] {
+    let read = &id.read;
+    if !(read.occlusion_dark_share > 0.0
+        && read.occlusion_dark_share < 1.0
+        && read.occlusion_light_levels > 0.0
+        && read.occlusion_min_fraction > 0.0
+        && read.occlusion_min_fraction <= 1.0)
+    {
+        return Err(problem(
+            "id_card.read.occlusion_dark_share",
+            "id_card.read: occlusion_dark_share must be between 0 and 1, occlusion_light_levels positive, occlusion_min_fraction in (0, 1]",
+        ));
+    }
+    for (key, b) in [
+        ("inner_region", id.inner_region),
+        ("emblem_region", id.emblem_region),
+        ("portrait_region", id.portrait_region),
+    ] {
         if !is_box(b) {
             return Err(problem(
                 format!("id_card.{key}"),

@@ -235,6 +235,17 @@ fn form_measure_out_of_bounds_is_refused() {
 }
 
 #[test]
+fn card_occlusion_limits_out_of_bounds_are_refused() {
+    // A share of the light of 1 or more would make every pixel a stain.
+    let bad = edited("occlusion_dark_share = 0.2", "occlusion_dark_share = 1.5");
+    let (line, message) = refused(&bad);
+    assert_eq!(line, Some(line_of(&bad, "occlusion_dark_share = 1.5")));
+    assert!(message.contains("occlusion_dark_share"), "{message}");
+    let bad = edited("occlusion_light_levels = 6.0", "occlusion_light_levels = 0.0");
+    assert!(refused(&bad).1.contains("occlusion_light_levels"));
+}
+
+#[test]
 fn toml_syntax_error_names_its_line() {
     let bad = edited("max_pixels = 100_000_000", "max_pixels = = 1");
     let (line, _) = refused(&bad);
