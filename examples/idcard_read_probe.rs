@@ -206,7 +206,9 @@ fn main() {
                 occluded: report
                     .reasons
                     .iter()
-                    .filter(|r| r.code == Code::IdcardOccluded)
+                    .filter(|r| {
+                        r.code == Code::IdcardOccluded || (only.is_some() && r.code == Code::IdcardNumberInvalid)
+                    })
                     .map(|r| serde_json::to_string(&r.detail).unwrap_or_default())
                     .collect(),
                 surface: s.surface,
@@ -278,6 +280,21 @@ fn main() {
                     .any(|c| reading.contains(c) || *c == Code::IdcardOccluded)
             })
             .count();
+        if std::env::var("SHOW").is_ok() {
+            for o in good.iter().filter(|o| o.codes.iter().any(|c| reading.contains(c))) {
+                println!(
+                    "valid rejected: {} {:?} {:?} {} truth {} read {:?} codes {:?} {}",
+                    o.seed,
+                    o.surface,
+                    o.light,
+                    if o.back { "back" } else { "front" },
+                    o.truth,
+                    o.read,
+                    o.codes,
+                    o.occluded
+                );
+            }
+        }
         let covered: Vec<&&Outcome> = v.iter().filter(|o| o.covered() && o.located).collect();
         let found = covered
             .iter()

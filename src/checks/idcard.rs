@@ -21,7 +21,7 @@ use crate::measure::{luma, r1, r3, region};
 use crate::pipeline::Budget;
 use crate::report::{FileReport, Reason};
 use crate::rules::{IdCardRead, IdCardRules};
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use image::{GrayImage, RgbImage};
 use serde_json::json;
 
@@ -183,7 +183,9 @@ fn read_printed(
         px_per_mm: r.px_per_mm,
         grammars,
     };
-    let sure = |l: &crate::measure::idtext::LineRead| f64::from(l.confidence) >= r.min_confidence;
+    // A misread here rejects a valid card whose number is right, so the
+    // cross-check asks more of its reads than the number does.
+    let sure = |l: &crate::measure::idtext::LineRead| f64::from(l.confidence) >= r.printed_min_confidence;
     if let Some(sex) = read_line(&d.rgb, corners, &spec(r.sex_band, sex_grammar()), model, Some(false)).filter(sure) {
         printed.male = Some(sex.text == "男");
     }
@@ -196,7 +198,10 @@ fn read_printed(
     )
     .filter(sure)
     {
-        printed.birth = NaiveDate::parse_from_str(&birth.text, "%Y年%m月%d日").ok();
+        // The grammar allows any digits; a year before 1900 is a misread.
+        printed.birth = NaiveDate::parse_from_str(&birth.text, "%Y年%m月%d日")
+            .ok()
+            .filter(|d| d.year() >= 1900);
     }
     report.measure("card_printed_read", printed.birth.is_some() && printed.male.is_some());
     printed

@@ -329,6 +329,9 @@ pub struct IdCardRead {
     /// A read whose least character probability is below this gives no
     /// verdict (only measurements).
     pub min_confidence: f64,
+    /// The same for the front's 出生 and 性别, read only to cross-check the
+    /// number: a misread there would reject a card whose number is right.
+    pub printed_min_confidence: f64,
     /// The spans a real card's validity has, in years (长期 aside).
     pub validity_years: Vec<i32>,
     /// idcard.occluded: something covering at least this share of a line's
@@ -1214,11 +1217,13 @@ fn validate_paper(book: &Rulebook) -> Result<(), Problem> {
         && read.occlusion_dark_share < 1.0
         && read.occlusion_light_levels > 0.0
         && read.occlusion_min_fraction > 0.0
-        && read.occlusion_min_fraction <= 1.0)
+        && read.occlusion_min_fraction <= 1.0
+        && (0.0..=1.0).contains(&read.min_confidence)
+        && (0.0..=1.0).contains(&read.printed_min_confidence))
     {
         return Err(problem(
             "id_card.read.occlusion_dark_share",
-            "id_card.read: occlusion_dark_share must be between 0 and 1, occlusion_light_levels positive, occlusion_min_fraction in (0, 1]",
+            "id_card.read: occlusion_dark_share must be between 0 and 1, occlusion_light_levels positive, occlusion_min_fraction in (0, 1], min_confidence and printed_min_confidence in [0, 1]",
         ));
     }
     for (key, b) in [
