@@ -679,13 +679,14 @@ const LABEL_EDGE: f64 = 0.3;
 const NEAR_INK: f64 = 0.8;
 
 /// Something lying on a band or staining it: pixels far from the paper
-/// (darker than `dark_share` of a plane fitted to the band's light, or
-/// lighter by `light` levels, so a light ramp is not a blob) kept only
-/// where they form areas thicker than a stroke (a morphological opening of
-/// radius `stroke` px wipes out the printed text and the background's fine
-/// lines). The mask is taken on a 3 × 3 mean, so dim light's sensor noise
-/// does not break a piece into specks. Returns the largest such area as a
-/// share of the band and its box in card shares.
+/// (darker by `dark_share` of a plane fitted to the band's light, on a
+/// 3 × 3 mean, or lighter by `light` levels on a 5 × 5 one, so that a
+/// light ramp is not a blob and dim light's sensor noise does not break a
+/// piece into specks) kept only where they form areas thicker than a
+/// stroke (a morphological opening of radius `stroke` px wipes out the
+/// printed text and the background's fine lines). A lighter piece counts
+/// only when it ends in a step (`edge_step`). Returns the largest such
+/// area as a share of the band and its box in card shares.
 pub fn occlusion(b: &Band, stroke: usize, dark_share: f64, light: f64) -> (f64, [f64; 4]) {
     let (w, h) = (b.w, b.h);
     // Least squares of v = a + bx + cy on a grid, twice, the second time
@@ -783,8 +784,10 @@ pub fn occlusion(b: &Band, stroke: usize, dark_share: f64, light: f64) -> (f64, 
 }
 
 /// How sharply a lighter piece ends: the median excess over the light of
-/// its outer 2 px, less that of the paper 2–5 px outside it (print left
-/// out), as a share of its 90th-percentile excess.
+/// its outer 2 px, less the upper quartile of the paper 2–5 px outside it,
+/// both away from print, as a share of the piece's median excess. A piece
+/// with no such rim (print or the band's edges all round) gives 0: no step
+/// seen, so not a label.
 fn edge_step(b: &Band, smooth: &[f32], labels: &[u32], c: &Comp, plane: &dyn Fn(usize, usize) -> f64) -> f64 {
     const OUT: usize = 5;
     let (x0, y0) = (c.x0.saturating_sub(OUT + 1), c.y0.saturating_sub(OUT + 1));
@@ -819,7 +822,7 @@ fn edge_step(b: &Band, smooth: &[f32], labels: &[u32], c: &Comp, plane: &dyn Fn(
         }
         if piece[i] {
             // The band's own edges cut the piece; they are not its rim.
-            if !inner[i] && (2..b.w - 2).contains(&x) && (2..b.h - 2).contains(&y) {
+            if !inner[i] && (2..b.w.saturating_sub(2)).contains(&x) && (2..b.h.saturating_sub(2)).contains(&y) {
                 rim.push(v - p);
             }
         } else if far[i] && !near[i] {
