@@ -39,8 +39,9 @@ struct Outcome {
     /// How far the scene's clutter (a pen) lies over the card, as a share
     /// of its width.
     clutter_depth: f64,
-    /// The `idcard.occluded` reason's detail, when given.
-    occluded: String,
+    /// The `idcard.occluded` and `idcard.number_invalid` reasons' details,
+    /// when given.
+    details: String,
     surface: Surface,
     light: Light,
     clutter: Clutter,
@@ -56,7 +57,28 @@ struct Outcome {
     printed_read: bool,
 }
 
+/// Which outcomes a SHOW list holds.
+type Pick = fn(&Outcome) -> bool;
+
 impl Outcome {
+    /// One line for the SHOW lists: the scene, what the check measured and
+    /// said.
+    fn describe(&self) -> String {
+        format!(
+            "{} {:?} {:?} {:?} {:?} {} truth {} read {:?} fraction {:.3} codes {:?} {}",
+            self.seed,
+            self.cover,
+            self.surface,
+            self.light,
+            self.clutter,
+            if self.back { "back" } else { "front" },
+            self.truth,
+            self.read,
+            self.occlusion,
+            self.codes,
+            self.details
+        )
+    }
     /// Nothing on the card: no cover, and the clutter at most touching it
     /// (under 1 % of its width over it).
     fn bare(&self) -> bool {
@@ -203,12 +225,10 @@ fn main() {
             Outcome {
                 seed,
                 clutter_depth: shot.clutter_depth,
-                occluded: report
+                details: report
                     .reasons
                     .iter()
-                    .filter(|r| {
-                        r.code == Code::IdcardOccluded || (only.is_some() && r.code == Code::IdcardNumberInvalid)
-                    })
+                    .filter(|r| matches!(r.code, Code::IdcardOccluded | Code::IdcardNumberInvalid))
                     .map(|r| serde_json::to_string(&r.detail).unwrap_or_default())
                     .collect(),
                 surface: s.surface,
@@ -282,17 +302,7 @@ fn main() {
             .count();
         if std::env::var("SHOW").is_ok() {
             for o in good.iter().filter(|o| o.codes.iter().any(|c| reading.contains(c))) {
-                println!(
-                    "valid rejected: {} {:?} {:?} {} truth {} read {:?} codes {:?} {}",
-                    o.seed,
-                    o.surface,
-                    o.light,
-                    if o.back { "back" } else { "front" },
-                    o.truth,
-                    o.read,
-                    o.codes,
-                    o.occluded
-                );
+                println!("valid rejected: {}", o.describe());
             }
         }
         let covered: Vec<&&Outcome> = v.iter().filter(|o| o.covered() && o.located).collect();
@@ -365,52 +375,19 @@ fn main() {
         );
     }
     if std::env::var("SHOW").is_ok() {
-        for o in outcomes
-            .iter()
-            .filter(|o| o.bare() && o.located && o.codes.contains(&Code::IdcardOccluded))
-        {
-            println!(
-                "false occlusion: {} {:?} {:?} {:?} {} fraction {:.3} {}",
-                o.seed,
-                o.surface,
-                o.light,
-                o.clutter,
-                if o.back { "back" } else { "front" },
-                o.occlusion,
-                o.occluded
-            );
-        }
-        for o in outcomes
-            .iter()
-            .filter(|o| o.covered() && o.located && !o.codes.contains(&Code::IdcardOccluded))
-        {
-            println!(
-                "missed cover: {} {:?} {:?} {:?} {:?} {} fraction {:.3} codes {:?}",
-                o.seed,
-                o.cover,
-                o.surface,
-                o.light,
-                o.clutter,
-                if o.back { "back" } else { "front" },
-                o.occlusion,
-                o.codes
-            );
-        }
-        for o in outcomes
-            .iter()
-            .filter(|o| o.bare() && o.located && o.read.as_deref() != Some(o.truth.as_str()))
-        {
-            println!(
-                "{} {:?} {:?} {:?} {} truth {} read {:?} codes {:?}",
-                o.seed,
-                o.surface,
-                o.light,
-                o.clutter,
-                if o.back { "back" } else { "front" },
-                o.truth,
-                o.read,
-                o.codes
-            );
+        let lists: [(&str, Pick); 3] = [
+            ("false occlusion", |o| {
+                o.bare() && o.codes.contains(&Code::IdcardOccluded)
+            }),
+            ("missed cover", |o| {
+                o.covered() && !o.codes.contains(&Code::IdcardOccluded)
+            }),
+            ("misread", |o| o.bare() && o.read.as_deref() != Some(o.truth.as_str())),
+        ];
+        for (name, pick) in lists {
+            for o in outcomes.iter().filter(|o| o.located && pick(o)) {
+                println!("{name}: {}", o.describe());
+            }
         }
     }
 }

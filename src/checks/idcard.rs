@@ -574,18 +574,7 @@ fn check_side(
     } else {
         // The front: the portrait's hair and clothes are far darker than the
         // card, its text on the other side is thin.
-        let mut hist = [0u32; 256];
-        for p in y.pixels() {
-            hist[usize::from(p.0[0])] += 1;
-        }
-        let mut seen = 0u32;
-        let half = y.pixels().len() as u32 / 2;
-        let paper = (0..256usize)
-            .find(|&v| {
-                seen += hist[v];
-                seen >= half
-            })
-            .map_or(255.0, |v| v as f64);
+        let paper = f64::from(measure_exposure(y, (0, 0, cw, ch)).median);
         let dark = |(x0, y0, x1, y1): (u32, u32, u32, u32)| {
             let (mut k, mut m) = (0u32, 0u32);
             for yy in y0..y1 {

@@ -25,17 +25,22 @@ fn as_of() -> NaiveDate {
 /// A card with `text` photographed on white paper (`surface`), checked in
 /// its slot at 2026-11-27 with `declared` as the declared number.
 fn shoot(back: bool, text: &CardText, cover: Cover, surface: Surface, seed: u64, declared: Option<&str>) -> FileReport {
-    let mut s = Scene::new(
-        Object::TextCard {
-            back,
-            text: Box::new(text.clone()),
-            cover,
-        },
-        seed,
-    );
+    let mut s = card_scene(back, text.clone(), cover, seed);
     s.surface = surface;
     s.light = Light::Even;
     check_shot(&render(&s).image, back, declared)
+}
+
+/// A scene of a card side with `text` and `cover` (wood, even light).
+fn card_scene(back: bool, text: CardText, cover: Cover, seed: u64) -> Scene {
+    Scene::new(
+        Object::TextCard {
+            back,
+            text: Box::new(text),
+            cover,
+        },
+        seed,
+    )
 }
 
 /// A photo of a card side checked in its slot at 2026-11-27.
@@ -182,14 +187,7 @@ fn a_finger_or_a_coin_over_the_text_is_occluded() {
 
 /// A card side under `light` on wood, with `cover`.
 fn in_light(back: bool, cover: Cover, light: Light, seed: u64) -> image::RgbImage {
-    let mut s = Scene::new(
-        Object::TextCard {
-            back,
-            text: Box::new(text(seed)),
-            cover,
-        },
-        seed,
-    );
+    let mut s = card_scene(back, text(seed), cover, seed);
     s.light = light;
     render(&s).image
 }
@@ -432,14 +430,7 @@ fn the_full_number_only_with_the_explicit_flag() {
 /// clutter reaches over the card as `depth` asks: its report and how far.
 fn with_clutter(clutter: Clutter, depth: impl Fn(f64) -> bool) -> (FileReport, f64) {
     for seed in 300u64..340 {
-        let mut s = Scene::new(
-            Object::TextCard {
-                back: seed.is_multiple_of(2),
-                text: Box::new(text(seed)),
-                cover: Cover::None,
-            },
-            seed,
-        );
+        let mut s = card_scene(seed.is_multiple_of(2), text(seed), Cover::None, seed);
         s.surface = Surface::Wood;
         s.light = Light::Even;
         s.clutter = clutter;
