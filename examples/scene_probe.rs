@@ -23,7 +23,7 @@ mod glyphs;
 #[path = "../tests/support/cards.rs"]
 mod cards;
 
-use prescreen::measure::quad::jaccard;
+use prescreen::measure::quad::{corner_error, jaccard};
 use prescreen::{check_file, Code, Rules};
 use rayon::prelude::*;
 use scenes::{render, Clutter, Framing, Light, Object, Scene, Surface};
@@ -210,24 +210,6 @@ fn synth_window(img: &image::RgbImage) -> Vec<u8> {
         }
     }
     jpeg(img, 20)
-}
-
-/// The largest distance between matched corners (the best of the cyclic
-/// matchings in both directions).
-fn corner_error(a: &[(f64, f64); 4], b: &[(f64, f64); 4]) -> f64 {
-    let mut best = f64::INFINITY;
-    for rev in [false, true] {
-        for s in 0..4 {
-            let m = (0..4)
-                .map(|i| {
-                    let j = if rev { (s + 4 - i) % 4 } else { (s + i) % 4 };
-                    (a[i].0 - b[j].0).hypot(a[i].1 - b[j].1)
-                })
-                .fold(0.0, f64::max);
-            best = best.min(m);
-        }
-    }
-    best
 }
 
 #[derive(Default)]

@@ -131,6 +131,10 @@ const CORNER_WINDOW: f64 = 0.15;
 /// this share of the best's score (the card, not its portrait; the page,
 /// not its table).
 const NEST_RATIO: f64 = 0.85;
+/// An enclosing candidate that keeps two of the best's sides and is at most
+/// this much larger is another guess at the same object (a phone's edge
+/// just beside the card's), not an object around it: it must score better.
+const NEAR_SAME_GROWTH: f64 = 1.25;
 /// The score grows as the area to this power: of two equally well seen
 /// rectangles the larger is the object (a card, not its portrait).
 const AREA_EXPONENT: f64 = 0.2;
@@ -155,6 +159,9 @@ const SNAP_SHAPE: f64 = 0.95;
 const OBJECTNESS_WEIGHT: f64 = 0.5;
 /// … when at least one of them has this much.
 const OBJECTNESS_MIN: f64 = 0.3;
+/// Objectness of four real sides around one smooth colour, per share of
+/// their inside that is that colour (a white card on white paper).
+const UNIFORM_OBJECTNESS: f64 = 0.5;
 /// A snapped candidate stands when it keeps this share of the score.
 const SNAP_KEEP: f64 = 0.85;
 /// Brightness change between neighbouring samples (share of the object's)
@@ -163,6 +170,18 @@ const ROUGH: f32 = 0.06;
 /// Depth (analysis pixels) at which a side's inside and outside are sampled
 /// against the object's own colour.
 const SIDE_DEPTH: f64 = 3.0;
+
+/// A side settles onto the object's own edge (see `settle_sides`): the walk
+/// starts this many analysis pixels inside the side …
+const SETTLE_DEPTH: f64 = 6.0;
+/// … profiles along the side …
+const SETTLE_PROFILES: usize = 32;
+/// … a colour step (8-bit RGB distance from the colour at the walk's
+/// start) that ends the object …
+const SETTLE_STEP: f64 = 24.0;
+/// … and the side moves only when the steps lie this many analysis pixels
+/// inside it.
+const SETTLE_MIN_SHIFT: f64 = 1.5;
 
 /// A line `n · p = rho` in analysis pixels, with its support profiles.
 #[derive(Clone)]
@@ -796,6 +815,24 @@ fn clip_to_frame(q: &[(f64, f64); 4], w: f64, h: f64) -> Vec<(f64, f64)> {
     }
     poly
 }
+/// The largest distance between matched corners of two quadrilaterals (the
+/// best of the cyclic matchings in both directions): the probes' and the
+/// tests' corner error.
+pub fn corner_error(a: &[(f64, f64); 4], b: &[(f64, f64); 4]) -> f64 {
+    let mut best = f64::INFINITY;
+    for rev in [false, true] {
+        for s in 0..4 {
+            let m = (0..4)
+                .map(|i| {
+                    let j = if rev { (s + 4 - i) % 4 } else { (s + i) % 4 };
+                    dist(a[i], b[j])
+                })
+                .fold(0.0, f64::max);
+            best = best.min(m);
+        }
+    }
+    best
+}
 
 /// Area of the overlap of two convex quadrilaterals / area of their union
 /// (the Jaccard index the SmartDoc competition scores with).
@@ -1218,11 +1255,11 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
     // outside differs from its inside, and objectness says nothing.
     let telling = [&real, &framed]
         .iter()
-        .filter_map(|c| c.as_ref().map(|(_, o)| *o))
+        .filter_map(|c| c.as_ref().map(|(_, o)| o.seen))
         .fold(0.0, f64::max)
         >= OBJECTNESS_MIN;
     let weight = if telling { OBJECTNESS_WEIGHT } else { 0.0 };
-    let weigh = |(q, o): &(Quad, f64)| q.score * (1.0 - weight + weight * o);
+    let weigh = |(q, o): &(Quad, Objectness)| q.score * (1.0 - weight + weight * o.credited);
     // A region run into the frame on the far side of the four-sided
     // candidate's own side is the surface beside the object, not another
     // object: a strip of tiles below a card, bounded by the card's edge.
@@ -1244,12 +1281,184 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
         (Some(c), Some(f)) if f.score < NEST_RATIO * c.score && !printed(&c) => Some(c),
         (c, f) => f.or(c),
     };
+    let chosen = chosen.map(|q| settle_sides(img, q, scene.scale.0.max(scene.scale.1), search));
     QuadFind {
         best_score: chosen
             .as_ref()
             .map_or(found.best_score, |q| q.score.max(found.best_score)),
         best: chosen,
         best_any_shape: found.best_any.as_ref().map(|c| scene.finish(c)),
+    }
+}
+
+/// Each real side moved inwards onto the object's own edge when the line
+/// found lies on something just outside it: a phone or a pen lying against
+/// a card, or the card's shadow, makes a crisper line a few pixels out, and
+/// on the analysis copy the two are a pixel or two apart. Along the side,
+/// each profile walks outwards from `SETTLE_DEPTH` analysis pixels inside
+/// (the object's colour there) to the first step of `SETTLE_STEP`; the side
+/// moves onto the line through those steps only when most profiles agree
+/// and it lies clearly inside the old one. Never outwards: a side found on
+/// print inside the object is the search's business.
+fn settle_sides(img: &RgbImage, q: Quad, scale: f64, search: &QuadSearch) -> Quad {
+    if q.full_frame {
+        return q;
+    }
+    let (iw, ih) = (f64::from(img.width()), f64::from(img.height()));
+    let c = &q.corners;
+    let centroid = (
+        c.iter().map(|p| p.0).sum::<f64>() / 4.0,
+        c.iter().map(|p| p.1).sum::<f64>() / 4.0,
+    );
+    // Mean colour of three pixels along the side direction `d` around p.
+    let at = |p: (f64, f64), d: (f64, f64)| -> Option<[f64; 3]> {
+        let mut sum = [0.0; 3];
+        for k in [-1.0, 0.0, 1.0] {
+            let (x, y) = (p.0 + k * d.0 - 0.5, p.1 + k * d.1 - 0.5);
+            if x < 0.0 || y < 0.0 || x > iw - 2.0 || y > ih - 2.0 {
+                return None;
+            }
+            let (x0, y0) = (x.floor(), y.floor());
+            let (fx, fy) = (x - x0, y - y0);
+            let (x0, y0) = (x0 as u32, y0 as u32);
+            for (ch, acc) in sum.iter_mut().enumerate() {
+                let v = |xx: u32, yy: u32| f64::from(img.get_pixel(xx, yy)[ch]);
+                let top = v(x0, y0) * (1.0 - fx) + v(x0 + 1, y0) * fx;
+                let bot = v(x0, y0 + 1) * (1.0 - fx) + v(x0 + 1, y0 + 1) * fx;
+                *acc += (top * (1.0 - fy) + bot * fy) / 3.0;
+            }
+        }
+        Some(sum)
+    };
+    let deep = SETTLE_DEPTH * scale;
+    let mut sides: [Option<((f64, f64), f64)>; 4] = [None; 4];
+    let mut moved = false;
+    for i in 0..4 {
+        let (a, b) = (c[i], c[(i + 1) % 4]);
+        let len = dist(a, b);
+        if q.frame_side[i] || len < 8.0 * scale {
+            continue;
+        }
+        let d = ((b.0 - a.0) / len, (b.1 - a.1) / len);
+        let mut n = (-d.1, d.0);
+        if (centroid.0 - a.0) * n.0 + (centroid.1 - a.1) * n.1 < 0.0 {
+            n = (-n.0, -n.1);
+        }
+        let mut found: Vec<((f64, f64), f64)> = Vec::new();
+        let mut tried = 0usize;
+        for k in 0..SETTLE_PROFILES {
+            let t = 0.15 + 0.7 * (k as f64 + 0.5) / SETTLE_PROFILES as f64;
+            let base = (a.0 + t * (b.0 - a.0), a.1 + t * (b.1 - a.1));
+            let point = |s: f64| (base.0 + s * n.0, base.1 + s * n.1);
+            let Some(inside) = at(point(deep), d) else {
+                continue;
+            };
+            tried += 1;
+            let step = |c: [f64; 3]| (0..3).map(|ch| (c[ch] - inside[ch]).powi(2)).sum::<f64>().sqrt();
+            // Walk outwards in half pixels to just past the old side, to the
+            // first step; then on while it still climbs (a blurred edge), and
+            // the edge is where it crosses half of where it levels off: a
+            // card's edge, not the phone's a few pixels further out.
+            let mut walk: Vec<(f64, f64)> = vec![(deep, 0.0)];
+            let mut s = deep - 0.5;
+            let mut top: Option<usize> = None;
+            while s >= -3.0 * scale {
+                let Some(col) = at(point(s), d) else {
+                    break;
+                };
+                let v = step(col);
+                walk.push((s, v));
+                match top {
+                    None if v >= SETTLE_STEP => top = Some(walk.len() - 1),
+                    None if s < -scale => break,
+                    Some(t) if v > walk[t].1 => top = Some(walk.len() - 1),
+                    Some(t) if walk.len() - 1 > t + 2 => break,
+                    _ => {}
+                }
+                s -= 0.5;
+            }
+            if let Some(t) = top {
+                let half = walk[t].1 / 2.0;
+                if let Some(k) = (1..=t).find(|&k| walk[k].1 >= half) {
+                    let (p, q) = (walk[k - 1], walk[k]);
+                    let f = ((half - p.1) / (q.1 - p.1).max(1e-9)).clamp(0.0, 1.0);
+                    let e = p.0 - f * (p.0 - q.0);
+                    found.push((point(e), e));
+                }
+            }
+        }
+        if tried < SETTLE_PROFILES / 2 || found.len() * 5 < tried * 3 {
+            continue;
+        }
+        let mut depths: Vec<f64> = found.iter().map(|f| f.1).collect();
+        depths.sort_by(f64::total_cmp);
+        let median = depths[depths.len() / 2];
+        // Clearly inside the old side, and short of the walk's start (a
+        // step right at the start is the object's own print).
+        if median < SETTLE_MIN_SHIFT * scale || median > deep - scale {
+            continue;
+        }
+        let agree: Vec<(f64, f64)> = found
+            .iter()
+            .filter(|f| (f.1 - median).abs() <= scale)
+            .map(|f| f.0)
+            .collect();
+        if agree.len() * 2 < tried {
+            continue;
+        }
+        // Least squares through the agreeing steps, parallel to the old side
+        // within a few degrees.
+        let m = (
+            agree.iter().map(|p| p.0).sum::<f64>() / agree.len() as f64,
+            agree.iter().map(|p| p.1).sum::<f64>() / agree.len() as f64,
+        );
+        let (mut sxx, mut sxy, mut syy) = (0.0, 0.0, 0.0);
+        for p in &agree {
+            let (x, y) = (p.0 - m.0, p.1 - m.1);
+            sxx += x * x;
+            sxy += x * y;
+            syy += y * y;
+        }
+        let angle = 0.5 * (2.0 * sxy).atan2(sxx - syy);
+        let dir = (angle.cos(), angle.sin());
+        if (dir.0 * d.0 + dir.1 * d.1).abs() < 3f64.to_radians().cos() {
+            continue;
+        }
+        let normal = (-dir.1, dir.0);
+        sides[i] = Some((normal, normal.0 * m.0 + normal.1 * m.1));
+        moved = true;
+    }
+    if !moved {
+        return q;
+    }
+    let line_of = |i: usize| -> ((f64, f64), f64) {
+        sides[i].unwrap_or_else(|| {
+            let (a, b) = (c[i], c[(i + 1) % 4]);
+            let len = dist(a, b).max(1e-9);
+            let n = (-(b.1 - a.1) / len, (b.0 - a.0) / len);
+            (n, n.0 * a.0 + n.1 * a.1)
+        })
+    };
+    let cross = |(n1, r1): ((f64, f64), f64), (n2, r2): ((f64, f64), f64)| {
+        let det = n1.0 * n2.1 - n1.1 * n2.0;
+        (det.abs() > 1e-9).then(|| ((r1 * n2.1 - r2 * n1.1) / det, (n1.0 * r2 - n2.0 * r1) / det))
+    };
+    let mut corners = *c;
+    for (i, corner) in corners.iter_mut().enumerate() {
+        match cross(line_of((i + 3) % 4), line_of(i)) {
+            Some(p) => *corner = p,
+            None => return q,
+        }
+    }
+    if !plausible(&corners) {
+        return q;
+    }
+    let long = iw.max(ih);
+    Quad {
+        corners,
+        aspect: fit_aspect(&corners, (iw / 2.0, ih / 2.0), long, &search.aspects),
+        area_fraction: polygon_area(&clip_to_frame(&corners, iw, ih)) / (iw * ih),
+        ..q
     }
 }
 
@@ -1520,11 +1729,22 @@ impl Scene<'_> {
     /// Nested rectangles (a card's portrait, a form's table): the object is
     /// the outermost convincing one, so a candidate that encloses the best
     /// and scores nearly as well (NEST_RATIO) takes its place, also one that
-    /// runs on past the frame (a page cut off around its whole table).
+    /// runs on past the frame (a page cut off around its whole table). One
+    /// that is nearly the same quad (`NEAR_SAME_GROWTH`) must score as well.
     fn outermost(&self, b: &mut Cand, pool: &[Pooled]) {
         // One that runs past the frame must score as well as the enclosed:
         // a page's strip of table beside the frame is not evidence enough.
-        while let Some(c) = self.best_enclosing(b, pool, |frames| if frames > 0 { 1.0 } else { NEST_RATIO }) {
+        while let Some(c) = self.best_enclosing(
+            b,
+            pool,
+            |frames, near_same| {
+                if frames > 0 || near_same {
+                    1.0
+                } else {
+                    NEST_RATIO
+                }
+            },
+        ) {
             *b = c;
         }
     }
@@ -1532,13 +1752,16 @@ impl Scene<'_> {
     /// The best-scoring candidate of `pool` that encloses `b`, is larger
     /// by 5 %, scores the search's minimum and at least `ratio(frame
     /// sides)` of `b`'s score.
-    fn best_enclosing(&self, b: &Cand, pool: &[Pooled], ratio: impl Fn(usize) -> f64) -> Option<Cand> {
+    fn best_enclosing(&self, b: &Cand, pool: &[Pooled], ratio: impl Fn(usize, bool) -> f64) -> Option<Cand> {
         let inside = |outer: &[(f64, f64); 4], inner: &[(f64, f64); 4]| inner.iter().all(|p| contains(outer, p.0, p.1));
+        let area = polygon_area(&b.corners);
         pool.iter()
-            .filter(|(q, s, _, frames)| {
-                *s >= ratio(*frames) * b.score
+            .filter(|(q, s, ls, frames)| {
+                let grown = polygon_area(q) / area;
+                let near_same = ls.iter().filter(|l| b.lines.contains(l)).count() >= 2 && grown < NEAR_SAME_GROWTH;
+                *s >= ratio(*frames, near_same) * b.score
                     && *s >= self.search.min_score
-                    && polygon_area(q) > 1.05 * polygon_area(&b.corners)
+                    && grown > 1.05
                     && inside(q, &b.corners)
             })
             .max_by(|x, y| x.1.total_cmp(&y.1))
@@ -1562,7 +1785,7 @@ impl Scene<'_> {
             if !printed_rectangle(img, &in_img(&b.corners), &frame_side, reach) {
                 return;
             }
-            let Some(c) = self.best_enclosing(b, pool, |_| 0.0) else {
+            let Some(c) = self.best_enclosing(b, pool, |_, _| 0.0) else {
                 return;
             };
             *b = c;
@@ -1675,7 +1898,7 @@ impl Scene<'_> {
 
     /// The candidate finished with its sides snapped, unless snapping cost
     /// it much of its score (a side moved onto a weaker line).
-    fn snapped(&self, c: &Cand) -> (Quad, f64) {
+    fn snapped(&self, c: &Cand) -> (Quad, Objectness) {
         let plain = self.finish(c);
         let moved = self.snap_sides(c);
         if moved.lines != c.lines {
@@ -1692,24 +1915,38 @@ impl Scene<'_> {
     /// object's colour times the share of the outside that is not. Lines of
     /// planks or bricks joined into a quad (the same surface on both sides
     /// of each) have little of it; a card on a table, much.
-    fn objectness(&self, c: &Cand) -> f64 {
-        let Some(model) = self.interior(&c.lines, &c.corners) else {
-            return 0.0;
+    fn objectness(&self, c: &Cand) -> Objectness {
+        let none = Objectness {
+            seen: 0.0,
+            credited: 0.0,
         };
-        let (mut sum, mut n) = (0.0, 0.0);
+        let Some(model) = self.interior(&c.lines, &c.corners) else {
+            return none;
+        };
+        let (mut sum, mut uniform, mut n) = (0.0, 0.0, 0.0);
         for (i, &li) in c.lines.iter().enumerate() {
             let l = &self.lines[li];
             if !l.frame {
                 let (_, inside, outside) = self.side_quality(l, &c.corners, i, &model);
                 sum += inside * outside;
+                uniform += inside;
                 n += 1.0;
             }
         }
         if n == 0.0 {
-            0.0
-        } else {
-            sum / n
+            return none;
         }
+        let seen = sum / n;
+        // Four real sides around one smooth colour are an object even where
+        // the surface is that colour too (a white card on white paper);
+        // lines of a textured surface joined up have a rough inside. Credit
+        // only: it does not make objectness telling.
+        let credited = if c.lines.iter().all(|&l| !self.lines[l].frame) {
+            seen.max(UNIFORM_OBJECTNESS * uniform / n)
+        } else {
+            seen
+        };
+        Objectness { seen, credited }
     }
 
     /// Each real side moved to a nearby, nearly parallel line when that one
@@ -1912,6 +2149,15 @@ impl Scene<'_> {
             full_frame: false,
         }
     }
+}
+
+/// How much a candidate looks like an object lying on something else: as
+/// seen (inside the object's colour, outside not), and as credited when
+/// weighing candidates.
+#[derive(Clone, Copy)]
+struct Objectness {
+    seen: f64,
+    credited: f64,
 }
 
 /// The object's own colour, and what still counts as it.
