@@ -322,8 +322,15 @@ async fn reviewing_in_chromium() {
         .await
         .unwrap();
     wait_for_path(&c, "/app/B-reject").await;
+    // The post comes back to the same path, so the path alone does not say
+    // the answer has loaded: the decision's element does.
     let current = |c: Client| async move {
-        let el = c.find(Locator::Id("current-decision")).await.unwrap();
+        let el = c
+            .wait()
+            .at_most(Duration::from_secs(15))
+            .for_element(Locator::Id("current-decision"))
+            .await
+            .unwrap();
         (el.attr("data-choice").await.unwrap(), el.text().await.unwrap())
     };
     let (choice, text) = current(c.clone()).await;
