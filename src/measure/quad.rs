@@ -40,6 +40,10 @@ pub struct QuadSearch {
     pub corner_margin: f64,
     /// A side on the frame's edge scores a candidate down by this factor.
     pub frame_side_factor: f64,
+    /// At most this many Hough lines per 10° of direction (`None`: no cap),
+    /// so that the grain of planks, all one way, leaves room for a small
+    /// card's sides.
+    pub lines_per_direction: Option<usize>,
 }
 
 /// The object found.
@@ -93,6 +97,8 @@ const MIN_STRETCH: f64 = 0.06;
 const MAX_SIDES: usize = 64;
 /// Hough angle bins per half turn.
 const THETA_BINS: usize = 180;
+/// Directions of 10° each, for `QuadSearch::lines_per_direction`.
+const DIRECTION_BUCKETS: usize = 18;
 /// An edge pixel votes for angles within this many bins of its gradient.
 const VOTE_SPREAD: i32 = 4;
 /// A phone's focal length over the image's long side: 24-28 mm equivalent
@@ -414,7 +420,7 @@ fn edges(p: &Planes) -> Vec<Edge> {
 
 /// Lines from an orientation-restricted Hough transform, strongest first,
 /// each refined by a least-squares fit to its edge pixels.
-fn hough_lines(edges: &[Edge], w: usize, h: usize) -> Vec<((f64, f64), f64)> {
+fn hough_lines(edges: &[Edge], w: usize, h: usize, per_direction: Option<usize>) -> Vec<((f64, f64), f64)> {
     let diag = ((w * w + h * h) as f64).sqrt();
     let r_max = diag.ceil() as i32 + 1;
     let n_rho = (2 * r_max + 1) as usize;
@@ -453,7 +459,13 @@ fn hough_lines(edges: &[Edge], w: usize, h: usize) -> Vec<((f64, f64), f64)> {
     }
     cands.sort_unstable_by_key(|c| std::cmp::Reverse(c.0));
     let mut kept: Vec<(usize, i32)> = Vec::new();
+    let cap = per_direction.unwrap_or(usize::MAX);
+    let mut per_bucket = [0usize; DIRECTION_BUCKETS];
+    let bucket = |k: usize| k * DIRECTION_BUCKETS / THETA_BINS;
     for &(_, k, r) in &cands {
+        if per_bucket[bucket(k)] >= cap {
+            continue;
+        }
         let rho = r as i32 - r_max;
         let near = kept.iter().any(|&(k2, rho2)| {
             let dk = (k as i32 - k2 as i32).abs();
@@ -467,6 +479,7 @@ fn hough_lines(edges: &[Edge], w: usize, h: usize) -> Vec<((f64, f64), f64)> {
             }
         });
         if !near {
+            per_bucket[bucket(k)] += 1;
             kept.push((k, rho));
             if kept.len() >= MAX_LINES {
                 break;
@@ -1218,7 +1231,7 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
     let edge_px = edges(&planes);
     let (w, h) = ((planes.w - 1) as f64, (planes.h - 1) as f64);
     let gain = brightness_gain(&planes);
-    let lines = side_lines(&planes, &edge_px, gain);
+    let lines = side_lines(&planes, &edge_px, gain, search.lines_per_direction);
     let scene = Scene {
         planes: &planes,
         edge_px: &edge_px,
@@ -1468,10 +1481,10 @@ fn settle_sides(img: &RgbImage, q: Quad, scale: f64, search: &QuadSearch) -> Qua
 /// stretch that looks like a side (edge pixels along it and a colour step
 /// across it) can be one: grain, mortar and print lines mostly fall out
 /// here, and the search stays small.
-fn side_lines(planes: &Planes, edge_px: &[Edge], gain: f64) -> Vec<Line> {
+fn side_lines(planes: &Planes, edge_px: &[Edge], gain: f64, per_direction: Option<usize>) -> Vec<Line> {
     let (w, h) = ((planes.w - 1) as f64, (planes.h - 1) as f64);
     let mut fitted: Vec<((f64, f64), f64)> = Vec::new();
-    for (n, rho) in hough_lines(edge_px, planes.w, planes.h) {
+    for (n, rho) in hough_lines(edge_px, planes.w, planes.h, per_direction) {
         let same = fitted.iter().any(|&(m, r)| {
             let dot = n.0 * m.0 + n.1 * m.1;
             dot.abs() > 1.5f64.to_radians().cos() && (rho - r * dot.signum()).abs() < 2.5
@@ -2351,6 +2364,7 @@ mod tests {
             full_frame_score: None,
             corner_margin: 0.045,
             frame_side_factor: 0.7,
+            lines_per_direction: None,
         };
         let f = find_quad(&img, &s);
         let q = f.best.expect("found");

@@ -256,6 +256,20 @@ fn a_card_under_a_third_of_the_frame_is_too_small() {
 }
 
 #[test]
+fn a_small_card_on_planks_is_too_small_not_cropped() {
+    // Plank grain, all one way, filled the search's 64 lines and the small
+    // card's short sides were not among them: the planks run into the frame
+    // were reported as a cut-off card. The card search keeps at most 20
+    // lines a direction.
+    let mut s = card(Surface::Wood, Light::Warm, Clutter::None, 6003);
+    s.framing = Framing::Small;
+    let (shot, r) = shoot(&s);
+    assert_eq!(codes(&r)[0], Code::IdcardTooSmall, "{:?}", codes(&r));
+    let j = jaccard(&found(&r, "card_corners").expect("corners"), &shot.corners);
+    assert!(j > 0.95, "Jaccard {j}");
+}
+
+#[test]
 fn blurry_card_on_granite_is_blurry() {
     // Sensor noise lands after the blur, as in a phone, and the blur index
     // counts it as detail: sigma 4 reads 0.499 here (limit 0.50) against
