@@ -1312,7 +1312,10 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
 /// (the object's colour there) to the first step of `SETTLE_STEP`; the side
 /// moves onto the line through those steps only when most profiles agree
 /// and it lies clearly inside the old one. Never outwards: a side found on
-/// print inside the object is the search's business.
+/// print inside the object is the search's business. The corners, aspect
+/// and area follow the move; the score and the per-side support and
+/// contrast stay those of the lines the search chose (they rank candidates,
+/// and a move of a few pixels does not change the ranking).
 fn settle_sides(img: &RgbImage, q: Quad, scale: f64, search: &QuadSearch) -> Quad {
     if q.full_frame {
         return q;
