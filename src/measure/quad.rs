@@ -188,6 +188,32 @@ const SETTLE_STEP: f64 = 24.0;
 /// … and the side moves only when the steps lie this many analysis pixels
 /// inside it.
 const SETTLE_MIN_SHIFT: f64 = 1.5;
+/// A side on print (a table's rule, a signature line: paper beyond it)
+/// shows a ridge darker than both sides by this much (8-bit levels, the
+/// dim-light gain applied) along at least `PRINT_SHARE` of it: a rule is
+/// 18-23 levels on the 400 px copy, a white page's shadow edge 13-15.
+const PRINT_RIDGE: f64 = 15.0;
+const PRINT_SHARE: f64 = 0.3;
+/// Paper on both sides of a print side: median colours this close (RGB,
+/// gain applied).
+const PRINT_SAME: f64 = 16.0;
+/// The page's own edge past a print side: a step of at least this between
+/// the paper and what lies beyond (RGB distance, gain applied): a form
+/// over a second sheet of near the same white steps 9-15.
+const PAST_PRINT_STEP: f64 = 6.0;
+/// Rows (analysis px) in each window of the step test either side.
+const PAST_PRINT_WINDOW: usize = 6;
+/// A row's paper colour: this rank of its samples, per channel (text and
+/// rules only darken a row; at the median a row through text is 5-10
+/// levels darker than one between rows).
+const PAPER_RANK: f64 = 0.95;
+/// A faint step at a dip this deep (levels) is a rule between two rows of
+/// a table, not the page's edge …
+const PAST_PRINT_DIP: f64 = 3.0;
+/// … nor with more than this share of ink (`PRINT_RIDGE` darker than the
+/// row's paper) in any row past it: rows of text 0.5-0.9, a second sheet
+/// with a strip of desk at its end up to 0.14.
+const PAST_PRINT_INK: f64 = 0.2;
 
 /// A line `n · p = rho` in analysis pixels, with its support profiles.
 #[derive(Clone)]
@@ -1294,6 +1320,23 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
         (Some(c), Some(f)) if f.score < NEST_RATIO * c.score && !printed(&c) => Some(c),
         (c, f) => f.or(c),
     };
+    // A page found on its own print goes on to its edge.
+    let chosen = chosen.map(|q| {
+        if search.full_frame_score.is_none() || q.full_frame {
+            return q;
+        }
+        let (sx, sy) = scene.scale;
+        let small_q = q.corners.map(|(x, y)| (x / sx, y / sy));
+        match past_print_sides(&planes, &small_q, &q.frame_side, gain) {
+            Some(c) => with_corners(
+                q,
+                c.map(|(x, y)| (x * sx, y * sy)),
+                (f64::from(iw), f64::from(ih)),
+                search,
+            ),
+            None => q,
+        }
+    });
     let chosen = chosen.map(|q| settle_sides(img, q, scene.scale.0.max(scene.scale.1), search));
     QuadFind {
         best_score: chosen
@@ -1347,7 +1390,7 @@ fn settle_sides(img: &RgbImage, q: Quad, scale: f64, search: &QuadSearch) -> Qua
         Some(sum)
     };
     let deep = SETTLE_DEPTH * scale;
-    let mut sides: [Option<((f64, f64), f64)>; 4] = [None; 4];
+    let mut sides: [Option<NormalLine>; 4] = [None; 4];
     let mut moved = false;
     for i in 0..4 {
         let (a, b) = (c[i], c[(i + 1) % 4]);
@@ -1424,44 +1467,19 @@ fn settle_sides(img: &RgbImage, q: Quad, scale: f64, search: &QuadSearch) -> Qua
         }
         // Least squares through the agreeing steps, parallel to the old side
         // within a few degrees.
-        let m = (
-            agree.iter().map(|p| p.0).sum::<f64>() / agree.len() as f64,
-            agree.iter().map(|p| p.1).sum::<f64>() / agree.len() as f64,
-        );
-        let (mut sxx, mut sxy, mut syy) = (0.0, 0.0, 0.0);
-        for p in &agree {
-            let (x, y) = (p.0 - m.0, p.1 - m.1);
-            sxx += x * x;
-            sxy += x * y;
-            syy += y * y;
-        }
-        let angle = 0.5 * (2.0 * sxy).atan2(sxx - syy);
-        let dir = (angle.cos(), angle.sin());
-        if (dir.0 * d.0 + dir.1 * d.1).abs() < 3f64.to_radians().cos() {
+        let Some(line) = fit_line(&agree, d, 3.0) else {
             continue;
-        }
-        let normal = (-dir.1, dir.0);
-        sides[i] = Some((normal, normal.0 * m.0 + normal.1 * m.1));
+        };
+        sides[i] = Some(line);
         moved = true;
     }
     if !moved {
         return q;
     }
-    let line_of = |i: usize| -> ((f64, f64), f64) {
-        sides[i].unwrap_or_else(|| {
-            let (a, b) = (c[i], c[(i + 1) % 4]);
-            let len = dist(a, b).max(1e-9);
-            let n = (-(b.1 - a.1) / len, (b.0 - a.0) / len);
-            (n, n.0 * a.0 + n.1 * a.1)
-        })
-    };
-    let cross = |(n1, r1): ((f64, f64), f64), (n2, r2): ((f64, f64), f64)| {
-        let det = n1.0 * n2.1 - n1.1 * n2.0;
-        (det.abs() > 1e-9).then(|| ((r1 * n2.1 - r2 * n1.1) / det, (n1.0 * r2 - n2.0 * r1) / det))
-    };
+    let line_of = |i: usize| sides[i].unwrap_or_else(|| line_through(c[i], c[(i + 1) % 4]));
     let mut corners = *c;
     for (i, corner) in corners.iter_mut().enumerate() {
-        match cross(line_of((i + 3) % 4), line_of(i)) {
+        match meet(line_of((i + 3) % 4), line_of(i)) {
             Some(p) => *corner = p,
             None => return q,
         }
@@ -1469,13 +1487,335 @@ fn settle_sides(img: &RgbImage, q: Quad, scale: f64, search: &QuadSearch) -> Qua
     if !plausible(&corners) {
         return q;
     }
-    let long = iw.max(ih);
+    with_corners(q, corners, (iw, ih), search)
+}
+
+/// `q` with new corners (in the image's pixels), its shape and area
+/// following them; the score and the per-side figures stay the search's.
+fn with_corners(q: Quad, corners: [(f64, f64); 4], (iw, ih): (f64, f64), search: &QuadSearch) -> Quad {
     Quad {
         corners,
-        aspect: fit_aspect(&corners, (iw / 2.0, ih / 2.0), long, &search.aspects),
+        aspect: fit_aspect(&corners, (iw / 2.0, ih / 2.0), iw.max(ih), &search.aspects),
         area_fraction: polygon_area(&clip_to_frame(&corners, iw, ih)) / (iw * ih),
         ..q
     }
+}
+
+/// A line as (unit normal, distance from the origin).
+type NormalLine = ((f64, f64), f64);
+
+/// The line through `a` and `b`.
+fn line_through(a: (f64, f64), b: (f64, f64)) -> NormalLine {
+    let len = dist(a, b).max(1e-9);
+    let n = (-(b.1 - a.1) / len, (b.0 - a.0) / len);
+    (n, n.0 * a.0 + n.1 * a.1)
+}
+
+/// Where two lines given as (unit normal, distance) cross.
+fn meet((n1, r1): NormalLine, (n2, r2): NormalLine) -> Option<(f64, f64)> {
+    let det = n1.0 * n2.1 - n1.1 * n2.0;
+    (det.abs() > 1e-9).then(|| ((r1 * n2.1 - r2 * n1.1) / det, (n1.0 * r2 - n2.0 * r1) / det))
+}
+
+/// Per-channel median of colours (reorders them).
+fn median_colour(v: &mut [[f32; 3]]) -> Option<[f32; 3]> {
+    colour_rank(v, 0.5)
+}
+
+/// Per-channel `q` quantile of colours (reorders them).
+fn colour_rank(v: &mut [[f32; 3]], q: f64) -> Option<[f32; 3]> {
+    if v.is_empty() {
+        return None;
+    }
+    let at = ((v.len() - 1) as f64 * q).round() as usize;
+    let mut m = [0f32; 3];
+    for (k, mk) in m.iter_mut().enumerate() {
+        v.select_nth_unstable_by(at, |a, b| a[k].total_cmp(&b[k]));
+        *mk = v[at][k];
+    }
+    Some(m)
+}
+
+fn colour_distance(a: [f32; 3], b: [f32; 3]) -> f64 {
+    (0..3).map(|k| f64::from(a[k] - b[k]).powi(2)).sum::<f64>().sqrt()
+}
+
+fn luma3(c: [f32; 3]) -> f64 {
+    f64::from(c[0] + c[1] + c[2]) / 3.0
+}
+
+/// A page's sides moved off its own print onto its edge. Where the page
+/// lies over a second sheet of near the same white, its edge there draws
+/// almost no edge pixels, and a table's rule or a signature line with three
+/// real page sides makes a better quadrilateral than the page. Such a side
+/// is told by a ridge of ink with the same paper on both sides; the page
+/// goes on past it, so the strip between the two neighbouring sides is
+/// walked outwards a row at a time (each row's paper colour, so that text
+/// and crossing rules drop out) to the first steady step away from the
+/// paper. Corners in analysis pixels; `None` when no side moved.
+fn past_print_sides(p: &Planes, q: &[(f64, f64); 4], frame_side: &[bool; 4], gain: f64) -> Option<[(f64, f64); 4]> {
+    let mut c = *q;
+    let mut moved = false;
+    for i in 0..4 {
+        if frame_side[i] || frame_side[(i + 1) % 4] || frame_side[(i + 3) % 4] {
+            continue;
+        }
+        let Some(side) = past_print_side(p, &c, i, gain) else {
+            continue;
+        };
+        let prev = line_through(c[(i + 3) % 4], c[i]);
+        let next = line_through(c[(i + 1) % 4], c[(i + 2) % 4]);
+        let (Some(a), Some(b)) = (meet(prev, side), meet(side, next)) else {
+            continue;
+        };
+        let mut grown = c;
+        grown[i] = a;
+        grown[(i + 1) % 4] = b;
+        if plausible(&grown) {
+            c = grown;
+            moved = true;
+        }
+    }
+    moved.then_some(c)
+}
+
+/// Whether side `i` of `c` lies on print: a ridge darker than both sides
+/// along a good part of it, and the same paper on both sides. Gives the
+/// side's line (normal pointing out of `c`) and the paper's colour.
+fn print_side(p: &Planes, c: &[(f64, f64); 4], i: usize, gain: f64) -> Option<(NormalLine, [f32; 3])> {
+    let (a, b) = (c[i], c[(i + 1) % 4]);
+    if dist(a, b) < 20.0 {
+        return None;
+    }
+    let centroid = (
+        c.iter().map(|p| p.0).sum::<f64>() / 4.0,
+        c.iter().map(|p| p.1).sum::<f64>() / 4.0,
+    );
+    let (mut n, mut rho) = line_through(a, b);
+    if centroid.0 * n.0 + centroid.1 * n.1 > rho {
+        (n, rho) = ((-n.0, -n.1), -rho);
+    }
+    let (mut ins, mut outs, mut ridges) = (Vec::new(), Vec::new(), 0usize);
+    const SAMPLES: usize = 40;
+    for k in 0..SAMPLES {
+        let t = 0.1 + 0.8 * (k as f64 + 0.5) / SAMPLES as f64;
+        let base = (a.0 + t * (b.0 - a.0), a.1 + t * (b.1 - a.1));
+        let at = |s: f64| p.at(base.0 + s * n.0, base.1 + s * n.1);
+        let (Some(inside), Some(outside)) = (at(-5.0), at(5.0)) else {
+            continue;
+        };
+        // The darkest point within 2.5 px: the side may run a little off
+        // the rule towards its ends.
+        let line = (-5..=5)
+            .filter_map(|s| at(f64::from(s) / 2.0).map(luma3))
+            .fold(f64::INFINITY, f64::min);
+        if gain * (luma3(inside).min(luma3(outside)) - line) >= PRINT_RIDGE {
+            ridges += 1;
+        }
+        ins.push(inside);
+        outs.push(outside);
+    }
+    let tried = ins.len();
+    if tried < SAMPLES / 2 || (ridges as f64) < PRINT_SHARE * tried as f64 {
+        return None;
+    }
+    let (paper, beyond) = (median_colour(&mut ins)?, median_colour(&mut outs)?);
+    (gain * colour_distance(paper, beyond) <= PRINT_SAME).then_some(((n, rho), paper))
+}
+
+/// One row of the strip past a print side: its paper colour (whole and per
+/// part), where it ends on the two neighbouring sides, and its share of ink.
+struct StripRow {
+    paper: [f32; 3],
+    parts: [Option<[f32; 3]>; STRIP_PARTS],
+    ends: ((f64, f64), (f64, f64)),
+    ink: f64,
+}
+
+const STRIP_PARTS: usize = 4;
+
+/// The line of the page's edge past side `i` of `c` when that side lies on
+/// print (see `past_print_sides`).
+fn past_print_side(p: &Planes, c: &[(f64, f64); 4], i: usize, gain: f64) -> Option<NormalLine> {
+    let ((n, rho), paper) = print_side(p, c, i, gain)?;
+    let rows = strip_rows(p, c, i, (n, rho), gain);
+    let win = PAST_PRINT_WINDOW;
+    if rows.len() < 2 * win + 4 {
+        return None;
+    }
+    // The step at row k: the brightest of the rows just before against the
+    // brightest just after (a rule or a line of text, a few rows wide and
+    // only darker, drops out of both).
+    let step_at = |pick: &dyn Fn(usize) -> Option<[f32; 3]>, k: usize| -> Option<([f32; 3], [f32; 3])> {
+        let brightest = |r: std::ops::Range<usize>| r.filter_map(pick).max_by(|a, b| luma3(*a).total_cmp(&luma3(*b)));
+        Some((brightest(k - 1 - win..k - 1)?, brightest(k + 2..k + 2 + win)?))
+    };
+    let whole = |k: usize| Some(rows[k].paper);
+    let last = rows.len() - win - 2;
+    let steps: Vec<f64> = (0..rows.len())
+        .map(|k| {
+            if k < win + 1 || k > last {
+                return 0.0;
+            }
+            step_at(&whole, k).map_or(0.0, |(x, y)| gain * colour_distance(x, y))
+        })
+        .collect();
+    // Brightness evened out: a light ramp over the page is still paper.
+    let paper_luma = luma3(paper).max(1.0);
+    let is_paper = |c: [f32; 3]| {
+        let ratio = luma3(c) / paper_luma;
+        let k = (1.0 / ratio.max(0.01)) as f32;
+        (0.75..=1.33).contains(&ratio) && gain * colour_distance(c.map(|v| v * k), paper) <= PRINT_SAME
+    };
+    for k in win + 1..last {
+        let (before, after) = step_at(&whole, k)?;
+        if !is_paper(before) {
+            return None;
+        }
+        let s = steps[k];
+        if s < PAST_PRINT_STEP || s < steps[k - 1] || s < steps[k + 1] {
+            continue;
+        }
+        if is_paper(after) && !faint_step_is_edge(&rows, k, (before, after), gain) {
+            continue;
+        }
+        // The same step along most of the side, not a blot on one part.
+        let towards = [0, 1, 2].map(|j| after[j] - before[j]);
+        let mut points = Vec::new();
+        for part in 0..STRIP_PARTS {
+            let pick = |r: usize| rows[r].parts[part];
+            let mut best: Option<(f64, usize)> = None;
+            for r in k.saturating_sub(4).max(win + 1)..(k + 5).min(last) {
+                if let Some((x, y)) = step_at(&pick, r) {
+                    let along: f64 = (0..3).map(|j| f64::from((y[j] - x[j]) * towards[j])).sum();
+                    let size = gain * colour_distance(x, y);
+                    if along > 0.0 && size >= PAST_PRINT_STEP / 2.0 && best.is_none_or(|b| size > b.0) {
+                        best = Some((size, r));
+                    }
+                }
+            }
+            if let Some((_, r)) = best {
+                let (e0, e1) = rows[r].ends;
+                let t = 0.1 + 0.8 * (part as f64 + 0.5) / STRIP_PARTS as f64;
+                points.push((e0.0 + t * (e1.0 - e0.0), e0.1 + t * (e1.1 - e0.1)));
+            }
+        }
+        if points.len() < STRIP_PARTS - 1 {
+            continue;
+        }
+        // A line through the parts' steps when it runs within 5° of the old
+        // side; else the old side moved out parallel.
+        return Some(fit_line(&points, (-n.1, n.0), 5.0).unwrap_or((n, rho + k as f64 + 1.0)));
+    }
+    None
+}
+
+/// Rows outwards from side `i` (on `line`, normal outwards), each between
+/// the two neighbouring sides, to the frame or one and a half times the
+/// quad's depth.
+fn strip_rows(p: &Planes, c: &[(f64, f64); 4], i: usize, (n, rho): NormalLine, gain: f64) -> Vec<StripRow> {
+    let (w, h) = ((p.w - 1) as f64, (p.h - 1) as f64);
+    let prev = line_through(c[(i + 3) % 4], c[i]);
+    let next = line_through(c[(i + 1) % 4], c[(i + 2) % 4]);
+    let depth = [c[(i + 2) % 4], c[(i + 3) % 4]]
+        .iter()
+        .map(|q| rho - (q.0 * n.0 + q.1 * n.1))
+        .fold(0.0, f64::max);
+    let mut rows = Vec::new();
+    let mut off = 1.0;
+    while off <= 1.5 * depth {
+        let shifted = (n, rho + off);
+        let (Some(e0), Some(e1)) = (meet(shifted, prev), meet(shifted, next)) else {
+            break;
+        };
+        let m = dist(e0, e1).max(8.0) as usize;
+        let mut all = Vec::with_capacity(m);
+        let mut parts: [Vec<[f32; 3]>; STRIP_PARTS] = Default::default();
+        for k in 0..m {
+            let t = 0.1 + 0.8 * (k as f64 + 0.5) / m as f64;
+            let (x, y) = (e0.0 + t * (e1.0 - e0.0), e0.1 + t * (e1.1 - e0.1));
+            if x < 0.0 || y < 0.0 || x > w || y > h {
+                continue;
+            }
+            if let Some(col) = p.at(x, y) {
+                all.push(col);
+                parts[(k * STRIP_PARTS / m).min(STRIP_PARTS - 1)].push(col);
+            }
+        }
+        // Off the frame: the page's edge is not in it.
+        if all.len() * 10 < m * 6 {
+            break;
+        }
+        let Some(paper) = colour_rank(&mut all, PAPER_RANK) else {
+            break;
+        };
+        let dark = luma3(paper) - PRINT_RIDGE / gain;
+        let ink = all.iter().filter(|&&c| luma3(c) < dark).count() as f64 / all.len() as f64;
+        let parts = parts.map(|mut v| {
+            if v.len() >= 3 {
+                colour_rank(&mut v, PAPER_RANK)
+            } else {
+                None
+            }
+        });
+        rows.push(StripRow {
+            paper,
+            parts,
+            ends: (e0, e1),
+            ink,
+        });
+        off += 1.0;
+    }
+    rows
+}
+
+/// Whether a faint step at row `k` (from paper to near the same paper:
+/// another sheet) is the page's edge: no dip at it and no print past it
+/// (the paper between a table's rules and under lines of text steps a
+/// little from row to row too), and flat past it (a light ramp over a white
+/// desk steps as much between windows, but all along).
+fn faint_step_is_edge(rows: &[StripRow], k: usize, (before, after): ([f32; 3], [f32; 3]), gain: f64) -> bool {
+    let win = PAST_PRINT_WINDOW;
+    let past = &rows[k + 2..k + 2 + win];
+    let dip = rows[k - 2..=k + 2]
+        .iter()
+        .map(|r| luma3(r.paper))
+        .fold(f64::INFINITY, f64::min);
+    let (lo, hi) = past
+        .iter()
+        .map(|r| luma3(r.paper))
+        .fold((f64::INFINITY, 0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    let step = (luma3(after) - luma3(before)).abs();
+    dip >= luma3(before).min(luma3(after)) - PAST_PRINT_DIP / gain
+        && past.iter().all(|r| r.ink <= PAST_PRINT_INK)
+        && hi - lo <= step / 3.0
+}
+
+/// The least-squares line through `points` when it runs within `max_deg`
+/// degrees of direction `along`, as (unit normal, distance).
+fn fit_line(points: &[(f64, f64)], along: (f64, f64), max_deg: f64) -> Option<NormalLine> {
+    if points.len() < 2 {
+        return None;
+    }
+    let k = points.len() as f64;
+    let m = (
+        points.iter().map(|p| p.0).sum::<f64>() / k,
+        points.iter().map(|p| p.1).sum::<f64>() / k,
+    );
+    let (mut sxx, mut sxy, mut syy) = (0.0, 0.0, 0.0);
+    for q in points {
+        let (x, y) = (q.0 - m.0, q.1 - m.1);
+        sxx += x * x;
+        sxy += x * y;
+        syy += y * y;
+    }
+    let angle = 0.5 * (2.0 * sxy).atan2(sxx - syy);
+    let dir = (angle.cos(), angle.sin());
+    if (dir.0 * along.0 + dir.1 * along.1).abs() < max_deg.to_radians().cos() {
+        return None;
+    }
+    let normal = (-dir.1, dir.0);
+    Some((normal, normal.0 * m.0 + normal.1 * m.1))
 }
 
 /// The lines that may be sides, strongest first, then the frame's four
