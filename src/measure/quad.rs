@@ -195,8 +195,13 @@ const SETTLE_MIN_SHIFT: f64 = 1.5;
 const PRINT_RIDGE: f64 = 15.0;
 const PRINT_SHARE: f64 = 0.3;
 /// Paper on both sides of a print side: median colours this close (RGB,
-/// gain applied).
-const PRINT_SAME: f64 = 16.0;
+/// gain applied) once their brightness is evened out (a rule between rows
+/// of a table 0.4-4.4; a page's shadowed edge on a light desk in warm
+/// light 10.5).
+const PRINT_SAME: f64 = 8.0;
+/// Still the page's paper, walking out past a print side (brightness
+/// evened out: a light ramp over the page).
+const PAPER_SAME: f64 = 16.0;
 /// The page's own edge past a print side: a step of at least this between
 /// the paper and what lies beyond (RGB distance, gain applied): a form
 /// over a second sheet of near the same white steps 9-15.
@@ -1604,12 +1609,18 @@ fn print_side(p: &Planes, c: &[(f64, f64); 4], i: usize, gain: f64) -> Option<(N
         let (Some(inside), Some(outside)) = (at(-5.0), at(5.0)) else {
             continue;
         };
-        // The darkest point within 2.5 px: the side may run a little off
-        // the rule towards its ends.
-        let line = (-5..=5)
-            .filter_map(|s| at(f64::from(s) / 2.0).map(luma3))
-            .fold(f64::INFINITY, f64::min);
-        if gain * (luma3(inside).min(luma3(outside)) - line) >= PRINT_RIDGE {
+        // The darkest point within 2.5 px (the side may run a little off
+        // the rule towards its ends), and thin: 2 px either side of it at
+        // least halfway back to the paper. A shadow beyond a page's edge
+        // is as dark but fades out over several pixels.
+        let (line, at_min) = (-5..=5)
+            .filter_map(|s| at(f64::from(s) / 2.0).map(|c| (luma3(c), f64::from(s) / 2.0)))
+            .fold((f64::INFINITY, 0.0), |m, v| if v.0 < m.0 { v } else { m });
+        let floor = luma3(inside).min(luma3(outside));
+        let thin = [-2.0, 2.0]
+            .iter()
+            .all(|d| at(at_min + d).is_some_and(|c| luma3(c) >= line + (floor - line) / 2.0));
+        if thin && gain * (floor - line) >= PRINT_RIDGE {
             ridges += 1;
         }
         ins.push(inside);
@@ -1619,8 +1630,13 @@ fn print_side(p: &Planes, c: &[(f64, f64); 4], i: usize, gain: f64) -> Option<(N
     if tried < SAMPLES / 2 || (ridges as f64) < PRINT_SHARE * tried as f64 {
         return None;
     }
+    // The same paper, in brightness too within a sixth: rows of text
+    // either side of a rule darken the median a little.
     let (paper, beyond) = (median_colour(&mut ins)?, median_colour(&mut outs)?);
-    (gain * colour_distance(paper, beyond) <= PRINT_SAME).then_some(((n, rho), paper))
+    let ratio = luma3(beyond) / luma3(paper).max(1.0);
+    let k = (1.0 / ratio.max(0.01)) as f32;
+    let same = (0.85..=1.18).contains(&ratio) && gain * colour_distance(beyond.map(|v| v * k), paper) <= PRINT_SAME;
+    same.then_some(((n, rho), paper))
 }
 
 /// One row of the strip past a print side: its paper colour (whole and per
@@ -1665,7 +1681,7 @@ fn past_print_side(p: &Planes, c: &[(f64, f64); 4], i: usize, gain: f64) -> Opti
     let is_paper = |c: [f32; 3]| {
         let ratio = luma3(c) / paper_luma;
         let k = (1.0 / ratio.max(0.01)) as f32;
-        (0.75..=1.33).contains(&ratio) && gain * colour_distance(c.map(|v| v * k), paper) <= PRINT_SAME
+        (0.75..=1.33).contains(&ratio) && gain * colour_distance(c.map(|v| v * k), paper) <= PAPER_SAME
     };
     for k in win + 1..last {
         let (before, after) = step_at(&whole, k)?;
