@@ -1643,6 +1643,7 @@ fn print_side(p: &Planes, c: &[(f64, f64); 4], i: usize, gain: f64) -> Option<(N
 /// part), where it ends on the two neighbouring sides, and its share of ink.
 struct StripRow {
     paper: [f32; 3],
+    median: [f32; 3],
     parts: [Option<[f32; 3]>; STRIP_PARTS],
     ends: ((f64, f64), (f64, f64)),
     ink: f64,
@@ -1684,8 +1685,12 @@ fn past_print_side(p: &Planes, c: &[(f64, f64); 4], i: usize, gain: f64) -> Opti
         (0.75..=1.33).contains(&ratio) && gain * colour_distance(c.map(|v| v * k), paper) <= PAPER_SAME
     };
     for k in win + 1..last {
+        // Still on the page: its paper at the top of each row, and as the
+        // median of most rows (a row half desk, half a white sheet beside
+        // the page has a paper-white top too).
         let (before, after) = step_at(&whole, k)?;
-        if !is_paper(before) {
+        let papery = rows[k - 1 - win..k - 1].iter().filter(|r| is_paper(r.median)).count();
+        if !is_paper(before) || 2 * papery < win {
             return None;
         }
         let s = steps[k];
@@ -1762,7 +1767,7 @@ fn strip_rows(p: &Planes, c: &[(f64, f64); 4], i: usize, (n, rho): NormalLine, g
         if all.len() * 10 < m * 6 {
             break;
         }
-        let Some(paper) = colour_rank(&mut all, PAPER_RANK) else {
+        let (Some(paper), Some(median)) = (colour_rank(&mut all, PAPER_RANK), median_colour(&mut all)) else {
             break;
         };
         let dark = luma3(paper) - PRINT_RIDGE / gain;
@@ -1776,6 +1781,7 @@ fn strip_rows(p: &Planes, c: &[(f64, f64); 4], i: usize, (n, rho): NormalLine, g
         });
         rows.push(StripRow {
             paper,
+            median,
             parts,
             ends: (e0, e1),
             ink,

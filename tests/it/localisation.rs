@@ -237,6 +237,22 @@ fn a_page_over_a_second_sheet_is_found_to_its_edge_not_its_print() {
 }
 
 #[test]
+fn a_page_edge_with_white_paper_and_notes_beyond_is_not_walked_past() {
+    // The walk past a print side stops where the rows stop being the page:
+    // past this page's edge the rows are desk with a white sheet along
+    // them, whose top colour is paper-white, and the page was stretched to
+    // the blue notes beyond (Jaccard 0.86) until most rows' median had to
+    // be paper too.
+    let form = FormPage::filled(Layout::Pledge, BLACK_PEN);
+    let mut s = page(form, Surface::ClutteredDesk, Light::Even, Clutter::Cup, 101005);
+    s.framing = Framing::Landscape { exif: false };
+    let (shot, r) = shoot(&s);
+    assert!(!localisation_reject(&r), "{:?} {:?}", codes(&r), r.measurements);
+    let j = jaccard(&found(&r, "page_corners").expect("corners"), &shot.corners);
+    assert!(j > 0.97, "Jaccard {j}");
+}
+
+#[test]
 fn form_with_a_cup_on_its_edge_is_not_cropped() {
     let form = FormPage::filled(Layout::Application, BLUE_PEN);
     let (_, r) = shoot(&page(form, Surface::Wood, Light::Even, Clutter::Cup, 21));
