@@ -64,6 +64,19 @@ fn localisation(c: &mut Criterion) {
     c.bench_function("find_page_600x800", |b| {
         b.iter(|| prescreen::measure::quad::find_quad(black_box(&page), &search))
     });
+    // A page over a second sheet, found on its table's rule first and then
+    // walked out past it to its edge (scene_probe seed 1237).
+    let mut s = scenes::Scene::new(
+        scenes::Object::Page(synth::FormPage::filled(synth::Layout::Application, synth::BLACK_PEN)),
+        1237,
+    );
+    s.surface = scenes::Surface::Tiles;
+    s.light = scenes::Light::Vignette;
+    s.clutter = scenes::Clutter::SecondSheet;
+    let sheet = prescreen::measure::shrink_rgb(&scenes::render(&s).image, 800);
+    c.bench_function("find_page_past_print_600x800", |b| {
+        b.iter(|| prescreen::measure::quad::find_quad(black_box(&sheet), &search))
+    });
 }
 
 fn big_and_many(c: &mut Criterion) {
