@@ -1749,7 +1749,9 @@ fn strip_rows(p: &Planes, c: &[(f64, f64); 4], i: usize, (n, rho): NormalLine, g
         let (Some(e0), Some(e1)) = (meet(shifted, prev), meet(shifted, next)) else {
             break;
         };
-        let m = dist(e0, e1).max(8.0) as usize;
+        // A row is never longer than the frame's outline (nearly parallel
+        // neighbours would put its ends far out).
+        let m = dist(e0, e1).clamp(8.0, 2.0 * (w + h)) as usize;
         let mut all = Vec::with_capacity(m);
         let mut parts: [Vec<[f32; 3]>; STRIP_PARTS] = Default::default();
         for k in 0..m {
