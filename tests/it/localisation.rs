@@ -177,6 +177,14 @@ fn card_corner_error(s: &Scene) -> f64 {
     100.0 * corner_error(&f, &shot.corners) / f64::from(w).hypot(f64::from(h))
 }
 
+/// Jaccard index of the page found against the truth; the page must not
+/// be rejected as not found, cut off or too small.
+fn page_jaccard(s: &Scene) -> f64 {
+    let (shot, r) = shoot(s);
+    assert!(!localisation_reject(&r), "{:?} {:?}", codes(&r), r.measurements);
+    jaccard(&found(&r, "page_corners").expect("corners"), &shot.corners)
+}
+
 #[test]
 fn a_phone_or_a_shadow_beside_the_card_is_not_its_side() {
     // A phone lying against the card, or the card's own drop shadow, draws
@@ -209,9 +217,7 @@ fn a_forms_table_is_not_the_page_even_when_its_lines_are_crisper() {
     // (then too small: not_found). A printed rectangle gives way to the
     // best candidate that encloses it.
     let form = FormPage::filled(Layout::Application, BLACK_PEN);
-    let (shot, r) = shoot(&page(form, Surface::WhiteOnWhite, Light::Vignette, Clutter::Pen, 1097));
-    assert!(!localisation_reject(&r), "{:?} {:?}", codes(&r), r.measurements);
-    let j = jaccard(&found(&r, "page_corners").expect("corners"), &shot.corners);
+    let j = page_jaccard(&page(form, Surface::WhiteOnWhite, Light::Vignette, Clutter::Pen, 1097));
     assert!(j > 0.95, "Jaccard {j}");
 }
 
@@ -221,17 +227,15 @@ fn a_page_over_a_second_sheet_is_found_to_its_edge_not_its_print() {
     // almost no edge pixels, and a table's rule (seed 1237: Jaccard 0.57)
     // or the table's border and a signature line (1028: 0.64; 1298, a rule
     // between rows of text: 0.55) with the page's three other sides made
-    // the best quadrilateral. A side on print
-    // (a ridge of ink, paper beyond) is walked outwards to the paper's end.
+    // the best quadrilateral. A side on print (a ridge of ink, paper
+    // beyond) is walked outwards to the paper's end.
     for (surface, light, pen, seed) in [
         (Surface::Tiles, Light::Vignette, BLACK_PEN, 1237),
         (Surface::Granite, Light::Warm, BLUE_PEN, 1028),
         (Surface::Granite, Light::Ramp, BLUE_PEN, 1298),
     ] {
         let form = FormPage::filled(Layout::Application, pen);
-        let (shot, r) = shoot(&page(form, surface, light, Clutter::SecondSheet, seed));
-        assert!(!localisation_reject(&r), "{:?} {:?}", codes(&r), r.measurements);
-        let j = jaccard(&found(&r, "page_corners").expect("corners"), &shot.corners);
+        let j = page_jaccard(&page(form, surface, light, Clutter::SecondSheet, seed));
         assert!(j > 0.97, "seed {seed}: Jaccard {j}");
     }
 }
@@ -246,9 +250,7 @@ fn a_page_edge_with_white_paper_and_notes_beyond_is_not_walked_past() {
     let form = FormPage::filled(Layout::Pledge, BLACK_PEN);
     let mut s = page(form, Surface::ClutteredDesk, Light::Even, Clutter::Cup, 101005);
     s.framing = Framing::Landscape { exif: false };
-    let (shot, r) = shoot(&s);
-    assert!(!localisation_reject(&r), "{:?} {:?}", codes(&r), r.measurements);
-    let j = jaccard(&found(&r, "page_corners").expect("corners"), &shot.corners);
+    let j = page_jaccard(&s);
     assert!(j > 0.97, "Jaccard {j}");
 }
 
