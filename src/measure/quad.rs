@@ -228,6 +228,17 @@ const PAST_PRINT_DIP: f64 = 3.0;
 /// row's paper) in any row past it: rows of text 0.5-0.9, a second sheet
 /// with a strip of desk at its ends 0.06-0.18 (seeds 1237, 1028).
 const PAST_PRINT_INK: f64 = 0.2;
+/// Change in the share of ink from one row to the next that is print
+/// (lines of text or a table's rules: 0.07-0.3; the edge of a desk or a
+/// sheet slanting through the rows: 0.01-0.02), and how many such changes
+/// past the side say the page's print goes on, for the walk to conclude
+/// that the page runs on into the frame's edge.
+const PAST_FRAME_PRINT: f64 = 0.05;
+const PAST_FRAME_JUMPS: usize = 3;
+/// Rows of bare paper at most between the last print and the frame for the
+/// page to run on into it (a cut form's top margin: 3-6 rows; a page's
+/// margin and a white desk beyond its missed edge: 75-98 rows).
+const PAST_FRAME_MARGIN: usize = 2 * PAST_PRINT_WINDOW;
 
 /// A line `n · p = rho` in analysis pixels, with its support profiles.
 #[derive(Clone)]
@@ -1342,8 +1353,8 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
         let (sx, sy) = scene.scale;
         let small_q = q.corners.map(|(x, y)| (x / sx, y / sy));
         match past_print_sides(&planes, &small_q, &q.frame_side, gain) {
-            Some(c) => with_corners(
-                q,
+            Some((c, frame_side)) => with_corners(
+                Quad { frame_side, ..q },
                 c.map(|(x, y)| (x * sx, y * sy)),
                 (f64::from(iw), f64::from(ih)),
                 search,
@@ -1578,17 +1589,21 @@ fn evened_distance(c: [f32; 3], reference: [f32; 3], ratios: std::ops::RangeIncl
 /// goes on past it, so the strip between the two neighbouring sides is
 /// walked outwards a row at a time (each row's paper colour, so that text
 /// and crossing rules drop out) to the first steady step away from the
-/// paper. Corners in analysis pixels; `None` when no side moved.
-fn past_print_sides(p: &Planes, q: &[(f64, f64); 4], frame_side: &[bool; 4], gain: f64) -> Option<[(f64, f64); 4]> {
+/// paper. When the paper runs on into the frame's edge instead, the side
+/// becomes that frame edge: the page is cut off there. Corners in analysis
+/// pixels; `None` when no side moved.
+fn past_print_sides(p: &Planes, q: &[(f64, f64); 4], frame_side: &[bool; 4], gain: f64) -> Option<PastPrint> {
     let mut c = *q;
+    let mut frame = *frame_side;
     let mut moved = false;
     for i in 0..4 {
-        if frame_side[i] || frame_side[(i + 1) % 4] || frame_side[(i + 3) % 4] {
+        if frame[i] || frame[(i + 1) % 4] || frame[(i + 3) % 4] {
             continue;
         }
-        let Some(side) = past_print_side(p, &c, i, gain) else {
+        let Some(edge) = past_print_side(p, &c, i, gain) else {
             continue;
         };
+        let (PageEdge::Line(side) | PageEdge::Frame(side)) = edge;
         let prev = line_through(c[(i + 3) % 4], c[i]);
         let next = line_through(c[(i + 1) % 4], c[(i + 2) % 4]);
         let (Some(a), Some(b)) = (meet(prev, side), meet(side, next)) else {
@@ -1599,10 +1614,22 @@ fn past_print_sides(p: &Planes, q: &[(f64, f64); 4], frame_side: &[bool; 4], gai
         grown[(i + 1) % 4] = b;
         if plausible(&grown) {
             c = grown;
+            frame[i] = matches!(edge, PageEdge::Frame(_));
             moved = true;
         }
     }
-    moved.then_some(c)
+    moved.then_some((c, frame))
+}
+
+/// Corners (analysis pixels) and frame sides after the walk past print.
+type PastPrint = ([(f64, f64); 4], [bool; 4]);
+
+/// Where the page's edge past a print side lies.
+enum PageEdge {
+    /// On this line, inside the frame.
+    Line(NormalLine),
+    /// Beyond this frame edge: paper all the way to it.
+    Frame(NormalLine),
 }
 
 /// Whether side `i` of `c` lies on print: a ridge darker than both sides
@@ -1663,6 +1690,7 @@ struct StripRow {
     paper: [f32; 3],
     median: [f32; 3],
     parts: [Option<[f32; 3]>; STRIP_PARTS],
+    part_medians: [Option<[f32; 3]>; STRIP_PARTS],
     ends: ((f64, f64), (f64, f64)),
     ink: f64,
 }
@@ -1671,12 +1699,15 @@ const STRIP_PARTS: usize = 4;
 
 /// The line of the page's edge past side `i` of `c` when that side lies on
 /// print (see `past_print_sides`).
-fn past_print_side(p: &Planes, c: &[(f64, f64); 4], i: usize, gain: f64) -> Option<NormalLine> {
+fn past_print_side(p: &Planes, c: &[(f64, f64); 4], i: usize, gain: f64) -> Option<PageEdge> {
     let ((n, rho), paper) = print_side(p, c, i, gain)?;
-    let rows = strip_rows(p, c, i, (n, rho), gain);
+    let (rows, at_frame) = strip_rows(p, c, i, (n, rho), gain);
     let win = PAST_PRINT_WINDOW;
+    // Brightness evened out: a light ramp over the page is still paper.
+    let is_paper = |c: [f32; 3]| gain * evened_distance(c, paper, 0.75..=1.33) <= PAPER_SAME;
     if rows.len() < 2 * win + 4 {
-        return None;
+        // The side lies within a window or two of the frame.
+        return (at_frame && rows.len() >= 2 && runs_into_frame(&rows, 0, paper, gain)).then(|| frame_edge(p, n));
     }
     // The step at row k: the brightest of the rows just before against the
     // brightest just after (a rule or a line of text, a few rows wide and
@@ -1695,8 +1726,6 @@ fn past_print_side(p: &Planes, c: &[(f64, f64); 4], i: usize, gain: f64) -> Opti
             step_at(&whole, k).map_or(0.0, |(x, y)| gain * colour_distance(x, y))
         })
         .collect();
-    // Brightness evened out: a light ramp over the page is still paper.
-    let is_paper = |c: [f32; 3]| gain * evened_distance(c, paper, 0.75..=1.33) <= PAPER_SAME;
     for k in win + 1..last {
         // Still on the page: its paper at the top of each row, and as the
         // median of most rows (a row half desk, half a white sheet beside
@@ -1739,15 +1768,90 @@ fn past_print_side(p: &Planes, c: &[(f64, f64); 4], i: usize, gain: f64) -> Opti
         }
         // A line through the parts' steps when it runs within 5° of the old
         // side; else the old side moved out parallel.
-        return Some(fit_line(&points, (-n.1, n.0), 5.0).unwrap_or((n, rho + k as f64 + 1.0)));
+        return Some(PageEdge::Line(
+            fit_line(&points, (-n.1, n.0), 5.0).unwrap_or((n, rho + k as f64 + 1.0)),
+        ));
     }
-    None
+    // No step, and the strip ran into the frame still on paper (the rows
+    // the loop above never judged too): the page goes on past the frame.
+    (at_frame && runs_into_frame(&rows, last - 1 - win, paper, gain)).then(|| frame_edge(p, n))
+}
+
+/// Whether the strip's rows from `tail` on, which end at the frame, are
+/// the page: paper at the top of each and as the median of most, paper
+/// across the whole strip (not a white sheet beside a desk), and the page's
+/// print going on past the side's own ridge (a page's real edge over a
+/// desk of nearly its colour looks like print too, but nothing is printed
+/// beyond it), mostly bare at its end. A strip too short for a window
+/// needs every row paper instead of print and bare paper.
+fn runs_into_frame(rows: &[StripRow], tail: usize, paper: [f32; 3], gain: f64) -> bool {
+    let is_paper = |c: [f32; 3]| gain * evened_distance(c, paper, 0.75..=1.33) <= PAPER_SAME;
+    // Each part of a row as close to the row's paper as the paper beyond a
+    // print side is to the paper inside (a light desk evens out to paper
+    // in the looser test).
+    let same_paper = |c: [f32; 3], row: [f32; 3]| gain * evened_distance(c, row, 0.85..=1.18) <= PRINT_SAME;
+    let short = rows.len() < 2 * PAST_PRINT_WINDOW + 4;
+    let tail = &rows[tail..];
+    let papery = tail.iter().filter(|r| is_paper(r.median)).count();
+    // A short strip is flat too: a page's shadow on a desk next to its
+    // edge fades over a few pixels (25-30 levels over 6-8 rows), paper
+    // under even a steep light ramp changes by a few levels.
+    let (lo, hi) = tail
+        .iter()
+        .map(|r| luma3(r.paper))
+        .fold((f64::INFINITY, 0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    let enough = if short {
+        papery == tail.len() && gain * (hi - lo) <= PRINT_SAME
+    } else {
+        2 * papery >= tail.len()
+    };
+    let across = (0..STRIP_PARTS).all(|part| {
+        let paper = tail
+            .iter()
+            .filter(|r| r.part_medians[part].is_some_and(|c| same_paper(c, r.paper)))
+            .count();
+        2 * paper >= tail.len()
+    });
+    // Print changes from row to row (lines of text, a table's rules); a
+    // desk in the rows' ends comes and goes gradually. The print goes on
+    // to near the frame: a page's own margin is narrow, a page's margin
+    // and a white desk beyond the edge the walk missed are not.
+    let jumps: Vec<usize> = rows
+        .windows(2)
+        .enumerate()
+        .filter(|(k, r)| *k >= PAST_PRINT_WINDOW && (r[1].ink - r[0].ink).abs() >= PAST_FRAME_PRINT)
+        .map(|(k, _)| k)
+        .collect();
+    let printed = short
+        || (jumps.len() >= PAST_FRAME_JUMPS && jumps.last().is_some_and(|&k| rows.len() - k <= PAST_FRAME_MARGIN));
+    // Mostly bare paper at the end, the print only in some rows: a row
+    // with a brighter sheet or desk in it counts the page as ink.
+    let mut inks: Vec<f64> = tail.iter().map(|r| r.ink).collect();
+    inks.sort_by(f64::total_cmp);
+    let bare = short || inks.get(inks.len() / 2).is_some_and(|&m| m <= PAST_PRINT_INK);
+    let brightest = tail
+        .iter()
+        .map(|r| r.paper)
+        .max_by(|a, b| luma3(*a).total_cmp(&luma3(*b)));
+    enough && across && printed && bare && brightest.is_some_and(is_paper)
+}
+
+/// The frame edge (analysis copy) that a side with outward normal `n` faces.
+fn frame_edge(p: &Planes, n: (f64, f64)) -> PageEdge {
+    let (w, h) = ((p.w - 1) as f64, (p.h - 1) as f64);
+    let edges: [NormalLine; 4] = [((-1.0, 0.0), 0.0), ((0.0, -1.0), 0.0), ((1.0, 0.0), w), ((0.0, 1.0), h)];
+    let facing = |e: &NormalLine| e.0 .0 * n.0 + e.0 .1 * n.1;
+    let best = edges
+        .into_iter()
+        .max_by(|a, b| facing(a).total_cmp(&facing(b)))
+        .unwrap_or(edges[0]);
+    PageEdge::Frame(best)
 }
 
 /// Rows outwards from side `i` (on `line`, normal outwards), each between
 /// the two neighbouring sides, to the frame or one and a half times the
-/// quad's depth.
-fn strip_rows(p: &Planes, c: &[(f64, f64); 4], i: usize, (n, rho): NormalLine, gain: f64) -> Vec<StripRow> {
+/// quad's depth; and whether they stopped at the frame.
+fn strip_rows(p: &Planes, c: &[(f64, f64); 4], i: usize, (n, rho): NormalLine, gain: f64) -> (Vec<StripRow>, bool) {
     let (w, h) = ((p.w - 1) as f64, (p.h - 1) as f64);
     let prev = line_through(c[(i + 3) % 4], c[i]);
     let next = line_through(c[(i + 1) % 4], c[(i + 2) % 4]);
@@ -1780,30 +1884,32 @@ fn strip_rows(p: &Planes, c: &[(f64, f64); 4], i: usize, (n, rho): NormalLine, g
         }
         // Off the frame: the page's edge is not in it.
         if all.len() * 10 < m * 6 {
-            break;
+            return (rows, true);
         }
         let (Some(paper), Some(median)) = (colour_rank(&mut all, PAPER_RANK), median_colour(&mut all)) else {
             break;
         };
         let dark = luma3(paper) - PRINT_RIDGE / gain;
         let ink = all.iter().filter(|&&c| luma3(c) < dark).count() as f64 / all.len() as f64;
-        let parts = parts.map(|mut v| {
+        let part_colours = parts.map(|mut v| {
             if v.len() >= 3 {
-                colour_rank(&mut v, PAPER_RANK)
+                (colour_rank(&mut v, PAPER_RANK), median_colour(&mut v))
             } else {
-                None
+                (None, None)
             }
         });
+        let (parts, part_medians) = (part_colours.map(|c| c.0), part_colours.map(|c| c.1));
         rows.push(StripRow {
             paper,
             median,
             parts,
+            part_medians,
             ends: (e0, e1),
             ink,
         });
         off += 1.0;
     }
-    rows
+    (rows, false)
 }
 
 /// Whether a faint step at row `k` (from paper to near the same paper:

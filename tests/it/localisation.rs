@@ -287,6 +287,29 @@ fn a_corner_outside_the_frame_is_cropped_with_that_corner_named() {
 }
 
 #[test]
+fn a_page_cut_off_past_its_print_is_cropped() {
+    // The page runs off the frame, and the best quadrilateral had a table's
+    // rule (seeds 5020, 5081) or the table's top (5071, a white desk) for
+    // the cut side: a whole smaller page. Walked past the print, the paper
+    // runs on into the frame's edge, which becomes that side.
+    for (surface, light, seed) in [
+        (Surface::Fabric, Light::Vignette, 5020),
+        (Surface::WhiteOnWhite, Light::Even, 5071),
+        (Surface::Dark, Light::Ramp, 5081),
+    ] {
+        let mut s = Scene::new(Object::Page(FormPage::filled(Layout::Application, BLUE_PEN)), seed);
+        (s.surface, s.light, s.framing) = (surface, light, Framing::CornerCut);
+        let (shot, r) = shoot(&s);
+        assert!(!shot.whole);
+        assert!(
+            codes(&r).contains(&Code::DocumentCropped),
+            "seed {seed}: {:?}",
+            codes(&r)
+        );
+    }
+}
+
+#[test]
 fn a_card_under_a_third_of_the_frame_is_too_small() {
     let mut s = card(Surface::Fabric, Light::Even, Clutter::None, 41);
     s.framing = Framing::Small;
