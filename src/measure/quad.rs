@@ -1733,7 +1733,10 @@ fn past_print_side(p: &Planes, c: &[(f64, f64); 4], i: usize, gain: f64) -> Opti
         let (before, after) = step_at(&whole, k)?;
         let papery = rows[k - 1 - win..k - 1].iter().filter(|r| is_paper(r.median)).count();
         if !is_paper(before) || 2 * papery < win {
-            return None;
+            // Left the page without a step the walk took: past it a desk
+            // whose brightest (a tile's grout) is paper-white too. The
+            // page ends where each part's median leaves the paper for good.
+            return median_edge(&rows, k - 1 - win, &is_paper, (-n.1, n.0)).map(PageEdge::Line);
         }
         let s = steps[k];
         if s < PAST_PRINT_STEP || s < steps[k - 1] || s < steps[k + 1] {
@@ -1775,6 +1778,34 @@ fn past_print_side(p: &Planes, c: &[(f64, f64); 4], i: usize, gain: f64) -> Opti
     // No step, and the strip ran into the frame still on paper (the rows
     // the loop above never judged too): the page goes on past the frame.
     (at_frame && runs_into_frame(&rows, last - 1 - win, paper, gain)).then(|| frame_edge(p, n))
+}
+
+/// The page's edge where the strip's rows from `from` on stop being paper
+/// for good: in each part the first row whose median and the next
+/// `PAST_PRINT_WINDOW` rows' are not paper (a title's rows only darken a
+/// few), a line through at least three parts within 5° of `along`.
+fn median_edge(
+    rows: &[StripRow],
+    from: usize,
+    is_paper: &dyn Fn([f32; 3]) -> bool,
+    along: (f64, f64),
+) -> Option<NormalLine> {
+    let mut points = Vec::new();
+    for part in 0..STRIP_PARTS {
+        let off_page = |r: usize| rows[r].part_medians[part].is_some_and(|c| !is_paper(c));
+        let Some(r) = (from..rows.len().saturating_sub(PAST_PRINT_WINDOW))
+            .find(|&r| (r..r + PAST_PRINT_WINDOW).all(off_page) && (r == 0 || !off_page(r - 1)))
+        else {
+            continue;
+        };
+        let (e0, e1) = rows[r].ends;
+        let t = 0.1 + 0.8 * (part as f64 + 0.5) / STRIP_PARTS as f64;
+        points.push((e0.0 + t * (e1.0 - e0.0), e0.1 + t * (e1.1 - e0.1)));
+    }
+    if points.len() < STRIP_PARTS - 1 {
+        return None;
+    }
+    fit_line(&points, along, 5.0)
 }
 
 /// Whether the strip's rows from `tail` on, which end at the frame, are
