@@ -1703,8 +1703,7 @@ fn past_print_side(p: &Planes, c: &[(f64, f64); 4], i: usize, gain: f64) -> Opti
     let ((n, rho), paper) = print_side(p, c, i, gain)?;
     let (rows, at_frame) = strip_rows(p, c, i, (n, rho), gain);
     let win = PAST_PRINT_WINDOW;
-    // Brightness evened out: a light ramp over the page is still paper.
-    let is_paper = |c: [f32; 3]| gain * evened_distance(c, paper, 0.75..=1.33) <= PAPER_SAME;
+    let is_paper = |c: [f32; 3]| page_paper(c, paper, gain);
     if rows.len() < 2 * win + 4 {
         // The side lies within a window or two of the frame.
         return (at_frame && rows.len() >= 2 && runs_into_frame(&rows, 0, paper, gain)).then(|| frame_edge(p, n));
@@ -1816,7 +1815,7 @@ fn median_edge(
 /// beyond it), mostly bare at its end. A strip too short for a window
 /// needs every row paper instead of print and bare paper.
 fn runs_into_frame(rows: &[StripRow], tail: usize, paper: [f32; 3], gain: f64) -> bool {
-    let is_paper = |c: [f32; 3]| gain * evened_distance(c, paper, 0.75..=1.33) <= PAPER_SAME;
+    let is_paper = |c: [f32; 3]| page_paper(c, paper, gain);
     // Each part of a row as close to the row's paper as the paper beyond a
     // print side is to the paper inside (a light desk evens out to paper
     // in the looser test).
@@ -1865,6 +1864,12 @@ fn runs_into_frame(rows: &[StripRow], tail: usize, paper: [f32; 3], gain: f64) -
         .map(|r| r.paper)
         .max_by(|a, b| luma3(*a).total_cmp(&luma3(*b)));
     enough && across && printed && bare && brightest.is_some_and(is_paper)
+}
+
+/// Whether colour `c` is the page's `paper` for the walk, brightness evened
+/// out: a light ramp over the page is still paper.
+fn page_paper(c: [f32; 3], paper: [f32; 3], gain: f64) -> bool {
+    gain * evened_distance(c, paper, 0.75..=1.33) <= PAPER_SAME
 }
 
 /// The frame edge (analysis copy) that a side with outward normal `n` faces.
