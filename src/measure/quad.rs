@@ -469,6 +469,57 @@ fn edges(p: &Planes) -> Vec<Edge> {
     out
 }
 
+/// Edges of the analysis copy at half its scale, in its pixels: a soft,
+/// faint side (a white card on white paper) steps a few levels over four
+/// or five pixels, under the fine threshold at every one of them, and
+/// over it at half the scale.
+fn coarse_edges(p: &Planes) -> Vec<Edge> {
+    let (w, h) = (p.w / 2, p.h / 2);
+    if w < 5 || h < 5 {
+        return Vec::new();
+    }
+    let c = [0, 1, 2].map(|k| {
+        let src = &p.c[k];
+        let mut v = vec![0f32; w * h];
+        for y in 0..h {
+            for x in 0..w {
+                let i = 2 * y * p.w + 2 * x;
+                v[y * w + x] = (src[i] + src[i + 1] + src[i + p.w] + src[i + p.w + 1]) / 4.0;
+            }
+        }
+        v
+    });
+    let half = Planes { w, h, c };
+    edges(&half)
+        .into_iter()
+        .map(|e| Edge {
+            x: e.x * 2.0 + 0.5,
+            y: e.y * 2.0 + 0.5,
+            theta: e.theta,
+        })
+        .collect()
+}
+
+/// Adds the half-scale edges (`coarse_edges`) where the fine scale saw
+/// nothing within a pixel: a line the fine edges already carry (a card's
+/// guilloche) is not counted twice, or its flanks outvote a faint side.
+fn add_coarse_edges(p: &Planes, fine: &mut Vec<Edge>) {
+    let coarse = coarse_edges(p);
+    let mut seen = vec![false; p.w * p.h];
+    for e in fine.iter() {
+        let (x, y) = (e.x as usize, e.y as usize);
+        for yy in y.saturating_sub(1)..=(y + 1).min(p.h - 1) {
+            for xx in x.saturating_sub(1)..=(x + 1).min(p.w - 1) {
+                seen[yy * p.w + xx] = true;
+            }
+        }
+    }
+    fine.extend(coarse.into_iter().filter(|e| {
+        let (x, y) = (e.x as usize, e.y as usize);
+        !(y..=(y + 1).min(p.h - 1)).any(|yy| (x..=(x + 1).min(p.w - 1)).any(|xx| seen[yy * p.w + xx]))
+    }));
+}
+
 /// Lines from an orientation-restricted Hough transform, strongest first,
 /// each refined by a least-squares fit to its edge pixels.
 fn hough_lines(edges: &[Edge], w: usize, h: usize, per_direction: Option<usize>) -> Vec<((f64, f64), f64)> {
@@ -1279,7 +1330,12 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
     let small = super::shrink_rgb(img, ANALYSIS_LONG);
     let (sw, sh) = small.dimensions();
     let planes = Planes::new(&small);
-    let edge_px = edges(&planes);
+    let mut edge_px = edges(&planes);
+    // Cards only: on pages every half-scale edge added moved the four seed sets'
+    // false rejects 1/5/4/5 -> 1/3/6/7 (mixed), so pages keep the fine ones.
+    if !search.paper() {
+        add_coarse_edges(&planes, &mut edge_px);
+    }
     let (w, h) = ((planes.w - 1) as f64, (planes.h - 1) as f64);
     let gain = brightness_gain(&planes);
     let lines = side_lines(&planes, &edge_px, gain, search.lines_per_direction);

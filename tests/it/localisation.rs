@@ -211,6 +211,23 @@ fn a_white_card_on_white_paper_beats_a_phone_run_into_the_frame() {
 }
 
 #[test]
+fn a_card_over_a_second_sheet_is_found_by_its_soft_side() {
+    // The card's side against the white sheet under it steps 5-10 levels
+    // over four or five analysis pixels, under the edge threshold at each
+    // of them: the card was found on its portrait or the sheet's edge, or
+    // run into the frame (corner errors 6.1-14.3 %, occluded or cropped).
+    // At half the scale the step is an edge.
+    for (surface, light, seed) in [
+        (Surface::Wood, Light::Vignette, 301162),
+        (Surface::Tiles, Light::Dim, 1192),
+        (Surface::Granite, Light::Dim, 301118),
+    ] {
+        let e = card_corner_error(&card(surface, light, Clutter::SecondSheet, seed));
+        assert!(e <= 2.0, "seed {seed}: corner error {e:.2} %");
+    }
+}
+
+#[test]
 fn a_forms_table_is_not_the_page_even_when_its_lines_are_crisper() {
     // White on white in vignetted light: the page's edge is faint, the
     // table's ruled border crisp, and the table was taken for the page
