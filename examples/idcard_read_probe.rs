@@ -222,7 +222,7 @@ fn main() {
                 if list.split(',').any(|v| v == seed.to_string()) {
                     let mut img = shot.image.clone();
                     if let Some(q) = corners {
-                        draw(&mut img, &q, [255, 0, 0]);
+                        scenes::outline(&mut img, &q, [255, 0, 0]);
                     }
                     img.save(format!("{dir}/card-{seed}.png")).unwrap();
                     std::fs::write(format!("{dir}/card-{seed}.jpg"), &bytes).unwrap();
@@ -393,25 +393,6 @@ fn main() {
         for (name, pick) in lists {
             for o in outcomes.iter().filter(|o| o.located && pick(o)) {
                 println!("{name}: {}", o.describe());
-            }
-        }
-    }
-}
-
-/// Draws a quadrilateral's outline (for `DUMP`).
-fn draw(img: &mut image::RgbImage, q: &[(f64, f64); 4], colour: [u8; 3]) {
-    let (w, h) = img.dimensions();
-    for i in 0..4 {
-        let (a, b) = (q[i], q[(i + 1) % 4]);
-        let n = (a.0 - b.0).hypot(a.1 - b.1).ceil() as usize + 1;
-        for k in 0..=n {
-            let t = k as f64 / n as f64;
-            let (x, y) = (a.0 + t * (b.0 - a.0), a.1 + t * (b.1 - a.1));
-            for d in -1i64..=1 {
-                let (xx, yy) = (x as i64 + d, y as i64);
-                if xx >= 0 && yy >= 0 && (xx as u32) < w && (yy as u32) < h {
-                    img.put_pixel(xx as u32, yy as u32, image::Rgb(colour));
-                }
             }
         }
     }

@@ -155,9 +155,9 @@ fn run(cards: bool, n: usize, offset: u64) -> Vec<Outcome> {
                     || std::env::var("SCENE_SEED").is_ok();
                 if bad && shot.orientation.is_none() {
                     let mut img = shot.image.clone();
-                    draw(&mut img, &shot.corners, [0, 255, 0]);
+                    scenes::outline(&mut img, &shot.corners, [0, 255, 0]);
                     if let Some(f) = found {
-                        draw(&mut img, &f, [255, 0, 0]);
+                        scenes::outline(&mut img, &f, [255, 0, 0]);
                     }
                     let codes: Vec<&str> = report.reasons.iter().map(|r| r.code.as_str()).collect();
                     let _ = img.save(format!("{dir}/{}-{}.png", scene.seed, codes.join("+")));
@@ -434,25 +434,6 @@ fn main() {
                     format!("{hit} / {}", v.len())
                 };
                 println!("| {clutter:?} | {} | {} |", of(true), of(false));
-            }
-        }
-    }
-}
-
-/// Draws a quadrilateral's outline (for `SCENE_DUMP`).
-fn draw(img: &mut image::RgbImage, q: &[(f64, f64); 4], colour: [u8; 3]) {
-    let (w, h) = img.dimensions();
-    for i in 0..4 {
-        let (a, b) = (q[i], q[(i + 1) % 4]);
-        let n = (a.0 - b.0).hypot(a.1 - b.1).ceil() as usize + 1;
-        for k in 0..=n {
-            let t = k as f64 / n as f64;
-            let (x, y) = (a.0 + t * (b.0 - a.0), a.1 + t * (b.1 - a.1));
-            for d in -1i64..=1 {
-                let (xx, yy) = (x as i64 + d, y as i64);
-                if xx >= 0 && yy >= 0 && (xx as u32) < w && (yy as u32) < h {
-                    img.put_pixel(xx as u32, yy as u32, image::Rgb(colour));
-                }
             }
         }
     }

@@ -1331,8 +1331,10 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
     let (sw, sh) = small.dimensions();
     let planes = Planes::new(&small);
     let mut edge_px = edges(&planes);
-    // Cards only: on pages every half-scale edge added moved the four seed sets'
-    // false rejects 1/5/4/5 -> 1/3/6/7 (mixed), so pages keep the fine ones.
+    // Cards only: on pages every half-scale edge added moved the four seed
+    // sets' false rejects 1/5/4/5 -> 1/3/6/7, and the "where missing" form
+    // lost a page over a second sheet (seed 1298) to a line across its
+    // table's header, so pages keep the fine edges.
     if !search.paper() {
         add_coarse_edges(&planes, &mut edge_px);
     }

@@ -880,3 +880,19 @@ fn capsule(img: &mut RgbImage, a: (f64, f64), b: (f64, f64), r: f64, colour: [u8
         }
     }
 }
+
+/// Draws a quadrilateral's outline 3 px wide (the probes' dumps: the truth
+/// and what was found); corners may lie outside the image.
+pub fn outline(img: &mut RgbImage, q: &[(f64, f64); 4], colour: [u8; 3]) {
+    for i in 0..4 {
+        let (a, b) = (q[i], q[(i + 1) % 4]);
+        for d in [-1.0, 0.0, 1.0] {
+            imageproc::drawing::draw_line_segment_mut(
+                img,
+                ((a.0 + d) as f32, a.1 as f32),
+                ((b.0 + d) as f32, b.1 as f32),
+                Rgb(colour),
+            );
+        }
+    }
+}
