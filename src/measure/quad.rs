@@ -124,12 +124,14 @@ const FULL_CONTRAST: f64 = 14.0;
 /// … and the floor below which a step counts for nothing.
 const CONTRAST_FLOOR: f64 = 2.0;
 
-/// How candidates are scored: the corner margin, and the gain that brings
-/// a dim photo's steps to a well-lit one's.
+/// How candidates are scored: the corner margin, the gain that brings
+/// a dim photo's steps to a well-lit one's, and whether a frame side's
+/// strip may match the inside once its brightness is evened (cards).
 #[derive(Clone, Copy)]
 struct Scoring {
     margin: f64,
     gain: f64,
+    evened_strips: bool,
 }
 /// A side that meets the frame must carry edge pixels over at least this
 /// share of its stretch next to the frame.
@@ -137,6 +139,12 @@ const FRAME_REACH: f64 = 0.5;
 /// Largest colour distance (8-bit RGB) between the strip along a frame
 /// side and the object's inside along its real sides.
 const FRAME_STRIP_COLOUR: f64 = 30.0;
+/// Brightness ratios of a card's frame strip to its inside that still
+/// count as the card under a light ramp, a vignette or a phone's shadow
+/// (a card cut off at the bottom under a ramp: 1.13). Pages keep the plain
+/// distance: evened, a strip of grey tiles and white mortar matched a
+/// page's paper and three pages on tiles went `cropped`.
+const STRIP_RATIOS: std::ops::RangeInclusive<f64> = 0.8..=1.25;
 /// Weight of the weakest side beside the mean of the four.
 const WEAKEST_WEIGHT: f64 = 0.3;
 /// The stretch of each side next to a corner whose edge pixels vouch for
@@ -1088,7 +1096,7 @@ fn score_quad(lines: [&Line; 4], corners: &[(f64, f64); 4], sc: Scoring) -> ([f6
     } else {
         (1.0 - WEAKEST_WEIGHT) * total / f64::from(real) + WEAKEST_WEIGHT * weakest
     };
-    if !frame_strips_match(lines, corners) || !frame_reached(lines, &near) {
+    if !frame_strips_match(lines, corners, sc.evened_strips) || !frame_reached(lines, &near) {
         return (support, contrast, 0.0);
     }
     let corner = near.iter().map(|[a, b]| (a + b) / 2.0).sum::<f64>() / 4.0;
@@ -1099,7 +1107,7 @@ fn score_quad(lines: [&Line; 4], corners: &[(f64, f64); 4], sc: Scoring) -> ([f6
 /// edge looks like the object's inside (paper, not a brick's mortar line
 /// and the frame). True when no side is on the frame.
 #[inline]
-fn frame_strips_match(lines: [&Line; 4], corners: &[(f64, f64); 4]) -> bool {
+fn frame_strips_match(lines: [&Line; 4], corners: &[(f64, f64); 4], evened: bool) -> bool {
     if !lines.iter().any(|l| l.frame) {
         return true;
     }
@@ -1131,10 +1139,14 @@ fn frame_strips_match(lines: [&Line; 4], corners: &[(f64, f64); 4]) -> bool {
         }
         let (ta, tb) = (l.t_of(corners[i]), l.t_of(corners[(i + 1) % 4]));
         if let Some((strip, _)) = l.mean_colour(&l.pos, ta.min(tb), ta.max(tb)) {
-            let d: f64 = (0..3)
-                .map(|k| (strip[k] - inside[k] / n_in).powi(2))
-                .sum::<f64>()
-                .sqrt();
+            let inside = inside.map(|v| (v / n_in) as f32);
+            let strip = strip.map(|v| v as f32);
+            // A light ramp along a card brightens one end: the same colour
+            // once evened counts too.
+            let mut d = colour_distance(strip, inside);
+            if evened {
+                d = d.min(evened_distance(strip, inside, STRIP_RATIOS));
+            }
             if d > FRAME_STRIP_COLOUR {
                 return false;
             }
@@ -1351,6 +1363,7 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
         scoring: Scoring {
             margin: search.corner_margin,
             gain,
+            evened_strips: !search.paper(),
         },
         scale: (f64::from(iw) / f64::from(sw), f64::from(ih) / f64::from(sh)),
         search,

@@ -320,6 +320,29 @@ fn a_corner_outside_the_frame_is_cropped_with_that_corner_named() {
 }
 
 #[test]
+fn a_card_cut_off_in_uneven_light_is_cropped() {
+    // The frame side's strip of card is compared with the card's inside
+    // along its real sides; under a light ramp (strip 1.13 times as bright:
+    // colour distance 47 against the limit of 30), a phone's shadow or a
+    // vignette it differed, the cut-off card had no candidate, and its
+    // portrait was taken for a too-small card. Evened for brightness, the
+    // strip is the card.
+    for (surface, light, seed) in [
+        (Surface::Dark, Light::Ramp, 305081),
+        (Surface::ClutteredDesk, Light::PhoneShadow, 205051),
+        (Surface::WhiteOnWhite, Light::Vignette, 205073),
+        (Surface::ClutteredDesk, Light::PhoneShadow, 105051),
+        (Surface::Granite, Light::Vignette, 305011),
+    ] {
+        let mut s = Scene::new(Object::Card { back: false }, seed);
+        (s.surface, s.light, s.framing) = (surface, light, Framing::CornerCut);
+        let (shot, r) = shoot(&s);
+        assert!(!shot.whole);
+        assert!(codes(&r).contains(&Code::IdcardCropped), "seed {seed}: {:?}", codes(&r));
+    }
+}
+
+#[test]
 fn a_page_cut_off_past_its_print_is_cropped() {
     // The page runs off the frame, and the best quadrilateral had a table's
     // rule (seeds 5020, 5081) or the table's top (5071, a white desk) for
