@@ -143,7 +143,8 @@ const FRAME_STRIP_COLOUR: f64 = 30.0;
 /// count as the card under a light ramp, a vignette or a phone's shadow
 /// (a card cut off at the bottom under a ramp: 1.13). Pages keep the plain
 /// distance: evened, a strip of grey tiles and white mortar matched a
-/// page's paper and three pages on tiles went `cropped`.
+/// page's paper, and three whole pages (two on tiles, one on a light desk
+/// by a cup) went `cropped`.
 const STRIP_RATIOS: std::ops::RangeInclusive<f64> = 0.8..=1.25;
 /// Weight of the weakest side beside the mean of the four.
 const WEAKEST_WEIGHT: f64 = 0.3;
@@ -1132,14 +1133,17 @@ fn frame_strips_match(lines: [&Line; 4], corners: &[(f64, f64); 4], evened: bool
             n_in += n;
         }
     }
+    if n_in < 1.0 {
+        return true;
+    }
+    let inside = inside.map(|v| (v / n_in) as f32);
     for i in 0..4 {
         let l = lines[i];
-        if !l.frame || n_in < 1.0 {
+        if !l.frame {
             continue;
         }
         let (ta, tb) = (l.t_of(corners[i]), l.t_of(corners[(i + 1) % 4]));
         if let Some((strip, _)) = l.mean_colour(&l.pos, ta.min(tb), ta.max(tb)) {
-            let inside = inside.map(|v| (v / n_in) as f32);
             let strip = strip.map(|v| v as f32);
             // A light ramp along a card brightens one end: the same colour
             // once evened counts too.
