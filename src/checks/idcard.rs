@@ -14,7 +14,7 @@ use crate::measure::colour::lab;
 use crate::measure::exposure::measure_exposure;
 use crate::measure::glyphs::Model;
 use crate::measure::idtext::{
-    birth_grammar, number_grammar, occlusion, read_line, sex_grammar, validity_grammar, warp_band, LineSpec,
+    birth_grammar, number_grammar, occlusion, read_line, sex_grammar, validity_grammar, CardLine, LineSpec,
 };
 use crate::measure::quad::{band_outside, find_quad, first_side, Quad, QuadSearch};
 use crate::measure::{luma, r1, r3, region};
@@ -110,7 +110,8 @@ fn check_text(
     // The back's emblem says which way up it lies; the front is read both
     // ways (its number is the surer sign), its portrait decides when the
     // number is not read.
-    let read = read_line(&d.rgb, corners, &spec, model, back.then_some(turned));
+    let line = CardLine::new(&d.rgb, corners, &spec);
+    let read = line.read(model, back.then_some(turned));
     let confident = |l: &crate::measure::idtext::LineRead| f64::from(l.confidence) >= r.min_confidence;
     // Occlusion on the band the line was read from (the side it lay).
     let upside_down = match &read {
@@ -121,9 +122,9 @@ fn check_text(
     // Boxes in card shares, drawn for a reviewer as outlines in the upload's pixels.
     let k = upload_scale(d);
     let outline = |frame: &[(f64, f64); 4], b: [f64; 4]| outline_in_image(frame, b, k);
-    if let Some(b) = warp_band(&d.rgb, if upside_down { &turned } else { corners }, &spec) {
+    if let Some(b) = line.band(upside_down) {
         let stroke = (0.22 * digit_mm * r.px_per_mm).round().max(1.0) as usize;
-        let (fraction, bbox) = occlusion(&b, stroke, r.occlusion_dark_share, r.occlusion_light_levels);
+        let (fraction, bbox) = occlusion(b, stroke, r.occlusion_dark_share, r.occlusion_light_levels);
         report.measure("card_occlusion_fraction", r3(fraction));
         if fraction >= r.occlusion_min_fraction {
             // One reason for what covers the card: the margin's, if found.
