@@ -124,6 +124,19 @@ const FULL_CONTRAST: f64 = 14.0;
 /// … and the floor below which a step counts for nothing.
 const CONTRAST_FLOOR: f64 = 2.0;
 
+/// Share of the inside of a side moved outwards by a weaker enclosing
+/// candidate that must be the object's colour (the page's paper beyond a
+/// table's rule; not the surface between the page and a mortar line).
+const MOVED_SIDE_INSIDE: f64 = 0.5;
+/// Largest turn (degrees) between such a moved side and a side it
+/// replaces: a table's rule runs along the page's edge, a tile's mortar
+/// line beyond a tilted page does not.
+const MOVED_SIDE_TURN: f64 = 10.0;
+/// ... unless the share of its outside that is not the object's colour
+/// beats the replaced side's by this much (a shadow's line across the page
+/// has shadowed paper beyond it: 0.0 against the page's edge's 0.33).
+const MOVED_SIDE_CLEARER: f64 = 0.15;
+
 /// How candidates are scored: the corner margin, the gain that brings
 /// a dim photo's steps to a well-lit one's, and whether a frame side's
 /// strip may match the inside once its brightness is evened (cards).
@@ -2344,25 +2357,68 @@ impl Scene<'_> {
     fn outermost(&self, b: &mut Cand, pool: &[Pooled]) {
         // One that runs past the frame must score as well as the enclosed:
         // a page's strip of table beside the frame is not evidence enough.
-        while let Some(c) = self.best_enclosing(
-            b,
-            pool,
-            |frames, near_same| {
-                if frames > 0 || near_same {
-                    1.0
-                } else {
-                    NEST_RATIO
+        let ratio = |frames, near_same| {
+            if frames > 0 || near_same {
+                1.0
+            } else {
+                NEST_RATIO
+            }
+        };
+        loop {
+            // A weaker one that keeps two of the sides and moves the others
+            // out must have the object's colour inside each moved side: a
+            // tile's mortar line beyond the page's edge, surface between,
+            // is not the page's side.
+            let model = self.interior(&b.lines, &b.corners);
+            let kept = |c: &Cand| {
+                let shared = c.lines.iter().filter(|l| b.lines.contains(l)).count();
+                if c.score >= b.score || shared < 2 {
+                    return true;
                 }
-            },
-        ) {
-            *b = c;
+                let Some(model) = &model else {
+                    return true;
+                };
+                // Each moved side has the object's colour inside, and runs
+                // along the side it replaces (a table's rule and the page's
+                // edge do) unless it bounds the object more clearly (the
+                // page's edge beyond a shadow's line across the page).
+                let cos_max = MOVED_SIDE_TURN.to_radians().cos();
+                c.lines.iter().enumerate().all(|(i, &li)| {
+                    let l = &self.lines[li];
+                    if l.frame || b.lines.contains(&li) {
+                        return true;
+                    }
+                    let (_, inside, outside) = self.side_quality(l, &c.corners, i, model);
+                    let cos = |r: usize| (l.n.0 * self.lines[r].n.0 + l.n.1 * self.lines[r].n.1).abs();
+                    let nearest = (0..4)
+                        .filter(|&j| !c.lines.contains(&b.lines[j]) && !self.lines[b.lines[j]].frame)
+                        .max_by(|&x, &y| cos(b.lines[x]).total_cmp(&cos(b.lines[y])));
+                    let along = nearest.is_none_or(|j| {
+                        cos(b.lines[j]) >= cos_max
+                            || outside
+                                >= self.side_quality(&self.lines[b.lines[j]], &b.corners, j, model).2
+                                    + MOVED_SIDE_CLEARER
+                    });
+                    inside >= MOVED_SIDE_INSIDE && along
+                })
+            };
+            match self.best_enclosing(b, pool, ratio, kept) {
+                Some(c) => *b = c,
+                None => return,
+            }
         }
     }
 
     /// The best-scoring candidate of `pool` that encloses `b`, is larger
     /// by 5 %, scores the search's minimum and at least `ratio(frame
     /// sides)` of `b`'s score.
-    fn best_enclosing(&self, b: &Cand, pool: &[Pooled], ratio: impl Fn(usize, bool) -> f64) -> Option<Cand> {
+    fn best_enclosing(
+        &self,
+        b: &Cand,
+        pool: &[Pooled],
+        ratio: impl Fn(usize, bool) -> f64,
+        kept: impl Fn(&Cand) -> bool,
+    ) -> Option<Cand> {
         let inside = |outer: &[(f64, f64); 4], inner: &[(f64, f64); 4]| inner.iter().all(|p| contains(outer, p.0, p.1));
         let area = polygon_area(&b.corners);
         pool.iter()
@@ -2374,13 +2430,14 @@ impl Scene<'_> {
                     && grown > 1.05
                     && inside(q, &b.corners)
             })
-            .max_by(|x, y| x.1.total_cmp(&y.1))
             .map(|&(q, s, ls, _)| Cand {
                 lines: ls,
                 corners: q,
                 score: s,
                 raw: s,
             })
+            .filter(|c| kept(c))
+            .max_by(|x, y| x.score.total_cmp(&y.score))
     }
 
     /// A sheet's printed rectangle (a form's table) is not the sheet: while
@@ -2395,7 +2452,7 @@ impl Scene<'_> {
             if !printed_rectangle(img, &in_img(&b.corners), &frame_side, reach) {
                 return;
             }
-            let Some(c) = self.best_enclosing(b, pool, |_, _| 0.0) else {
+            let Some(c) = self.best_enclosing(b, pool, |_, _| 0.0, |_| true) else {
                 return;
             };
             *b = c;

@@ -274,6 +274,57 @@ fn a_page_on_tiles_with_white_grout_is_walked_to_its_edge() {
 }
 
 #[test]
+fn a_line_of_the_surface_beyond_a_tilted_page_is_not_its_side() {
+    // The page was found, then replaced by a weaker quadrilateral enclosing
+    // it that kept three of its sides and took for the fourth a line of the
+    // surface beyond (tiles' mortar 23-27 degrees off the page's side; a
+    // desk's line past a curled pledge): its corner ran out of the frame
+    // and the good page was `cropped`. A moved side must run along the
+    // side it replaces and have the page's colour inside.
+    for (layout, pen, surface, light, clutter, curl, seed) in [
+        (
+            Layout::Application,
+            BLACK_PEN,
+            Surface::Tiles,
+            Light::Cool,
+            Clutter::Pen,
+            0.0,
+            101111,
+        ),
+        (
+            Layout::Application,
+            BLACK_PEN,
+            Surface::Tiles,
+            Light::Vignette,
+            Clutter::Phone,
+            0.0,
+            101309,
+        ),
+        (
+            Layout::Pledge,
+            BLUE_PEN,
+            Surface::ClutteredDesk,
+            Light::Ramp,
+            Clutter::Pen,
+            0.015,
+            101158,
+        ),
+    ] {
+        let mut s = page(FormPage::filled(layout, pen), surface, light, clutter, seed);
+        s.curl = curl;
+        let j = page_jaccard(&s);
+        assert!(j > 0.95, "seed {seed}: Jaccard {j}");
+    }
+    // A moved side that is not along the one it replaces is still the page's
+    // when it bounds the page more clearly: the best had a phone's shadow
+    // line across the page for its bottom side (shadowed paper beyond it).
+    let form = FormPage::filled(Layout::Application, BLACK_PEN);
+    let s = page(form, Surface::WhiteOnWhite, Light::PhoneShadow, Clutter::Phone, 101205);
+    let j = page_jaccard(&s);
+    assert!(j > 0.97, "Jaccard {j}");
+}
+
+#[test]
 fn a_page_edge_with_white_paper_and_notes_beyond_is_not_walked_past() {
     // The walk past a print side stops where the rows stop being the page:
     // past this page's edge the rows are desk with a white sheet along
