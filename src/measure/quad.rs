@@ -125,17 +125,19 @@ const FULL_CONTRAST: f64 = 14.0;
 const CONTRAST_FLOOR: f64 = 2.0;
 
 /// Share of the inside of a side moved outwards by a weaker enclosing
-/// candidate that must be the object's colour (the page's paper beyond a
-/// table's rule; not the surface between the page and a mortar line).
-const MOVED_SIDE_INSIDE: f64 = 0.5;
+/// candidate that must be the object's colour: a desk's line past a curled
+/// page has none (0.0), a card's own edge under a phone's shadow 0.17.
+const MOVED_SIDE_INSIDE: f64 = 0.1;
 /// Largest turn (degrees) between such a moved side and a side it
 /// replaces: a table's rule runs along the page's edge, a tile's mortar
 /// line beyond a tilted page does not.
 const MOVED_SIDE_TURN: f64 = 10.0;
 /// ... unless the share of its outside that is not the object's colour
 /// beats the replaced side's by this much (a shadow's line across the page
-/// has shadowed paper beyond it: 0.0 against the page's edge's 0.33).
-const MOVED_SIDE_CLEARER: f64 = 0.15;
+/// has shadowed paper beyond it: 0.0 against the page's edge's 0.33; a
+/// card's shadow line 0.07 against its edge's 0.20; a tile's mortar line
+/// 0.09 against the page's edge's 0.08).
+const MOVED_SIDE_CLEARER: f64 = 0.1;
 
 /// How candidates are scored: the corner margin, the gain that brings
 /// a dim photo's steps to a well-lit one's, and whether a frame side's
