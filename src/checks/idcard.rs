@@ -118,7 +118,6 @@ fn check_text(
         Some(l) if !back && confident(l) => l.upside_down,
         _ => turned,
     };
-    let turned = [corners[2], corners[3], corners[0], corners[1]];
     // Boxes in card shares, drawn for a reviewer as outlines in the upload's pixels.
     let k = upload_scale(d);
     let outline = |frame: &[(f64, f64); 4], b: [f64; 4]| outline_in_image(frame, b, k);
@@ -136,7 +135,7 @@ fn check_text(
                         "fraction": r3(fraction),
                         "min_fraction": r.occlusion_min_fraction,
                         "box": bbox.map(r3),
-                        "outline": outline(if upside_down { &turned } else { corners }, bbox),
+                        "outline": outline(&line.corners(upside_down), bbox),
                     }),
                 ));
             }
@@ -153,13 +152,13 @@ fn check_text(
     report.measure("card_text_box", json!(read.bbox().map(r3)));
     report.measure(
         "card_text_outline",
-        outline(if read.upside_down { &turned } else { corners }, read.bbox()),
+        outline(&line.corners(read.upside_down), read.bbox()),
     );
     if back {
         check_validity(&read.text, confident, r, budget.as_of(), report);
     } else {
         let printed = if confident {
-            read_printed(d, if read.upside_down { &turned } else { corners }, r, model, report)
+            read_printed(d, &line.corners(read.upside_down), r, model, report)
         } else {
             Printed::default()
         };

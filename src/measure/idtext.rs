@@ -163,15 +163,21 @@ impl<'a> CardLine<'a> {
         }
     }
 
+    /// The card's corners the way it lies up, or turned half a turn.
+    pub fn corners(&self, upside_down: bool) -> [(f64, f64); 4] {
+        let c = self.corners;
+        if upside_down {
+            [c[2], c[3], c[0], c[1]]
+        } else {
+            c
+        }
+    }
+
     /// The band warped the card's way up or turned half a turn; `None`
     /// when the corners are degenerate or the band would be empty or huge.
     pub fn band(&self, upside_down: bool) -> Option<&Band> {
         self.bands[usize::from(upside_down)]
-            .get_or_init(|| {
-                let c = &self.corners;
-                let corners = if upside_down { [c[2], c[3], c[0], c[1]] } else { *c };
-                warp_band(self.img, &corners, self.spec)
-            })
+            .get_or_init(|| warp_band(self.img, &self.corners(upside_down), self.spec))
             .as_ref()
     }
 
@@ -325,7 +331,7 @@ fn running_max(v: &[f32], r: usize, out: &mut [f32]) {
             *rr = m;
         }
     }
-    for (i, o) in out.iter_mut().enumerate().take(n) {
+    for (i, o) in out.iter_mut().enumerate() {
         let (s, e) = (i.saturating_sub(r), (i + r).min(n - 1));
         // A window spans at most two blocks: the right-max from s and the
         // left-max up to e cover it. Clipped at the start it is the left-max

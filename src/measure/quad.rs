@@ -18,6 +18,7 @@
 //! its scores, and the checks apply the rulebook's limits.
 
 use image::RgbImage;
+use std::cell::OnceCell;
 
 /// What the search looks for.
 #[derive(Debug, Clone)]
@@ -2368,41 +2369,18 @@ impl Scene<'_> {
         };
         loop {
             // A weaker one that keeps two of the sides and moves the others
-            // out must have the object's colour inside each moved side: a
-            // tile's mortar line beyond the page's edge, surface between,
-            // is not the page's side.
-            let model = self.interior(&b.lines, &b.corners);
+            // out must show that each moved side is the object's (the
+            // object's colour, measured only when such a one comes up).
+            let model = OnceCell::new();
             let kept = |c: &Cand| {
                 let shared = c.lines.iter().filter(|l| b.lines.contains(l)).count();
                 if c.score >= b.score || shared < 2 {
                     return true;
                 }
-                let Some(model) = &model else {
+                let Some(model) = model.get_or_init(|| self.interior(&b.lines, &b.corners)) else {
                     return true;
                 };
-                // Each moved side has the object's colour inside, and runs
-                // along the side it replaces (a table's rule and the page's
-                // edge do) unless it bounds the object more clearly (the
-                // page's edge beyond a shadow's line across the page).
-                let cos_max = MOVED_SIDE_TURN.to_radians().cos();
-                c.lines.iter().enumerate().all(|(i, &li)| {
-                    let l = &self.lines[li];
-                    if l.frame || b.lines.contains(&li) {
-                        return true;
-                    }
-                    let (_, inside, outside) = self.side_quality(l, &c.corners, i, model);
-                    let cos = |r: usize| (l.n.0 * self.lines[r].n.0 + l.n.1 * self.lines[r].n.1).abs();
-                    let nearest = (0..4)
-                        .filter(|&j| !c.lines.contains(&b.lines[j]) && !self.lines[b.lines[j]].frame)
-                        .max_by(|&x, &y| cos(b.lines[x]).total_cmp(&cos(b.lines[y])));
-                    let along = nearest.is_none_or(|j| {
-                        cos(b.lines[j]) >= cos_max
-                            || outside
-                                >= self.side_quality(&self.lines[b.lines[j]], &b.corners, j, model).2
-                                    + MOVED_SIDE_CLEARER
-                    });
-                    inside >= MOVED_SIDE_INSIDE && along
-                })
+                (0..4).all(|i| self.moved_side_holds(b, c, i, model))
             };
             match self.best_enclosing(b, pool, ratio, kept) {
                 Some(c) => *b = c,
@@ -2411,9 +2389,39 @@ impl Scene<'_> {
         }
     }
 
+    /// Whether side `i` of `c`, an enclosing candidate that keeps some of
+    /// `b`'s sides, may stand for the object's: kept or on the frame, or
+    /// with the object's colour (`model`) inside it and run along the side
+    /// of `b` it replaces (a table's rule and the page's edge do; a tile's
+    /// mortar line beyond a tilted page does not) unless it bounds the
+    /// object more clearly (the page's edge beyond a shadow's line across
+    /// the page).
+    fn moved_side_holds(&self, b: &Cand, c: &Cand, i: usize, model: &Interior) -> bool {
+        let li = c.lines[i];
+        let l = &self.lines[li];
+        if l.frame || b.lines.contains(&li) {
+            return true;
+        }
+        let (_, inside, outside) = self.side_quality(l, &c.corners, i, model);
+        if inside < MOVED_SIDE_INSIDE {
+            return false;
+        }
+        let cos = |j: usize| {
+            let r = &self.lines[b.lines[j]];
+            (l.n.0 * r.n.0 + l.n.1 * r.n.1).abs()
+        };
+        let replaced = (0..4)
+            .filter(|&j| !c.lines.contains(&b.lines[j]) && !self.lines[b.lines[j]].frame)
+            .max_by(|&x, &y| cos(x).total_cmp(&cos(y)));
+        replaced.is_none_or(|j| {
+            cos(j) >= MOVED_SIDE_TURN.to_radians().cos()
+                || outside >= self.side_quality(&self.lines[b.lines[j]], &b.corners, j, model).2 + MOVED_SIDE_CLEARER
+        })
+    }
+
     /// The best-scoring candidate of `pool` that encloses `b`, is larger
     /// by 5 %, scores the search's minimum and at least `ratio(frame
-    /// sides)` of `b`'s score.
+    /// sides)` of `b`'s score, among those `kept` lets through.
     fn best_enclosing(
         &self,
         b: &Cand,
