@@ -1370,35 +1370,60 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
     if !search.paper() {
         add_coarse_edges(&planes, &mut edge_px);
     }
-    let (w, h) = ((planes.w - 1) as f64, (planes.h - 1) as f64);
     let gain = brightness_gain(&planes);
     let lines = side_lines(&planes, &edge_px, gain, search.lines_per_direction);
-    let scene = Scene {
-        planes: &planes,
-        edge_px: &edge_px,
-        lines: &lines,
-        w,
-        h,
-        centre: (w / 2.0, h / 2.0),
-        scoring: Scoring {
-            margin: search.corner_margin,
-            gain,
-            evened_strips: !search.paper(),
-        },
-        scale: (f64::from(iw) / f64::from(sw), f64::from(ih) / f64::from(sh)),
-        search,
-    };
-    let mut found = scene.candidates();
-    if let Some(b) = found.best.as_mut() {
-        scene.outermost(b, &found.pool);
-        if search.paper() {
-            scene.past_print(img, b, &found.pool);
-        }
+    let scale = (f64::from(iw) / f64::from(sw), f64::from(ih) / f64::from(sh));
+    let first = locate(img, &planes, &edge_px, &lines, search, gain, scale);
+    if search.paper() {
+        return first;
     }
+    // A card that would be rejected (out of shape, or a corner off the
+    // frame) because a pen lying across it gave a side: the search again
+    // without the pen's lines, kept only when that finds a convincing quad
+    // of the card's shape inside the frame.
+    let good = |q: &Quad| q.score >= search.min_score && whole_and_shaped(q, (iw, ih), search);
+    let reported = first
+        .best
+        .as_ref()
+        .filter(|q| q.score >= search.min_score)
+        .or(first.best_any_shape.as_ref());
+    let Some(q) = reported.filter(|q| !good(q)) else {
+        return first;
+    };
+    let small_q = q.corners.map(|(x, y)| (x / scale.0, y / scale.1));
+    let Some(bars) = bar_lines(&planes, &lines, &small_q, gain) else {
+        return first;
+    };
+    let fewer: Vec<Line> = (0..lines.len())
+        .filter(|i| !bars.contains(i))
+        .map(|i| lines[i].clone())
+        .collect();
+    let again = locate(img, &planes, &edge_px, &fewer, search, gain, scale);
+    if again.best.as_ref().is_some_and(good) {
+        again
+    } else {
+        first
+    }
+}
+
+/// The best quadrilateral of `lines`, finished: the search over line pairs,
+/// the outermost convincing one, the whole frame and the sides settled.
+fn locate(
+    img: &RgbImage,
+    planes: &Planes,
+    edge_px: &[Edge],
+    lines: &[Line],
+    search: &QuadSearch,
+    gain: f64,
+    scale: (f64, f64),
+) -> QuadFind {
+    let (iw, ih) = img.dimensions();
+    let scene = Scene::new(planes, edge_px, lines, search, gain, scale);
+    let found = scene.search(img);
     let real = found.best.as_ref().map(|c| scene.snapped(c));
     let full = search
         .full_frame_score
-        .filter(|_| paper_to_every_edge(&planes))
+        .filter(|_| paper_to_every_edge(planes))
         .map(|s| whole_frame(iw, ih, s));
     // The best of the three kinds: four real sides, sides on the frame
     // (scored down per frame side), or the whole frame.
@@ -1443,7 +1468,7 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
         }
         let (sx, sy) = scene.scale;
         let small_q = q.corners.map(|(x, y)| (x / sx, y / sy));
-        match past_print_sides(&planes, &small_q, &q.frame_side, gain) {
+        match past_print_sides(planes, &small_q, &q.frame_side, gain) {
             Some((c, frame_side)) => with_corners(
                 Quad { frame_side, ..q },
                 c.map(|(x, y)| (x * sx, y * sy)),
@@ -2124,6 +2149,110 @@ fn side_lines(planes: &Planes, edge_px: &[Edge], gain: f64, per_direction: Optio
     lines
 }
 
+/// Widest bar (analysis pixels) told from an edge: a pen across a card is
+/// 5-7. At 40 the gap between a card and a saucer beside it counted as one
+/// and good cards' sides were dropped, so thicker pens are not handled.
+const BAR_MAX: usize = 12;
+/// A colour this close (times the brightness gain) is the same surface.
+const BAR_SAME: f32 = 12.0;
+/// The bar's own colour is at least this far from the near side's.
+const BAR_STEP: f32 = 30.0;
+/// A side with at least this share of its edge pixels on a bar's edge is
+/// the bar's, not the object's.
+const BAR_SIDE: f64 = 0.5;
+
+/// Whether the found quad lies inside the frame (by the rounding of its
+/// corners) and has one of the object's shapes.
+fn whole_and_shaped(q: &Quad, (iw, ih): (u32, u32), search: &QuadSearch) -> bool {
+    let (w, h) = (f64::from(iw), f64::from(ih));
+    let inside = q.corners.iter().all(|&p| outside_frame(p, w, h) <= 0.005 * w.hypot(h));
+    let shaped = search
+        .aspects
+        .iter()
+        .any(|&e| (q.aspect / e - 1.0).abs() <= search.aspect_tolerance);
+    inside && shaped
+}
+
+/// The lines of a bar (a pen) that gave a side of `q` (analysis pixels):
+/// the side with the largest share of its points on one edge of a bar, if
+/// at least `BAR_SIDE`, and every line that runs within `BAR_MAX` of it
+/// (the bar's other edge).
+fn bar_lines(planes: &Planes, lines: &[Line], q: &[(f64, f64); 4], gain: f64) -> Option<Vec<usize>> {
+    let (side, share) = (0..4)
+        .map(|i| (i, bar_share(planes, q[i], q[(i + 1) % 4], gain)))
+        .max_by(|x, y| x.1.total_cmp(&y.1))?;
+    if share < BAR_SIDE {
+        return None;
+    }
+    let (a, b) = (q[side], q[(side + 1) % 4]);
+    let len = dist(a, b).max(1.0);
+    let n = (-(b.1 - a.1) / len, (b.0 - a.0) / len);
+    let mid = ((a.0 + b.0) / 2.0, (a.1 + b.1) / 2.0);
+    let near = |m: &Line| {
+        !m.frame
+            && (m.n.0 * n.0 + m.n.1 * n.1).abs() >= 3f64.to_radians().cos()
+            && (m.n.0 * mid.0 + m.n.1 * mid.1 - m.rho).abs() <= BAR_MAX as f64
+    };
+    let bars: Vec<usize> = (0..lines.len()).filter(|&i| near(&lines[i])).collect();
+    (!bars.is_empty()).then_some(bars)
+}
+
+/// The share of the points along the segment `a`-`b` (its middle 80 %, in
+/// the frame) that lie on one edge of a bar: a pen lying across the
+/// object, whose far edge comes within `BAR_MAX`, sharp, with the near
+/// side's colour beyond it. A side of the object has the object on one side
+/// and the surface on the other, however far one looks.
+fn bar_share(planes: &Planes, a: (f64, f64), b: (f64, f64), gain: f64) -> f64 {
+    let len = dist(a, b);
+    if len < 8.0 {
+        return 0.0;
+    }
+    let (d, n) = (
+        ((b.0 - a.0) / len, (b.1 - a.1) / len),
+        (-(b.1 - a.1) / len, (b.0 - a.0) / len),
+    );
+    let g = gain as f32;
+    let far = |x: [f32; 3], y: [f32; 3]| g * colour_distance(x, y) as f32;
+    let (mut seen, mut bars) = (0u32, 0u32);
+    let mut t = 0.1 * len;
+    while t <= 0.9 * len {
+        let p = (a.0 + t * d.0, a.1 + t * d.1);
+        t += 2.0;
+        let at = |k: f64| planes.at(p.0 + k * n.0, p.1 + k * n.1);
+        if at(0.0).is_none() {
+            continue;
+        }
+        seen += 1;
+        let is_bar = [1.0, -1.0].iter().any(|&s| {
+            let (Some(near), Some(on)) = (at(-s * CONTRAST_OFFSET), at(s * CONTRAST_OFFSET)) else {
+                return false;
+            };
+            if far(near, on) < BAR_STEP {
+                return false;
+            }
+            let mut before = on;
+            for k in (CONTRAST_OFFSET as usize + 2..=BAR_MAX).step_by(2) {
+                let Some(c) = at(s * k as f64) else {
+                    return false;
+                };
+                if far(c, near) < BAR_SAME {
+                    // The far edge: sharp, from the bar's colour to the
+                    // near side's within two pixels (a shadow fades).
+                    return far(before, near) >= BAR_STEP;
+                }
+                before = c;
+            }
+            false
+        });
+        bars += u32::from(is_bar);
+    }
+    if seen == 0 {
+        0.0
+    } else {
+        f64::from(bars) / f64::from(seen)
+    }
+}
+
 /// "The whole frame is the page", scored `score`.
 fn whole_frame(iw: u32, ih: u32, score: f64) -> Quad {
     let (fw, fh) = (f64::from(iw), f64::from(ih));
@@ -2178,7 +2307,46 @@ impl Candidates {
     }
 }
 
-impl Scene<'_> {
+impl<'a> Scene<'a> {
+    fn new(
+        planes: &'a Planes,
+        edge_px: &'a [Edge],
+        lines: &'a [Line],
+        search: &'a QuadSearch,
+        gain: f64,
+        scale: (f64, f64),
+    ) -> Scene<'a> {
+        let (w, h) = ((planes.w - 1) as f64, (planes.h - 1) as f64);
+        Scene {
+            planes,
+            edge_px,
+            lines,
+            w,
+            h,
+            centre: (w / 2.0, h / 2.0),
+            scoring: Scoring {
+                margin: search.corner_margin,
+                gain,
+                evened_strips: !search.paper(),
+            },
+            scale,
+            search,
+        }
+    }
+
+    /// The candidates, with the best one grown to the outermost convincing
+    /// one and, on paper, walked past print.
+    fn search(&self, img: &RgbImage) -> Candidates {
+        let mut found = self.candidates();
+        if let Some(b) = found.best.as_mut() {
+            self.outermost(b, &found.pool);
+            if self.search.paper() {
+                self.past_print(img, b, &found.pool);
+            }
+        }
+        found
+    }
+
     /// Pairs of roughly parallel lines far enough apart, with their mean
     /// direction (for the perpendicularity test).
     fn parallel_pairs(&self) -> Vec<(usize, usize, f64)> {
@@ -3005,6 +3173,29 @@ mod tests {
         assert!((jaccard(&a, &a) - 1.0).abs() < 1e-9);
         let b = a.map(|(x, y)| (x + 5.0, y));
         assert!((jaccard(&a, &b) - 1.0 / 3.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_pen_is_a_bar_and_a_cards_side_is_not() {
+        // A grey card on a brown surface, and a 6-px dark pen across both.
+        let mut img = RgbImage::from_pixel(400, 300, image::Rgb([120, 90, 60]));
+        for y in 60..240 {
+            for x in 60..345 {
+                img.put_pixel(x, y, image::Rgb([200, 205, 210]));
+            }
+        }
+        for y in 0..300 {
+            for x in 200..206 {
+                img.put_pixel(x, y, image::Rgb([20, 20, 24]));
+            }
+        }
+        let planes = Planes::new(&img);
+        // The pen's left edge, down the card and the surface: a bar.
+        let pen = bar_share(&planes, (199.5, 70.0), (199.5, 230.0), 1.0);
+        assert!(pen > 0.9, "pen {pen}");
+        // The card's left side: card on one side, surface on the other.
+        let side = bar_share(&planes, (59.5, 70.0), (59.5, 230.0), 1.0);
+        assert!(side < 0.1, "side {side}");
     }
 
     #[test]
