@@ -216,14 +216,19 @@ fn a_pen_across_a_cards_side_is_not_its_side() {
     // them made a side of the best quadrilateral: not card-shaped (aspect
     // 1.44, 1.45) or run out of the frame (`cropped`), corner errors 6.5-
     // 9.5 %. A side with the same colour on both sides of a thin dark bar
-    // is the bar's; the search is run again without its lines.
-    let e = card_corner_error(&card(Surface::Wood, Light::Dim, Clutter::Pen, 201261));
-    assert!(e <= 2.0, "corner error {e:.2} %");
+    // is the bar's; the search is run again without its lines, up to
+    // three times (a pen's two edges are not always dropped together).
+    for (surface, light, seed) in [
+        (Surface::Wood, Light::Dim, 201261),
+        (Surface::Light, Light::Ramp, 1231),
+        (Surface::WhiteOnWhite, Light::Ramp, 1232),
+    ] {
+        let e = card_corner_error(&card(surface, light, Clutter::Pen, seed));
+        assert!(e <= 2.0, "seed {seed}: corner error {e:.2} %");
+    }
     // White on white, without the pen's lines, the card's faint left side
     // still loses to the edge of its text: found card-shaped, no longer
     // rejected, but 5.6 % off at this JPEG quality (0.2 % at the probe's).
-    // Seed 1232, a pen along a white card's top side, is found whole at
-    // the probe's quality and still `cropped` at this one.
     let e = card_corner_error(&card(Surface::WhiteOnWhite, Light::Warm, Clutter::Pen, 301322));
     assert!(e <= 6.0, "corner error {e:.2} %");
 }
