@@ -69,6 +69,7 @@ pub fn page_search(rules: &DocumentRules) -> QuadSearch {
         full_frame_score: Some(rules.full_frame_score),
         corner_margin: rules.corner_margin,
         frame_side_factor: rules.frame_side_factor,
+        max_corner_outside: rules.max_corner_outside,
         // A form's table rules many lines both ways; a cap cut page edges
         // (pages' corners within 2 %: 93 -> 90 % at 20 a direction).
         lines_per_direction: None,

@@ -40,6 +40,7 @@ pub fn card_search(rules: &IdCardRules) -> QuadSearch {
         full_frame_score: None,
         corner_margin: rules.corner_margin,
         frame_side_factor: rules.frame_side_factor,
+        max_corner_outside: rules.max_corner_outside,
         lines_per_direction: Some(CARD_LINES_PER_DIRECTION),
     }
 }
