@@ -9,6 +9,12 @@
 //! families marked "tuned" and the other families are held out.
 //!
 //! `cargo run --release --example scene_probe [-- cards|pages] [--n N] [--seed-offset K]`
+//!
+//! `--list` prints one line per scene. `SCENE_SEED=s` runs that scene only
+//! (and the empty surfaces); `SCENE_DUMP=dir` writes each failed scene (or
+//! the `SCENE_SEED` one) as `SEED-codes.png`, the truth outlined in green
+//! and the found quad in red, and `SEED.jpg`, the bytes checked, to run
+//! `prescreen check` on.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../tests/support/synth.rs"]
@@ -161,6 +167,7 @@ fn run(cards: bool, n: usize, offset: u64) -> Vec<Outcome> {
                     }
                     let codes: Vec<&str> = report.reasons.iter().map(|r| r.code.as_str()).collect();
                     let _ = img.save(format!("{dir}/{}-{}.png", scene.seed, codes.join("+")));
+                    let _ = std::fs::write(format!("{dir}/{}.jpg", scene.seed), &bytes);
                 }
             }
             let (jaccard, corner_err) = match found {
