@@ -120,6 +120,13 @@ const VOTE_SPREAD: i32 = 4;
 const PHONE_FOCAL: [f64; 5] = [0.6, 0.7, 0.8, 0.9, 1.0];
 /// Lines kept from the Hough transform.
 const MAX_LINES: usize = 64;
+/// Pages: Hough lines looked at beyond `MAX_LINES` …
+const EXTRA_HOUGH: usize = 64;
+/// … of which at most this many join, the clearest steps …
+const EXTRA_SIDES: usize = 8;
+/// … whose best stretch (support times step) reaches this. Chosen once,
+/// not tuned: on the four page seed sets false rejects 1/2/4/6 -> 1/2/4/3.
+const EXTRA_STRETCH: f64 = 0.5;
 /// Distance across a side at which the colours on either side are sampled.
 const CONTRAST_OFFSET: f64 = 3.0;
 /// Step between the mean colours either side of a side (8-bit RGB
@@ -550,7 +557,13 @@ fn add_coarse_edges(p: &Planes, fine: &mut Vec<Edge>) {
 
 /// Lines from an orientation-restricted Hough transform, strongest first,
 /// each refined by a least-squares fit to its edge pixels.
-fn hough_lines(edges: &[Edge], w: usize, h: usize, per_direction: Option<usize>) -> Vec<((f64, f64), f64)> {
+fn hough_lines(
+    edges: &[Edge],
+    w: usize,
+    h: usize,
+    per_direction: Option<usize>,
+    max_lines: usize,
+) -> Vec<((f64, f64), f64)> {
     let diag = ((w * w + h * h) as f64).sqrt();
     let r_max = diag.ceil() as i32 + 1;
     let n_rho = (2 * r_max + 1) as usize;
@@ -611,7 +624,7 @@ fn hough_lines(edges: &[Edge], w: usize, h: usize, per_direction: Option<usize>)
         if !near {
             per_bucket[bucket(k)] += 1;
             kept.push((k, rho));
-            if kept.len() >= MAX_LINES {
+            if kept.len() >= max_lines {
                 break;
             }
         }
@@ -1374,7 +1387,7 @@ pub fn find_quad(img: &RgbImage, search: &QuadSearch) -> QuadFind {
         add_coarse_edges(&planes, &mut edge_px);
     }
     let gain = brightness_gain(&planes);
-    let lines = side_lines(&planes, &edge_px, gain, search.lines_per_direction);
+    let lines = side_lines(&planes, &edge_px, gain, search.lines_per_direction, search.paper());
     let scale = (f64::from(iw) / f64::from(sw), f64::from(ih) / f64::from(sh));
     let first = locate(img, &planes, &edge_px, &lines, search, gain, scale);
     if search.paper() {
@@ -2129,10 +2142,15 @@ fn fit_line(points: &[(f64, f64)], along: (f64, f64), max_deg: f64) -> Option<No
 /// stretch that looks like a side (edge pixels along it and a colour step
 /// across it) can be one: grain, mortar and print lines mostly fall out
 /// here, and the search stays small.
-fn side_lines(planes: &Planes, edge_px: &[Edge], gain: f64, per_direction: Option<usize>) -> Vec<Line> {
+fn side_lines(planes: &Planes, edge_px: &[Edge], gain: f64, per_direction: Option<usize>, paper: bool) -> Vec<Line> {
     let (w, h) = ((planes.w - 1) as f64, (planes.h - 1) as f64);
+    let extra = if paper { EXTRA_HOUGH } else { 0 };
     let mut fitted: Vec<((f64, f64), f64)> = Vec::new();
-    for (n, rho) in hough_lines(edge_px, planes.w, planes.h, per_direction) {
+    let mut first = 0;
+    for (i, (n, rho)) in hough_lines(edge_px, planes.w, planes.h, per_direction, MAX_LINES + extra)
+        .into_iter()
+        .enumerate()
+    {
         let same = fitted.iter().any(|&(m, r)| {
             let dot = n.0 * m.0 + n.1 * m.1;
             dot.abs() > 1.5f64.to_radians().cos() && (rho - r * dot.signum()).abs() < 2.5
@@ -2140,16 +2158,29 @@ fn side_lines(planes: &Planes, edge_px: &[Edge], gain: f64, per_direction: Optio
         if !same {
             fitted.push((n, rho));
         }
+        if i < MAX_LINES {
+            first = fitted.len();
+        }
     }
     let stretch = (0.12 * w.min(h)).max(8.0);
-    let mut rated: Vec<(f64, Line)> = fitted
-        .into_iter()
-        .filter_map(|(n, rho)| profile_line(n, rho, edge_px, planes, false))
-        .map(|l| (best_stretch(&l, stretch, gain), l))
-        .filter(|(q, _)| *q >= MIN_STRETCH)
-        .collect();
-    rated.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let rate = |lines: &[((f64, f64), f64)], min: f64| {
+        let mut rated: Vec<(f64, Line)> = lines
+            .iter()
+            .filter_map(|&(n, rho)| profile_line(n, rho, edge_px, planes, false))
+            .map(|l| (best_stretch(&l, stretch, gain), l))
+            .filter(|(q, _)| *q >= min)
+            .collect();
+        rated.sort_by(|a, b| b.0.total_cmp(&a.0));
+        rated
+    };
+    let mut rated = rate(&fitted[..first], MIN_STRETCH);
     rated.truncate(MAX_SIDES);
+    // A page's edge over a second sheet steps a few levels and gets fewer
+    // votes than a form's ruled lines, which fill the first MAX_LINES: the
+    // clearest steps among the next votes join.
+    let mut steps = rate(&fitted[first..], EXTRA_STRETCH);
+    steps.truncate(EXTRA_SIDES);
+    rated.extend(steps);
     let mut lines: Vec<Line> = rated.into_iter().map(|(_, l)| l).collect();
     for (n, rho) in [((1.0, 0.0), 0.0), ((1.0, 0.0), w), ((0.0, 1.0), 0.0), ((0.0, 1.0), h)] {
         if let Some(l) = profile_line(n, rho, edge_px, planes, true) {
